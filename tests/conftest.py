@@ -1,0 +1,35 @@
+"""Shared fixtures: paths to the bundled layers and a scratch copy of them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ROOT / "layers"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def layers_dir() -> Path:
+    """The bundled layer folder (read only: tests must not write here)."""
+    return LAYERS
+
+
+@pytest.fixture()
+def layers_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled layers."""
+    dest = tmp_path / "layers"
+    shutil.copytree(LAYERS, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """One build of the bundled layers into a temporary output folder."""
+    from geo.pipeline import build
+
+    out = tmp_path_factory.mktemp("output")
+    return build(LAYERS, out)
