@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: map test layers bench clean
+.PHONY: map test layers bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,3 +27,11 @@ layers: $(STAMP)
 
 clean:
 	rm -rf output .pytest_cache
+
+## make bench: the benchmark suite (output/bench.json, output/bench.md)
+bench: $(STAMP)
+	$(PY) -m benchmarks.run --out output
+
+## make bench-quick: the smallest sizes only, a smoke test that the suite works
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks.run --quick --out output

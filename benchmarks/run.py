@@ -1,0 +1,97 @@
+"""Run the benchmark suite and write output/bench.json and output/bench.md.
+
+Every figure is a ratio against a reference measured in the same run on the
+same machine, so drift of the machine cancels out. Usage::
+
+    python -m benchmarks.run [--quick] [--out output]
+
+``--quick`` runs the smallest sizes only: a smoke test that the suite works
+(``make test`` runs it), not a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+RECORD_KEYS = ("stage", "size", "seconds", "reference", "reference_seconds", "ratio", "budget", "peak_mb")
+
+#: (module, keyword arguments for a full run, for a quick run)
+SUITES = (
+    ("benchmarks.bench_import", {}, {"sizes": (1_000,)}),
+    ("benchmarks.bench_measure", {}, {"sizes": (1_000,)}),
+    ("benchmarks.bench_map", {}, {}),
+    ("benchmarks.bench_build", {}, {"repeats": 1}),
+)
+
+
+def _markdown(records: list[dict]) -> str:
+    lines = [
+        "| stage | size | seconds | reference | reference s | ratio | budget | within | peak MB |",
+        "|---|---|---:|---|---:|---:|---:|:---:|---:|",
+    ]
+    for r in records:
+        ok = "yes" if r["ratio"] <= r["budget"] else "**no**"
+        lines.append(
+            f"| {r['stage']} | {r['size']} | {r['seconds']:.3f} | {r['reference']} | {r['reference_seconds']:.3f} "
+            f"| {r['ratio']:.2f} | {r['budget']:.2f} | {ok} | {r['peak_mb']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the benchmark suite.")
+    parser.add_argument("--quick", action="store_true", help="smallest sizes only (smoke test)")
+    parser.add_argument("--out", default="output", help="folder for bench.json and bench.md")
+    parser.add_argument("--only", action="append", default=[], help="run only suites whose module name contains this")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    workdir = out / "bench-data"
+    workdir.mkdir(parents=True, exist_ok=True)
+    records: list[dict] = []
+    skipped: list[str] = []
+    started = time.perf_counter()
+    for module_name, full, quick in SUITES:
+        if args.only and not any(key in module_name for key in args.only):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            skipped.append(module_name)
+            continue
+        kwargs = dict(quick if args.quick else full)
+        if "workdir" in module.run.__code__.co_varnames:
+            kwargs["workdir"] = workdir
+        print(f"running {module_name} ...", file=sys.stderr, flush=True)
+        for record in module.run(**kwargs):
+            missing = [k for k in RECORD_KEYS if k not in record]
+            if missing:
+                raise ValueError(f"{module_name} returned a record without {missing}")
+            records.append(record)
+    result = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "quick": args.quick,
+        "total_seconds": time.perf_counter() - started,
+        "skipped_suites": skipped,
+        "records": records,
+    }
+    (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (out / "bench.md").write_text(_markdown(records), encoding="utf-8")
+    print(_markdown(records))
+    over = [r for r in records if r["ratio"] > r["budget"]]
+    if skipped:
+        print(f"suites not present yet: {', '.join(skipped)}", file=sys.stderr)
+    print(f"{len(records)} records, {len(over)} over budget; wrote {out / 'bench.json'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
