@@ -413,8 +413,8 @@ class FolderStore(LayerStore):
                     shutil.copyfile(self.folder / LAYERS[role].filename, tmp)
             self._sync_current(index)
             version = max((int(e["version"]) for e in entries), default=0) + 1
-            entry = _entry(role, gdf, provenance, version=version)
             vpath = write_geojson(gdf, self._vpath(role, version))
+            entry = _entry(role, gdf, provenance, version=version)
             entry["file_sha256"] = _file_sha256(vpath)
             index["roles"][role] = entries + [entry]
             with atomic_path(self._vdir / "index.json") as tmp:  # the commit point
