@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -41,6 +42,7 @@ class Server:
     base: Path
     port: int
     run_as: list[str]
+    password: str
 
     def url(self, db: str) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{db}"
@@ -49,9 +51,9 @@ class Server:
         """Create a database with the postgis extension; return its URL."""
         import psycopg
 
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+        with psycopg.connect(self.url("postgres"), password=self.password, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        with psycopg.connect(self.url(name), autocommit=True) as conn:
+        with psycopg.connect(self.url(name), password=self.password, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION postgis")
         return self.url(name)
 
@@ -65,7 +67,11 @@ class Server:
 
 
 def start() -> Server:
-    """initdb + pg_ctl start on a temporary data folder and a free loopback port."""
+    """initdb + pg_ctl start on a temporary data folder and a free loopback port.
+
+    TCP connections need the superuser's password (scram-sha-256), so the tests
+    exercise PGPASSWORD / ~/.pgpass for real.
+    """
     base = Path(tempfile.mkdtemp(prefix="bigcats-pg-"))
     run_as: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
@@ -73,8 +79,14 @@ def start() -> Server:
         os.chown(base, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
     data = base / "data"
+    password = secrets.token_hex(12)
+    pwfile = base / "pwfile"
+    pwfile.write_text(password + "\n")
+    if run_as:
+        os.chown(pwfile, user.pw_uid, user.pw_gid)
     subprocess.run(
-        [*run_as, str(BINDIR / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
+        [*run_as, str(BINDIR / "initdb"), "-D", str(data), "-U", SUPERUSER, f"--pwfile={pwfile}",
+         "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"],
         capture_output=True,
         check=True,
     )
@@ -90,4 +102,4 @@ def start() -> Server:
         log = (base / "server.log").read_text(errors="replace") if (base / "server.log").exists() else ""
         shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {proc.stderr} {log}")
-    return Server(base=base, port=port, run_as=run_as)
+    return Server(base=base, port=port, run_as=run_as, password=password)

@@ -38,7 +38,13 @@ def pg():
     if reason:
         pytest.skip(reason)
     server = pg_server.start()
+    saved = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = server.password  # how a team member passes it; subprocesses inherit it
     yield server
+    if saved is None:
+        os.environ.pop("PGPASSWORD", None)
+    else:
+        os.environ["PGPASSWORD"] = saved
     server.stop()
 
 
@@ -287,3 +293,30 @@ def test_postgis_tables_are_typed_and_indexed(pg, layers_dir):
         pytest.skip("ogrinfo not installed: run scripts/ensure_postgis.sh")
     assert proc.returncode == 0, proc.stderr
     assert "Geometry: Multi Polygon" in proc.stdout and "Feature Count: 1" in proc.stdout
+
+
+@pytest.mark.postgis
+def test_postgis_password_from_pgpass_or_environment_never_printed(pg, layers_dir, tmp_path, monkeypatch, capsys):
+    url = pg.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    assert "@127.0.0.1" in url and pg.password not in url
+    # the password inside the URL works and is masked in what init prints
+    inline = url.replace(f"{pg_server.SUPERUSER}@", f"{pg_server.SUPERUSER}:{pg.password}@")
+    monkeypatch.delenv("PGPASSWORD")
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    assert main(["init", "--layers", inline, "--from", str(layers_dir)]) == 0
+    captured = capsys.readouterr()
+    assert pg.password not in captured.out + captured.err and ":***@" in captured.out
+    # ~/.pgpass (here through PGPASSFILE)
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg.port}:*:{pg_server.SUPERUSER}:{pg.password}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    assert main(["history", "parks_chn", "--layers", url]) == 0
+    # a wrong password: exit 2, one line, the password never shown
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    monkeypatch.setenv("PGPASSWORD", "wrong-Secret-4711")
+    capsys.readouterr()
+    assert main(["history", "parks_chn", "--layers", url]) == 2
+    err = capsys.readouterr().err
+    assert "wrong-Secret-4711" not in err and "password authentication failed" in err
+    assert err.startswith(f"bigcats: error: cannot connect to {url}") and err.count("\n") == 1
