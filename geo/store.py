@@ -348,24 +348,34 @@ class FolderStore(LayerStore):
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _implicit(self, role: str) -> dict | None:
-        """Version 1 of a role written before the store kept versions: the file itself."""
+    def _pending(self, role: str, entries: list[dict]) -> dict | None:
+        """The folder's file as a version the index does not hold yet, or None.
+
+        That is version 1 of a folder never written through the store, or a file
+        changed outside the store (``make layers``, an editor): the folder's file
+        is the current version. A file equal to an earlier version is what a write
+        killed after its commit leaves behind; then the index is right.
+        """
         path = self.folder / LAYERS[role].filename
         if not path.is_file():
             return None
+        sha = _file_sha256(path)
+        if any(sha == e.get("file_sha256") for e in entries):
+            return None
         gdf = _read_folder_layer(self.folder, role)
-        entry = _entry(role, gdf, {"source": str(path), "checksum": "sha256:" + _file_sha256(path)}, version=1)
+        version = int(entries[-1]["version"]) + 1 if entries else 1
+        note = "changed in the folder outside the store" if entries else ""
+        entry = _entry(role, gdf, {"source": str(path), "checksum": f"sha256:{sha}"}, version=version, note=note)
         entry["time"] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat(timespec="seconds")
-        entry["file_sha256"] = _file_sha256(path)
+        entry["file_sha256"] = sha
+        entry["pending"] = True
         return entry
 
     def _entries(self, role: str, index: dict | None = None) -> list[dict]:
         index = self._index() if index is None else index
-        entries = index["roles"].get(role)
-        if entries:
-            return entries
-        implicit = self._implicit(role)
-        return [implicit] if implicit else []
+        entries = list(index["roles"].get(role) or [])
+        pending = self._pending(role, entries)
+        return entries + [pending] if pending else entries
 
     # interface -------------------------------------------------------------
     def _roles(self) -> set[str]:
@@ -381,13 +391,12 @@ class FolderStore(LayerStore):
 
     def read_layer(self, role: str, *, version: int | None = None) -> gpd.GeoDataFrame:  # noqa: D102
         _check_role(role)
-        index = self._index()
-        entries = index["roles"].get(role)
+        entries = {int(e["version"]): e for e in self._entries(role)}
         if not entries:
-            if version in (None, 1):
-                return _read_folder_layer(self.folder, role)
-            self._check_version(role, version)
-        version = int(entries[-1]["version"]) if version is None else self._check_version(role, version)
+            return _read_folder_layer(self.folder, role)  # raises LayerNotFoundError with the fix
+        version = max(entries) if version is None else self._check_version(role, version)
+        if entries[version].get("pending"):
+            return _read_folder_layer(self.folder, role)
         path = self._vpath(role, version)
         try:
             gdf = gpd.read_file(path, engine="pyogrio")
@@ -407,30 +416,24 @@ class FolderStore(LayerStore):
         _check_columns(gdf, role)
         with self._lock():
             index = self._index()
-            entries = list(self._entries(role, index))
-            if entries and role not in index["roles"]:  # first write: keep the folder's file as version 1
-                with atomic_path(self._vpath(role, 1)) as tmp:
+            entries = self._entries(role, index)
+            if entries and entries[-1].pop("pending", False):  # keep the folder's file as a version first
+                with atomic_path(self._vpath(role, int(entries[-1]["version"]))) as tmp:
                     shutil.copyfile(self.folder / LAYERS[role].filename, tmp)
-            self._sync_current(index)
             version = max((int(e["version"]) for e in entries), default=0) + 1
             vpath = write_geojson(gdf, self._vpath(role, version))
             entry = _entry(role, gdf, provenance, version=version)
             entry["file_sha256"] = _file_sha256(vpath)
             index["roles"][role] = entries + [entry]
-            with atomic_path(self._vdir / "index.json") as tmp:  # the commit point
-                tmp.write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            self._sync_current(index)
+            self._save_index(index)  # the commit point
+            with atomic_path(self.folder / LAYERS[role].filename) as tmp:
+                shutil.copyfile(vpath, tmp)
         return version
 
-    def _sync_current(self, index: dict) -> None:
-        """Make each role's file in the folder a copy of its current version (after an interrupted write)."""
-        for role, entries in index["roles"].items():
-            if not entries:
-                continue
-            current, last = self.folder / LAYERS[role].filename, entries[-1]
-            if not current.is_file() or _file_sha256(current) != last.get("file_sha256"):
-                with atomic_path(current) as tmp:
-                    shutil.copyfile(self._vpath(role, int(last["version"])), tmp)
+    def _save_index(self, index: dict) -> None:
+        self._vdir.mkdir(exist_ok=True)
+        with atomic_path(self._vdir / "index.json") as tmp:
+            tmp.write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _file_sha256(path: Path) -> str:
@@ -902,15 +905,15 @@ def init_store(spec: str | Path, source_dir: str | Path) -> LayerStore:
             if (src / name).is_file():
                 shutil.copyfile(src / name, tmp / name)
         store = FolderStore(tmp)
-        for role in layers:  # bootstraps version 1 from the copied file; adds nothing else
-            entry = store._implicit(role)
+        index = store._index()
+        for role in layers:  # version 1 is the copied file
+            entry = store._pending(role, [])
+            del entry["pending"]
             entry["source"], entry["checksum"] = provenance[role]["source"], provenance[role]["checksum"]
             with atomic_path(store._vpath(role, 1)) as t:
                 shutil.copyfile(tmp / LAYERS[role].filename, t)
-            index = store._index()
             index["roles"][role] = [entry]
-            store._vdir.mkdir(exist_ok=True)
-            (store._vdir / "index.json").write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        store._save_index(index)
         os.rename(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -320,3 +320,29 @@ def test_postgis_password_from_pgpass_or_environment_never_printed(pg, layers_di
     err = capsys.readouterr().err
     assert "wrong-Secret-4711" not in err and "password authentication failed" in err
     assert err.startswith(f"bigcats: error: cannot connect to {url}") and err.count("\n") == 1
+
+
+def test_folder_file_changed_outside_the_store_becomes_a_version(layers_copy):
+    from geo.io import write_geojson
+    from geo.layers import LAYERS
+
+    s = open_store(layers_copy)
+    v1 = s.read_layer("parks_chn")
+    v2, cut_ha = _shrunk(v1)
+    assert s.write_layer("parks_chn", v2, provenance={"source": "a"}) == 2
+    path = layers_copy / LAYERS["parks_chn"].filename
+    # a write killed after its commit leaves the previous file in the folder: the index wins
+    path.write_bytes(
+        (layers_copy / ".versions" / "parks_chn" / "v0001.geojson").read_bytes()
+    )
+    assert list(s.history("parks_chn")["version"]) == [1, 2]
+    assert _geod_ha(s.read_layer("parks_chn").geometry.iloc[0]) == pytest.approx(_geod_ha(v2.geometry.iloc[0]), rel=1e-6)
+    # an edit outside the store (make layers, an editor): the folder's file is current, recorded at the next write
+    v3, _ = _shrunk(v2)
+    write_geojson(v3, path)
+    hist = s.history("parks_chn")
+    assert list(hist["version"]) == [1, 2, 3] and "outside the store" in hist["note"].iloc[2]
+    assert _geod_ha(s.read_layer("parks_chn").geometry.iloc[0]) == pytest.approx(_geod_ha(v3.geometry.iloc[0]), rel=1e-6)
+    assert s.write_layer("parks_chn", v1, provenance={"source": "b"}) == 4
+    assert list(s.history("parks_chn")["version"]) == [1, 2, 3, 4]
+    assert _geod_ha(s.read_layer("parks_chn", version=3).geometry.iloc[0]) == pytest.approx(_geod_ha(v3.geometry.iloc[0]), rel=1e-6)
