@@ -118,7 +118,7 @@ def _entry(role: str, gdf: gpd.GeoDataFrame, provenance: dict, *, version: int, 
     layer_sha = _layer_sha256(gdf)
     return {
         "version": int(version),
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "source": str(provenance.get("source") or provenance.get("source_file") or ""),
         "checksum": str(provenance.get("checksum") or provenance.get("sha256") or f"sha256:{layer_sha}"),
         "feature_count": int(len(gdf)),
@@ -137,7 +137,9 @@ def _history_frame(entries: list[dict]) -> pd.DataFrame:
 
 def _properties(gdf: gpd.GeoDataFrame, columns: list[str]) -> list[str]:
     rows = gdf[columns].itertuples(index=False, name=None) if columns else ([] for _ in range(len(gdf)))
-    return [json.dumps({c: _json_value(v) for c, v in zip(columns, row)}, ensure_ascii=False) for row in rows]
+    return [
+        json.dumps({c: _json_value(v) for c, v in zip(columns, row, strict=True)}, ensure_ascii=False) for row in rows
+    ]
 
 
 def _frame(props: list, geoms: list, columns: list[str]) -> gpd.GeoDataFrame:
@@ -157,7 +159,9 @@ def _as_typed(geom, role: str):
         return shapely.MultiLineString([geom])
     expected = _GEOM_TYPES[kind]
     if geom.geom_type != expected:
-        raise DataError(f"layer '{role}' holds a {geom.geom_type}; the store's '{role}' table holds {expected} geometries.")
+        raise DataError(
+            f"layer '{role}' holds a {geom.geom_type}; the store's '{role}' table holds {expected} geometries."
+        )
     return geom
 
 
@@ -267,7 +271,9 @@ class LayerStore(ABC):
         """
         _check_role(role)
         if LAYERS[role].geometry != "polygon":
-            raise UsageError(f"diff measures areas; '{role}' is a {LAYERS[role].geometry} layer. Use a park or country role.")
+            raise UsageError(
+                f"diff measures areas; '{role}' is a {LAYERS[role].geometry} layer. Use a park or country role."
+            )
         a = self.read_layer(role, version=self._check_version(role, v1))
         b = self.read_layer(role, version=self._check_version(role, v2))
         return diff_layers(a, b)
@@ -276,7 +282,7 @@ class LayerStore(ABC):
 def _by_id(gdf: gpd.GeoDataFrame) -> dict:
     keys = gdf["id"].astype(str) if "id" in gdf.columns else pd.Series(range(len(gdf))).astype(str)
     out: dict = {}
-    for key, geom in zip(keys, gdf.geometry.array):
+    for key, geom in zip(keys, gdf.geometry.array, strict=True):
         if geom is not None and not geom.is_empty:
             out[key] = shapely.union(out[key], geom) if key in out else geom
         else:
@@ -300,12 +306,16 @@ def diff_layers(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> tuple[gpd.
             status = "removed"
         else:
             status = "unchanged" if shapely.equals(ga, gb) or (gained_ha == 0 and lost_ha == 0) else "changed"
-        rows.append({"id": key, "status": status, "gained_ha": gained_ha, "lost_ha": lost_ha, "net_ha": gained_ha - lost_ha})
+        rows.append(
+            {"id": key, "status": status, "gained_ha": gained_ha, "lost_ha": lost_ha, "net_ha": gained_ha - lost_ha}
+        )
         for change, geom, area in (("gained", gained, gained_ha), ("lost", lost, lost_ha)):
             if not geom.is_empty and area > 0:
                 parts.append({"id": key, "change": change, "area_ha": area, "geometry": geom})
     table = pd.DataFrame(rows, columns=["id", "status", "gained_ha", "lost_ha", "net_ha"])
-    parts_gdf = gpd.GeoDataFrame(parts, columns=["id", "change", "area_ha", "geometry"], geometry="geometry", crs="EPSG:4326")
+    parts_gdf = gpd.GeoDataFrame(
+        parts, columns=["id", "change", "area_ha", "geometry"], geometry="geometry", crs="EPSG:4326"
+    )
     return parts_gdf, table
 
 
@@ -366,7 +376,7 @@ class FolderStore(LayerStore):
         version = int(entries[-1]["version"]) + 1 if entries else 1
         note = "changed in the folder outside the store" if entries else ""
         entry = _entry(role, gdf, {"source": str(path), "checksum": f"sha256:{sha}"}, version=version, note=note)
-        entry["time"] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat(timespec="seconds")
+        entry["time"] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
         entry["file_sha256"] = sha
         entry["pending"] = True
         return entry
@@ -401,7 +411,9 @@ class FolderStore(LayerStore):
         try:
             gdf = gpd.read_file(path, engine="pyogrio")
         except Exception as exc:
-            raise ReadError(f"cannot read version {version} of '{role}' from {path}: {str(exc).splitlines()[0]}.") from None
+            raise ReadError(
+                f"cannot read version {version} of '{role}' from {path}: {str(exc).splitlines()[0]}."
+            ) from None
         if gdf.crs is None:
             gdf = gdf.set_crs("OGC:CRS84")
         return gdf.to_crs("EPSG:4326")
@@ -452,7 +464,11 @@ def _gpkg_blob(geom, srs_id: int = 4326) -> bytes | None:
     if geom is None or geom.is_empty:
         return None
     minx, miny, maxx, maxy = geom.bounds
-    return b"GP\x00\x03" + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy) + shapely.to_wkb(geom, byte_order=1, flavor="iso")
+    return (
+        b"GP\x00\x03"
+        + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy)
+        + shapely.to_wkb(geom, byte_order=1, flavor="iso")
+    )
 
 
 def _gpkg_header(blob: bytes) -> tuple[int, tuple | None]:
@@ -541,7 +557,7 @@ class GeoPackageStore(LayerStore):
             (role,),
         )
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def history(self, role: str) -> pd.DataFrame:  # noqa: D102
         _check_role(role)
@@ -574,15 +590,19 @@ class GeoPackageStore(LayerStore):
                 raise
         return version
 
-    def _write(self, conn: sqlite3.Connection, role: str, gdf: gpd.GeoDataFrame, provenance: dict, *, note: str = "") -> int:
+    def _write(
+        self, conn: sqlite3.Connection, role: str, gdf: gpd.GeoDataFrame, provenance: dict, *, note: str = ""
+    ) -> int:
         columns = _check_columns(gdf, role)
-        version = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM bigcats_versions WHERE role = ?", (role,)).fetchone()[0]
+        version = conn.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM bigcats_versions WHERE role = ?", (role,)
+        ).fetchone()[0]
         entry = _entry(role, gdf, provenance, version=version, note=note)
         props = _properties(gdf, columns)
         geoms = list(gdf.geometry.array)
         conn.executemany(
             f'INSERT INTO "{role}_history" (version, properties, geom) VALUES (?, ?, ?)',
-            [(version, p, _gpkg_blob(g)) for p, g in zip(props, geoms)],
+            [(version, p, _gpkg_blob(g)) for p, g in zip(props, geoms, strict=True)],
         )
         # the current table: typed columns (added when new), rows replaced
         existing = {row[1].lower() for row in conn.execute(f'PRAGMA table_info("{role}")')}
@@ -594,9 +614,11 @@ class GeoPackageStore(LayerStore):
         marks = ", ?" * len(columns)
         values = [
             tuple(_json_value(v) for v in row) + (_gpkg_blob(_as_typed(g, role)),)
-            for row, g in zip(gdf[columns].itertuples(index=False, name=None), geoms)
+            for row, g in zip(gdf[columns].itertuples(index=False, name=None), geoms, strict=True)
         ]
-        conn.executemany(f'INSERT INTO "{role}" (version{quoted}, geom) VALUES (?{marks}, ?)', [(version,) + v for v in values])
+        conn.executemany(
+            f'INSERT INTO "{role}" (version{quoted}, geom) VALUES (?{marks}, ?)', [(version,) + v for v in values]
+        )
         bounds = gdf.total_bounds if len(gdf) else [None] * 4
         conn.execute(
             "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
@@ -607,14 +629,25 @@ class GeoPackageStore(LayerStore):
             "INSERT INTO bigcats_versions (role, version, time, source, checksum, feature_count, area_ha, note, "
             "layer_sha256, columns, provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                role, version, entry["time"], entry["source"], entry["checksum"], entry["feature_count"], entry["area_ha"],
-                entry["note"], entry["layer_sha256"], json.dumps(entry["columns"]), json.dumps(entry["provenance"]),
+                role,
+                version,
+                entry["time"],
+                entry["source"],
+                entry["checksum"],
+                entry["feature_count"],
+                entry["area_ha"],
+                entry["note"],
+                entry["layer_sha256"],
+                json.dumps(entry["columns"]),
+                json.dumps(entry["provenance"]),
             ),
         )
         return version
 
     @classmethod
-    def create(cls, path: str | Path, layers: dict[str, gpd.GeoDataFrame], *, provenance: dict[str, dict]) -> GeoPackageStore:
+    def create(
+        cls, path: str | Path, layers: dict[str, gpd.GeoDataFrame], *, provenance: dict[str, dict]
+    ) -> GeoPackageStore:
         """Create a new GeoPackage store holding ``layers`` as version 1 (atomically)."""
         import pyogrio
 
@@ -624,7 +657,9 @@ class GeoPackageStore(LayerStore):
             options: dict = {"dataset_options": {"VERSION": "1.2"}}
             for role in LAYERS:
                 empty = gpd.GeoDataFrame({"version": pd.Series([], dtype="int64")}, geometry=[], crs="EPSG:4326")
-                pyogrio.write_dataframe(empty, tmp, layer=role, driver="GPKG", geometry_type=_GEOM_TYPES[LAYERS[role].geometry], **options)
+                pyogrio.write_dataframe(
+                    empty, tmp, layer=role, driver="GPKG", geometry_type=_GEOM_TYPES[LAYERS[role].geometry], **options
+                )
                 options = {}
                 hist = gpd.GeoDataFrame(
                     {"version": pd.Series([], dtype="int64"), "properties": pd.Series([], dtype="object")},
@@ -642,7 +677,7 @@ class GeoPackageStore(LayerStore):
                 )
                 conn.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
-                    "VALUES ('bigcats_versions', 'attributes', 'bigcats_versions', 'versions of each layer role (bigcats)')"
+                    "VALUES ('bigcats_versions', 'attributes', 'bigcats_versions', 'layer versions (bigcats)')"
                 )
                 for role, gdf in layers.items():
                     g = _normalised(gdf, role)
@@ -715,7 +750,7 @@ class PostGISStore(LayerStore):
             (role,),
         )
         names = [d.name for d in cur.description]
-        return [dict(zip(names, row)) for row in cur]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def history(self, role: str) -> pd.DataFrame:  # noqa: D102
         _check_role(role)
@@ -744,7 +779,9 @@ class PostGISStore(LayerStore):
                 (int(version),),
             ).fetchall()
         columns = entries[int(version)]["columns"]
-        return _frame([r[0] for r in rows], [None if r[1] is None else shapely.from_wkb(bytes(r[1])) for r in rows], columns)
+        return _frame(
+            [r[0] for r in rows], [None if r[1] is None else shapely.from_wkb(bytes(r[1])) for r in rows], columns
+        )
 
     def write_layer(self, role: str, gdf: gpd.GeoDataFrame, *, provenance: dict) -> int:  # noqa: D102
         _check_role(role)
@@ -767,29 +804,39 @@ class PostGISStore(LayerStore):
         props = _properties(gdf, columns)
         with conn.cursor() as cur:
             cur.executemany(
-                sql.SQL("INSERT INTO {} (version, properties, geom) VALUES (%s, %s::jsonb, ST_GeomFromWKB(%s, 4326))").format(
-                    self._t(f"{role}_history")
-                ),
-                [(version, p, w) for p, w in zip(props, wkb)],
+                sql.SQL(
+                    "INSERT INTO {} (version, properties, geom) VALUES (%s, %s::jsonb, ST_GeomFromWKB(%s, 4326))"
+                ).format(self._t(f"{role}_history")),
+                [(version, p, w) for p, w in zip(props, wkb, strict=True)],
             )
             # the current table is rebuilt in the same transaction: typed columns, typed geometry, GiST index
             self._create_current(cur, role, {c: _sql_type(gdf[c], postgres=True) for c in columns})
             typed = [None if g is None else shapely.to_wkb(_as_typed(g, role), flavor="iso") for g in geoms]
-            cols = sql.SQL(", ").join([sql.Identifier("version"), *map(sql.Identifier, columns), sql.Identifier("geom")])
+            cols = sql.SQL(", ").join(
+                [sql.Identifier("version"), *map(sql.Identifier, columns), sql.Identifier("geom")]
+            )
             marks = sql.SQL(", ").join([sql.Placeholder()] * (len(columns) + 1) + [sql.SQL("ST_GeomFromWKB(%s, 4326)")])
             cur.executemany(
                 sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(self._t(role), cols, marks),
                 [
                     (version, *(_json_value(v) for v in row), t)
-                    for row, t in zip(gdf[columns].itertuples(index=False, name=None), typed)
+                    for row, t in zip(gdf[columns].itertuples(index=False, name=None), typed, strict=True)
                 ],
             )
             cur.execute(
                 f"INSERT INTO {_PG_SCHEMA}.versions (role, version, source, checksum, feature_count, area_ha, note, "
                 "layer_sha256, columns, provenance) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
-                    role, version, entry["source"], entry["checksum"], entry["feature_count"], entry["area_ha"],
-                    entry["note"], entry["layer_sha256"], Jsonb(entry["columns"]), Jsonb(entry["provenance"]),
+                    role,
+                    version,
+                    entry["source"],
+                    entry["checksum"],
+                    entry["feature_count"],
+                    entry["area_ha"],
+                    entry["note"],
+                    entry["layer_sha256"],
+                    Jsonb(entry["columns"]),
+                    Jsonb(entry["provenance"]),
                 ),
             )
         return version
@@ -802,7 +849,11 @@ class PostGISStore(LayerStore):
         defs += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns.items()]
         defs.append(sql.SQL("geom geometry({}, 4326)").format(sql.SQL(_GEOM_TYPES[LAYERS[role].geometry])))
         cur.execute(sql.SQL("CREATE TABLE {} ({})").format(self._t(role), sql.SQL(", ").join(defs)))
-        cur.execute(sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(sql.Identifier(f"{role}_geom_gist"), self._t(role)))
+        cur.execute(
+            sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
+                sql.Identifier(f"{role}_geom_gist"), self._t(role)
+            )
+        )
 
     @classmethod
     def create(cls, url: str, layers: dict[str, gpd.GeoDataFrame], *, provenance: dict[str, dict]) -> PostGISStore:
@@ -832,9 +883,13 @@ class PostGISStore(LayerStore):
                         "geom geometry(Geometry, 4326))"
                     ).format(hist)
                 )
-                conn.execute(sql.SQL("CREATE INDEX {} ON {} (version)").format(sql.Identifier(f"{role}_history_version"), hist))
                 conn.execute(
-                    sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(sql.Identifier(f"{role}_history_geom_gist"), hist)
+                    sql.SQL("CREATE INDEX {} ON {} (version)").format(sql.Identifier(f"{role}_history_version"), hist)
+                )
+                conn.execute(
+                    sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
+                        sql.Identifier(f"{role}_history_geom_gist"), hist
+                    )
                 )
                 with conn.cursor() as cur:
                     store._create_current(cur, role, {})
@@ -889,7 +944,10 @@ def init_store(spec: str | Path, source_dir: str | Path) -> LayerStore:
     src = Path(source_dir)
     layers = load_layers(src)
     provenance = {
-        role: {"source": str(src / LAYERS[role].filename), "checksum": "sha256:" + _file_sha256(src / LAYERS[role].filename)}
+        role: {
+            "source": str(src / LAYERS[role].filename),
+            "checksum": "sha256:" + _file_sha256(src / LAYERS[role].filename),
+        }
         for role in layers
     }
     if _is_url(spec):
@@ -919,5 +977,3 @@ def init_store(spec: str | Path, source_dir: str | Path) -> LayerStore:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return FolderStore(dest)
-
-

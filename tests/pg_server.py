@@ -85,15 +85,38 @@ def start() -> Server:
     if run_as:
         os.chown(pwfile, user.pw_uid, user.pw_gid)
     subprocess.run(
-        [*run_as, str(BINDIR / "initdb"), "-D", str(data), "-U", SUPERUSER, f"--pwfile={pwfile}",
-         "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"],
+        [
+            *run_as,
+            str(BINDIR / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            f"--pwfile={pwfile}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         capture_output=True,
         check=True,
     )
     port = _free_port()
     options = f"-p {port} -h 127.0.0.1 -k {base} -c fsync=off"
     proc = subprocess.run(
-        [*run_as, str(BINDIR / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-o", options, "start"],
+        [
+            *run_as,
+            str(BINDIR / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "server.log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        ],
         capture_output=True,
         text=True,
         check=False,

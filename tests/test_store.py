@@ -87,7 +87,9 @@ def test_end_to_end(store, tmp_path, capsys, layers_dir):
     v2, cut_ha = _shrunk(v1)
     assert cut_ha > 1000
     # an import: a new version with its provenance
-    assert s.write_layer("parks_chn", v2, provenance={"source": "cadastre_2024.geojson", "checksum": "sha256:feed"}) == 2
+    assert (
+        s.write_layer("parks_chn", v2, provenance={"source": "cadastre_2024.geojson", "checksum": "sha256:feed"}) == 2
+    )
 
     out = tmp_path / "out"
     assert main(["build", "--layers", store, "--out", str(out)]) == 0
@@ -124,7 +126,9 @@ def test_end_to_end(store, tmp_path, capsys, layers_dir):
     assert _geod_ha(now.geometry.iloc[0]) == pytest.approx(v1_ha, rel=1e-9)
     assert list(now["id"]) == list(v1["id"])
     # earlier versions still readable; other roles untouched
-    assert _geod_ha(open_store(store).read_layer("parks_chn", version=2).geometry.iloc[0]) == pytest.approx(v1_ha - cut_ha, rel=1e-5)
+    assert _geod_ha(open_store(store).read_layer("parks_chn", version=2).geometry.iloc[0]) == pytest.approx(
+        v1_ha - cut_ha, rel=1e-5
+    )
     assert list(open_store(store).history("parks_rus")["version"]) == [1]
 
 
@@ -187,7 +191,7 @@ def test_two_concurrent_writes_land_as_two_versions(store):
     assert list(s.history("parks_chn")["feature_count"]) == [1, 1500, 1500]
 
 
-@pytest.mark.parametrize("role", ["x; DROP TABLE bigcats.versions", "parks_chn\"; --", "Parks_CHN", ""])
+@pytest.mark.parametrize("role", ["x; DROP TABLE bigcats.versions", 'parks_chn"; --', "Parks_CHN", ""])
 def test_role_names_are_validated(store, role, capsys):
     s = open_store(store)
     gdf = s.read_layer("parks_chn")
@@ -224,8 +228,12 @@ def test_folder_without_versions_reads_as_version_1(layers_copy):
     # the folder's file is now version 2 (other code reads the folder directly)
     from geo.layers import read_layer
 
-    assert _geod_ha(read_layer(layers_copy, "parks_rus").geometry.iloc[0]) == pytest.approx(_geod_ha(v1.geometry.iloc[0]) - cut_ha, rel=1e-5)
-    assert _geod_ha(s.read_layer("parks_rus", version=1).geometry.iloc[0]) == pytest.approx(_geod_ha(v1.geometry.iloc[0]), rel=1e-9)
+    assert _geod_ha(read_layer(layers_copy, "parks_rus").geometry.iloc[0]) == pytest.approx(
+        _geod_ha(v1.geometry.iloc[0]) - cut_ha, rel=1e-5
+    )
+    assert _geod_ha(s.read_layer("parks_rus", version=1).geometry.iloc[0]) == pytest.approx(
+        _geod_ha(v1.geometry.iloc[0]), rel=1e-9
+    )
 
 
 def test_geopackage_is_valid(tmp_path, layers_dir):
@@ -265,7 +273,10 @@ def test_password_is_masked(capsys):
     # nothing listens on port 1 of the loopback
     assert main(["history", "parks_chn", "--layers", "postgresql://ann:s3cr3t@127.0.0.1:1/gis"]) == 2
     captured = capsys.readouterr()
-    assert "s3cr3t" not in captured.err + captured.out and "cannot connect to postgresql://ann:***@127.0.0.1:1/gis" in captured.err
+    assert (
+        "s3cr3t" not in captured.err + captured.out
+        and "cannot connect to postgresql://ann:***@127.0.0.1:1/gis" in captured.err
+    )
 
 
 @pytest.mark.postgis
@@ -276,18 +287,27 @@ def test_postgis_tables_are_typed_and_indexed(pg, layers_dir):
     assert main(["init", "--layers", url, "--from", str(layers_dir)]) == 0
     with psycopg.connect(url) as conn:
         cols = dict(
-            ((t, (typ, srid)) for t, typ, srid in conn.execute(
-                "SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = 'bigcats'"
-            ))
+            (
+                (t, (typ, srid))
+                for t, typ, srid in conn.execute(
+                    "SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = 'bigcats'"
+                )
+            )
         )
         indexes = {r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'bigcats'")}
     assert cols["parks_chn"] == ("MULTIPOLYGON", 4326) and cols["border"] == ("MULTILINESTRING", 4326)
     assert cols["places"] == ("POINT", 4326)
     assert any("USING gist (geom)" in i and ".parks_chn " in i for i in indexes), indexes
     proc = subprocess.run(
-        ["ogrinfo", "-ro", "-so", f"PG:host=127.0.0.1 port={pg.port} dbname={url.rsplit('/', 1)[1]} user={pg_server.SUPERUSER}",
-         "bigcats.parks_chn"],
-        capture_output=True, text=True,
+        [
+            "ogrinfo",
+            "-ro",
+            "-so",
+            f"PG:host=127.0.0.1 port={pg.port} dbname={url.rsplit('/', 1)[1]} user={pg_server.SUPERUSER}",
+            "bigcats.parks_chn",
+        ],
+        capture_output=True,
+        text=True,
     )
     if proc.returncode == 127:  # pragma: no cover
         pytest.skip("ogrinfo not installed: run scripts/ensure_postgis.sh")
@@ -332,17 +352,21 @@ def test_folder_file_changed_outside_the_store_becomes_a_version(layers_copy):
     assert s.write_layer("parks_chn", v2, provenance={"source": "a"}) == 2
     path = layers_copy / LAYERS["parks_chn"].filename
     # a write killed after its commit leaves the previous file in the folder: the index wins
-    path.write_bytes(
-        (layers_copy / ".versions" / "parks_chn" / "v0001.geojson").read_bytes()
-    )
+    path.write_bytes((layers_copy / ".versions" / "parks_chn" / "v0001.geojson").read_bytes())
     assert list(s.history("parks_chn")["version"]) == [1, 2]
-    assert _geod_ha(s.read_layer("parks_chn").geometry.iloc[0]) == pytest.approx(_geod_ha(v2.geometry.iloc[0]), rel=1e-6)
+    assert _geod_ha(s.read_layer("parks_chn").geometry.iloc[0]) == pytest.approx(
+        _geod_ha(v2.geometry.iloc[0]), rel=1e-6
+    )
     # an edit outside the store (make layers, an editor): the folder's file is current, recorded at the next write
     v3, _ = _shrunk(v2)
     write_geojson(v3, path)
     hist = s.history("parks_chn")
     assert list(hist["version"]) == [1, 2, 3] and "outside the store" in hist["note"].iloc[2]
-    assert _geod_ha(s.read_layer("parks_chn").geometry.iloc[0]) == pytest.approx(_geod_ha(v3.geometry.iloc[0]), rel=1e-6)
+    assert _geod_ha(s.read_layer("parks_chn").geometry.iloc[0]) == pytest.approx(
+        _geod_ha(v3.geometry.iloc[0]), rel=1e-6
+    )
     assert s.write_layer("parks_chn", v1, provenance={"source": "b"}) == 4
     assert list(s.history("parks_chn")["version"]) == [1, 2, 3, 4]
-    assert _geod_ha(s.read_layer("parks_chn", version=3).geometry.iloc[0]) == pytest.approx(_geod_ha(v3.geometry.iloc[0]), rel=1e-6)
+    assert _geod_ha(s.read_layer("parks_chn", version=3).geometry.iloc[0]) == pytest.approx(
+        _geod_ha(v3.geometry.iloc[0]), rel=1e-6
+    )
