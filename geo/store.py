@@ -542,7 +542,8 @@ class GeoPackageStore(LayerStore):
                 conn.create_function(name, 1, _st(i), deterministic=True)
             yield conn
         except sqlite3.DatabaseError as exc:
-            raise ReadError(f"cannot read the GeoPackage store {self.path}: {exc}.") from None
+            hint = " Another write is running: retry when it ends." if "locked" in str(exc) else ""
+            raise ReadError(f"the GeoPackage store {self.path} failed: {exc}; nothing was written.{hint}") from None
         finally:
             conn.close()
 

@@ -311,7 +311,7 @@ def test_postgis_tables_are_typed_and_indexed(pg, layers_dir):
     )
     if proc.returncode == 127:  # pragma: no cover
         pytest.skip("ogrinfo not installed: run scripts/ensure_postgis.sh")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "Geometry: Multi Polygon" in proc.stdout and "Feature Count: 1" in proc.stdout
 
 
