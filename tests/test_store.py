@@ -148,18 +148,37 @@ def _state(store: str):
     return list(s.history("parks_chn")["version"]), list(layers["parks_chn"]["id"])
 
 
+def _mid_write(store: str, version: int) -> bool:
+    """Whether a write of ``version`` of parks_chn has started changing the store and not committed."""
+    if store.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(store) as conn:
+            return bool(
+                conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bigcats' "
+                    "AND pid <> pg_backend_pid() AND state = 'active' AND query ILIKE 'INSERT%'"
+                ).fetchone()[0]
+            )
+    if store.endswith(".gpkg"):
+        return Path(store + "-journal").exists()  # SQLite's rollback journal: a transaction is writing
+    # the folder: the new version's file is on disk, the index does not list it yet
+    vdir = Path(store) / ".versions" / "parks_chn"
+    return (vdir / f"v{version:04d}.geojson").exists() or any(vdir.glob(f".v{version:04d}.geojson.*"))
+
+
 def test_killed_write_leaves_the_store_as_it_was(store):
     done = _run_writer(store, "A")
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
-    seconds = float(out.split()[-1])
     before = _state(store)
     assert before[0] == [1, 2] and before[1][0] == "A-0"
 
-    proc = _run_writer(store, "B")
+    proc = _run_writer(store, "B", n=4000)
     assert proc.stdout.readline().strip() == "writing"
-    time.sleep(seconds / 2)
-    assert proc.poll() is None, "the write finished before it could be killed; use a larger layer"
+    while not _mid_write(store, 3):  # kill -9 once the write has begun to change the store
+        assert proc.poll() is None, "the write finished before it could be killed; use a larger layer"
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
