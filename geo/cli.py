@@ -31,15 +31,84 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from geo.store import init_store, mask_url
+
+    store = init_store(args.layers, args.from_dir)
+    roles = ", ".join(sorted(store._roles()))
+    print(f"created the layer store {mask_url(args.layers)}: version 1 of {roles} from {args.from_dir}")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
+    table = open_store(args.layers).history(args.role)
+    print(f"{'version':>7}  {'time':<25}  {'features':>8}  {'area_ha':>14}  source (checksum)  note")
+    for row in table.itertuples(index=False):
+        area = "" if row.area_ha is None or row.area_ha != row.area_ha else f"{row.area_ha:,.1f}"
+        print(f"{row.version:>7}  {row.time:<25}  {row.feature_count:>8}  {area:>14}  {row.source} ({row.checksum})  {row.note or ''}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
+    parts, table = open_store(args.layers).diff(args.role, args.v1, args.v2)
+    print(f"{args.role}: version {args.v1} -> {args.v2} (geodesic, WGS84)")
+    print(f"{'id':<24}  {'status':<9}  {'gained_ha':>12}  {'lost_ha':>12}  {'net_ha':>12}")
+    for row in table.itertuples(index=False):
+        print(f"{row.id:<24}  {row.status:<9}  {row.gained_ha:>12,.2f}  {row.lost_ha:>12,.2f}  {row.net_ha:>12,.2f}")
+    if args.out:
+        from geo.io import write_geojson, write_gpkg
+
+        out = write_gpkg({"changes": parts}, args.out) if args.out.lower().endswith(".gpkg") else write_geojson(parts, args.out)
+        print(f"wrote the changed parts ({len(parts)}) to {out}")
+    return 0
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
+    version = open_store(args.layers).rollback(args.role, args.version)
+    print(f"{args.role}: version {args.version} is current again, as version {version}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bigcats", description="Maps and areas of the proposed 'Land of Big Cats' park.")
     parser.add_argument("--version", action="version", version=f"bigcats {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("build", help="build the map, areas.json/csv and the GeoPackage")
-    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    p.add_argument("--layers", default="layers", help="layer store: folder, .gpkg or postgresql:// URL (default: layers)")
     p.add_argument("--out", default="output", help="output folder (default: output)")
     p.set_defaults(func=_cmd_build)
+
+    store_help = "layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)"
+    p = sub.add_parser("init", help="create a GeoPackage or PostGIS layer store holding version 1 of each layer")
+    p.add_argument("--layers", required=True, help="the new store: a .gpkg path, a postgresql:// URL or a new folder")
+    p.add_argument("--from", dest="from_dir", default="layers", help="layer folder to load (default: layers)")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("history", help="list the versions of a layer")
+    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("--layers", default="layers", help=store_help)
+    p.set_defaults(func=_cmd_history)
+
+    p = sub.add_parser("diff", help="hectares gained and lost per feature between two versions")
+    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("v1", type=int, help="earlier version")
+    p.add_argument("v2", type=int, help="later version")
+    p.add_argument("--layers", default="layers", help=store_help)
+    p.add_argument("--out", help="write the changed parts to this GeoJSON (or .gpkg) file")
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
+    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("version", type=int, help="the version to make current")
+    p.add_argument("--layers", default="layers", help=store_help)
+    p.set_defaults(func=_cmd_rollback)
     return parser
 
 

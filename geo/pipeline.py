@@ -13,7 +13,7 @@ import numpy as np
 
 from geo import __version__
 from geo.io import atomic_path, write_gpkg
-from geo.layers import load_layers
+from geo.layers import load_layers  # noqa: F401 - kept importable from here
 from geo.measure import M2_PER_HA, geodesic_area_m2, geodesic_length_m
 from geo.merge import combine_parks, dissolve_by_country, proposed_park, shared_edge
 from geo.validate import check_layers
@@ -67,8 +67,14 @@ def _none_if_nan(value):
 
 
 def measured_layers(layers_dir: str | Path):
-    """Read, check and merge the layers; return the pieces the outputs need."""
-    layers = load_layers(layers_dir)
+    """Read, check and merge the layers; return the pieces the outputs need.
+
+    ``layers_dir`` is any layer store :func:`geo.store.open_store` opens: a
+    folder of GeoJSON, a ``.gpkg`` store or a ``postgresql://`` URL.
+    """
+    from geo.store import open_store
+
+    layers = open_store(layers_dir).read_layers()
     check_layers(layers)
     parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
     parks["area_ha"] = geodesic_area_m2(parks) / M2_PER_HA
@@ -151,7 +157,8 @@ def build(layers_dir: str | Path = "layers", out_dir: str | Path = "output") -> 
     Parameters
     ----------
     layers_dir : str or Path
-        Folder holding the layers (see :data:`geo.layers.LAYERS`).
+        The layer store: a folder holding the layers (see :data:`geo.layers.LAYERS`),
+        a ``.gpkg`` store or a ``postgresql://`` URL (see :func:`geo.store.open_store`).
     out_dir : str or Path
         Folder the outputs go to (created if missing). Each file is written
         atomically: a failed build leaves the previous outputs intact.
