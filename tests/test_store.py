@@ -21,6 +21,7 @@ from geo.cli import main
 from geo.errors import DataError, ReadError, UsageError
 from geo.store import mask_url, open_store
 from tests import pg_server
+from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITER = ROOT / "tests" / "store_writer.py"
@@ -36,7 +37,7 @@ def _geod_ha(geom) -> float:
 def pg():
     reason = pg_server.missing()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     server = pg_server.start()
     saved = os.environ.get("PGPASSWORD")
     os.environ["PGPASSWORD"] = server.password  # how a team member passes it; subprocesses inherit it
@@ -267,7 +268,7 @@ def test_geopackage_is_valid(tmp_path, layers_dir):
     assert kinds["parks_chn"] == "MULTIPOLYGON" and kinds["places"] == "POINT" and kinds["border"] == "MULTILINESTRING"
     proc = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True, text=True)
     if proc.returncode == 127:  # pragma: no cover
-        pytest.skip("ogrinfo not installed: run scripts/ensure_postgis.sh")
+        skip_or_fail("ogrinfo not installed: run scripts/ensure_postgis.sh")
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "Geometry: Multi Polygon" in proc.stdout and "Feature Count: 1" in proc.stdout
     # the current table is the latest version, typed, with an R-tree index GDAL uses
@@ -329,7 +330,7 @@ def test_postgis_tables_are_typed_and_indexed(pg, layers_dir):
         text=True,
     )
     if proc.returncode == 127:  # pragma: no cover
-        pytest.skip("ogrinfo not installed: run scripts/ensure_postgis.sh")
+        skip_or_fail("ogrinfo not installed: run scripts/ensure_postgis.sh")
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "Geometry: Multi Polygon" in proc.stdout and "Feature Count: 1" in proc.stdout
 
