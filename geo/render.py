@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -182,10 +183,24 @@ def _t(lang: str) -> dict:
 
 
 def _e(value: object) -> str:
-    """HTML-escape any attribute value (None and NaN become an empty string)."""
+    """HTML-escape any attribute value (None and NaN become an empty string).
+
+    Braces become character references too: folium renders each element's output a second
+    time as a Jinja template, so a value such as ``{{ 7*7 }}`` would otherwise be evaluated.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "{": "\\u007b", "}": "\\u007d",
+               "%": "\\u0025", "`": "\\u0060", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _js(value: object) -> str:
+    """A JSON literal safe inside ``<script>`` and inert to folium's second Jinja pass."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(_JS_ESCAPES.get(ch, ch) for ch in text)
 
 
 # --------------------------------------------------------------------------- geometry
@@ -544,7 +559,7 @@ def make_map(
     # base maps: the built-in vector map (no tiles) first and shown; tiles to choose online
     vector = folium.FeatureGroup(name=t["vector_base"], overlay=False, show=True)
     folium.GeoJson(
-        shown.countries[["id", "geometry"]].to_json(drop_id=True),
+        shown.countries[["geometry"]].to_json(drop_id=True),
         style_function=lambda _f: _style("#999", weight=0.6, fill=LAND_COLOUR) | {"fillOpacity": 1},
         smooth_factor=1,
     ).add_to(vector)
@@ -675,22 +690,22 @@ def _Bind(kind: str, content: str, **options):  # noqa: N802
     """Bind an already-escaped HTML string as a popup or tooltip, passed to JS as JSON (never templated)."""
     element = _macro(
         """{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bind{{ this.kind }}({{ this.content|tojson }}, {{ this.options|tojson }});
+        {{ this._parent.get_name() }}.bind{{ this.kind }}({{ this.content_js }}, {{ this.options_js }});
         {% endmacro %}"""
     )()
     element.kind = {"popup": "Popup", "tooltip": "Tooltip"}[kind]
-    element.content = content
-    element.options = options
+    element.content_js = _js(content)
+    element.options_js = json.dumps(options)  # our own constants: numbers and booleans
     return element
 
 
 def _Attribution(content: str):  # noqa: N802
     element = _macro(
         """{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.content|tojson }});
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.content_js }});
         {% endmacro %}"""
     )()
-    element.content = content
+    element.content_js = _js(content)
     return element
 
 
