@@ -287,7 +287,8 @@ def display_layers(
 
     chosen = None
     for tolerance_deg, grid_deg in _CANDIDATES:
-        simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg)
+        simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
+        simple = shapely.make_valid(simple)
         shown = [shapely.union_all(simple[m]) for m in member]
         error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
         if error <= max_area_error:
