@@ -311,7 +311,8 @@ def display_layers(
         a, _, b = str(row["id"]).partition("-")
         if a in by_iso and b in by_iso:
             edge = shapely.intersection(shapely.boundary(by_iso[a]), shapely.boundary(by_iso[b]))
-            edge = shapely.line_merge(shapely.union_all(shapely.get_parts(edge)[shapely.get_type_id(shapely.get_parts(edge)) != 0]))
+            parts = shapely.get_parts(edge)
+            edge = shapely.line_merge(shapely.union_all(parts[shapely.get_type_id(parts) != 0]))  # lines only
             border_geoms.append(edge)
         else:
             border_geoms.append(shapely.set_precision(shapely.simplify(row.geometry, tolerance_deg), grid_deg))
@@ -411,7 +412,8 @@ def _legend_html(lang: str) -> str:
     def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
         swatch = (
             f"<svg width='28' height='14' style='vertical-align:middle'><rect x='2' y='2' width='24' height='10' "
-            f"fill='{fill}' fill-opacity='0.3' stroke='{colour}' stroke-width='{width}' stroke-dasharray='{dash}'/></svg>"
+            f"fill='{fill}' fill-opacity='0.3' stroke='{colour}' stroke-width='{width}' "
+            f"stroke-dasharray='{dash}'/></svg>"
         )
         return f"<div>{swatch} {_e(label)}</div>"
 
@@ -614,7 +616,9 @@ def make_map(
         rus_chn = row["id"] == "RUS-CHN"
         layer = folium.GeoJson(
             shapely.to_geojson(shown.borders.geometry.loc[idx]),
-            style_function=lambda _f, r=rus_chn: _style(RUS_CHN_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1),
+            style_function=lambda _f, r=rus_chn: _style(
+                RUS_CHN_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1
+            ),
         )
         _annotate(layer, tooltip=_e(row["id"]))
         layer.add_to(border_group if rus_chn else others)

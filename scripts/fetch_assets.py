@@ -28,7 +28,8 @@ PINNED = [
      ["Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"]),
     ("leaflet-measure", "2.1.7", "5ad0e1b697014ef3c10de6c4d970d46fa8e9fa05a9efdfb1221b2f69a6dd5d60",
      ["dist/leaflet-measure.min.js", "dist/leaflet-measure.css"]
-     + [f"dist/images/{n}{s}.png" for n in ("rulers", "cancel", "check", "focus", "start", "trash") for s in ("", "_@2X")]
+     + [f"dist/images/{n}{s}.png"
+        for n in ("rulers", "cancel", "check", "focus", "start", "trash") for s in ("", "_@2X")]
      + ["LICENSE"]),
     ("leaflet-minimap", "3.6.1", "cd6f560dbea1c2936dbdafa645890d9673a4d5981af30020c1c399dc4634e928",
      ["dist/Control.MiniMap.min.js", "dist/Control.MiniMap.min.css", "dist/images/toggle.png",

@@ -58,7 +58,8 @@ def _open(context, path: Path):
     page.on("request", lambda r: requests.append(r.url))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(file_url(path))
-    page.wait_for_function(f"{find_map_js()} !== null && document.querySelectorAll('path.leaflet-interactive').length > 0")
+    drawn = "document.querySelectorAll('path.leaflet-interactive').length > 0"
+    page.wait_for_function(f"{find_map_js()} !== null && {drawn}")
     return page, errors, requests, dialogs
 
 
@@ -73,7 +74,9 @@ def _chn_park_point() -> tuple[float, float]:
 def _click_park(page, lat: float, lon: float) -> str:
     page.evaluate(f"{find_map_js()}.setView([{lat}, {lon}], 9, {{animate: false}})")
     page.wait_for_timeout(300)
-    size = page.evaluate(f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
+    size = page.evaluate(
+        f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
     box = page.locator(".folium-map").bounding_box()
     page.mouse.click(box["x"] + size[0], box["y"] + size[1])
     page.wait_for_selector(".leaflet-popup-content", timeout=5000)
