@@ -197,3 +197,12 @@ def test_cli_build_offline_and_lang(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["build", "--lang", "fr"])
     assert exc.value.code == 2
+
+
+def test_no_tolerance_small_enough_falls_back_to_full_resolution(measured):
+    from geo.render import display_layers
+
+    layers, parks, _proposed, _report = measured
+    shown = display_layers(layers, parks, max_area_error=0.0)
+    assert shown.tolerance_deg == 0.0
+    assert all(a.equals(b) for a, b in zip(parks.geometry, shown.parks.geometry, strict=True))
