@@ -112,7 +112,7 @@ _TEXT = {
         "built from the real border and the published areas, not surveys.",
         "story": "Story", "count_title": "Leopards and tigers in the landscape",
         "leopards": "leopards", "tigers": "tigers", "early": "start of joint programme",
-        "later": "under the joint programme", "now": "2019",
+        "later": "under the joint programme", "now": "2019", "next": "next",
         "data": "Data",
     },
     "ru": {
@@ -135,7 +135,7 @@ _TEXT = {
         "границе и опубликованным площадям, а не съёмка.",
         "story": "История", "count_title": "Леопарды и тигры в ландшафте",
         "leopards": "леопарды", "tigers": "тигры", "early": "начало совместной программы",
-        "later": "в ходе совместной программы", "now": "2019",
+        "later": "в ходе совместной программы", "now": "2019", "next": "далее",
         "data": "Данные",
     },
     "zh": {
@@ -154,7 +154,7 @@ _TEXT = {
         "notice_title": "示意边界。", "notice": "没有可用的实测公园边界：虚线轮廓是根据真实边界和公布面积"
         "可重复生成的示意图，并非实测。",
         "story": "大事记", "count_title": "景观中的豹和虎", "leopards": "豹", "tigers": "虎",
-        "early": "联合项目开始", "later": "联合项目期间", "now": "2019", "data": "数据",
+        "early": "联合项目开始", "later": "联合项目期间", "now": "2019", "next": "下一步", "data": "数据",
     },
 }
 
@@ -172,6 +172,32 @@ _MILESTONES = (
              "China Tiger and Leopard National Park administration."),
     ("next", "Proposed transboundary park 'Land of Big Cats', 1.8 million ha."),
 )
+#: The milestones in Russian and Chinese (same facts, same source).
+_MILESTONES_I18N = {
+    "ru": (
+        "Заповедник Хуньчунь (провинция Цзилинь) создан при поддержке WWF; первое соглашение Хуньчуньского "
+        "лесхоза и WWF России. В России: заповедник «Кедровая Падь», заказники «Барсовый» и «Борисовское плато».",
+        "Первый план трансграничной территории в рамках NEASPEC (ЭСКАТО ООН).",
+        "Соглашение провинции Цзилинь и Приморского края.",
+        "Предложение России Китаю (Год тигра), тогда не поддержанное.",
+        "Создан национальный парк «Земля леопарда»: 60% критически важных местообитаний дальневосточного леопарда.",
+        "Пилотный национальный парк «Северо-Восточный Китай: тигр и леопард», 1,46 млн га.",
+        "26 февраля, Чанчунь: меморандум между объединённой дирекцией «Земля леопарда» и администрацией "
+        "национального парка «Северо-Восточный Китай: тигр и леопард».",
+        "Предлагаемый трансграничный парк «Земля больших кошек», 1,8 млн га.",
+    ),
+    "zh": (
+        "在WWF支持下建立珲春自然保护区（吉林）；珲春林业局与WWF俄罗斯签署首个协议。俄罗斯：雪松谷保护区、"
+        "巴尔苏维和鲍里索夫高原野生动物保护区。",
+        "在东北亚环境合作计划（NEASPEC，联合国亚太经社会）框架下提出首个跨境保护区规划。",
+        "吉林省与滨海边疆区签署协议。",
+        "俄罗斯向中国提议（虎年），当时未获支持。",
+        "建立“豹之乡”国家公园，覆盖远东豹60%的关键栖息地。",
+        "东北虎豹国家公园试点，146万公顷。",
+        "2月26日，长春：“豹之乡”联合管理局与东北虎豹国家公园管理局签署谅解备忘录。",
+        "拟建“大猫之地”跨境公园，180万公顷。",
+    ),
+}
 #: Counts in the landscape (same article): start / under the joint programme / 2019.
 _COUNTS = {"leopards": (30, 56, 120), "tigers": (14, 27, 43)}
 
@@ -469,7 +495,11 @@ def _chart_svg(lang: str) -> str:
 
 def _story_html(lang: str) -> str:
     t = _t(lang)
-    items = "".join(f"<li><b>{_e(year)}</b> {_e(text)}</li>" for year, text in _MILESTONES)
+    texts = _MILESTONES_I18N.get(lang, [text for _year, text in _MILESTONES])
+    items = "".join(
+        f"<li><b>{_e(t.get(year, year))}</b> {_e(text)}</li>"
+        for (year, _en), text in zip(_MILESTONES, texts, strict=True)
+    )
     return (
         "<details id='bigcats-story' open style='position:fixed;top:80px;left:60px;z-index:1000;background:#fffe;"
         "border:1px solid #999;border-radius:4px;padding:4px 8px;font:12px sans-serif;max-width:290px;"

@@ -206,3 +206,21 @@ def test_no_tolerance_small_enough_falls_back_to_full_resolution(measured):
     shown = display_layers(layers, parks, max_area_error=0.0)
     assert shown.tolerance_deg == 0.0
     assert all(a.equals(b) for a, b in zip(parks.geometry, shown.parks.geometry, strict=True))
+
+
+def test_story_panel_in_each_language(measured):
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    story = {
+        lang: re.search(r"<details id='bigcats-story'.*?</details>", map_html(
+            make_map(layers, parks, proposed, areas=report, lang=lang)), re.S).group(0)
+        for lang in ("en", "ru", "zh")
+    }
+    for lang, text in story.items():
+        assert all(year in text for year in ("2001", "2004", "2007", "2010", "2012", "2017", "2019")), lang
+        assert "WWF-Russia news, 12 March 2019" in text  # sourced
+        assert text.count("<rect") >= 6  # 3 leopard + 3 tiger bars
+    assert "Land of the Leopard National Park created" in story["en"]
+    assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
+    assert "东北虎豹国家公园" in story["zh"]
