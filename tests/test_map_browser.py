@@ -88,7 +88,25 @@ def test_page_loads_without_console_error_and_leaflet_initialised(offline_map):
         page, errors, _requests, _dialogs = _open(context, offline_map)
         assert page.evaluate("L.version") == "1.9.4"
         assert page.evaluate(f"{find_map_js()}.getZoom()") >= 4
+        for control in (".leaflet-control-scale", ".leaflet-control-measure", ".leaflet-control-minimap",
+                        ".leaflet-control-mouseposition", ".leaflet-control-zoom-fullscreen", "#bigcats-legend",
+                        "#bigcats-story", "#bigcats-chart", ".leaflet-control-attribution"):
+            assert page.locator(control).first.is_visible(), control
+        assert "OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
+        assert "GeoNames" in page.locator(".leaflet-control-attribution").inner_text()
         page.wait_for_timeout(500)
+        assert errors == []
+
+
+def test_russian_map_loads_with_russian_interface(tmp_path):
+    from geo.pipeline import build
+
+    path = build(ROOT / "layers", tmp_path, offline=True, lang="ru").files["land_of_big_cats.html"]
+    with chromium_context() as context:
+        page, errors, requests, _dialogs = _open(context, path)
+        names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert [n.strip() for n in names][:2] == ["Парки России", "Парки Китая"]
+        assert "Схематичные границы" in page.locator("#schematic-notice").inner_text()
         assert errors == []
 
 
