@@ -810,6 +810,20 @@ def _inline_css(path: Path) -> str:
     return re.sub(r"url\((['\"]?)([^'\")]+)\1\)", repl, text)
 
 
+def _default_icon_js() -> str:
+    """Point Leaflet's default marker icon at data URIs (its path detection fails on inlined CSS)."""
+    images = ASSETS_DIR / "leaflet" / "dist" / "images"
+    urls = {
+        "iconUrl": _data_uri(images / "marker-icon.png"),
+        "iconRetinaUrl": _data_uri(images / "marker-icon-2x.png"),
+        "shadowUrl": _data_uri(images / "marker-shadow.png"),
+    }
+    return (
+        "\nL.Icon.Default.prototype._getIconUrl = L.Icon.prototype._getIconUrl;"
+        f"\nL.Icon.Default.mergeOptions({json.dumps(urls)});\n"
+    )
+
+
 def map_html(fmap, *, offline: bool = False) -> str:
     """Render the map to one HTML document.
 
@@ -834,6 +848,8 @@ def map_html(fmap, *, offline: bool = False) -> str:
             raise UsageError(f"map asset {local} is missing: run 'make assets' to fetch the pinned packages")
         if rel.endswith(".js"):
             body = local.read_text(encoding="utf-8").replace("</script", "<\\/script")
+            if rel == ASSETS["leaflet_js"][1]:
+                body += _default_icon_js()
             text = text.replace(f'<script src="{url}"></script>', f"<script>{body}</script>")
         else:
             text = text.replace(f'<link rel="stylesheet" href="{url}"/>', f"<style>{_inline_css(local)}</style>")

@@ -195,3 +195,20 @@ def test_screenshot_of_the_full_map(offline_map, tmp_path):
     if os.environ.get("BIGCATS_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copyfile(shot, ROOT / "docs" / "map.png")
+
+
+def test_measure_tool_and_fullscreen_work_offline(offline_map):
+    with chromium_context() as context:
+        page, errors, requests, _dialogs = _open(context, offline_map)
+        page.locator(".leaflet-control-measure").hover()
+        page.click(".js-start")
+        page.mouse.click(700, 500)
+        page.mouse.click(800, 550)
+        page.click(".js-finish")
+        result = page.locator(".leaflet-popup-content").first.inner_text()
+        assert re.search(r"[\d.]+ Kilometers", result), result
+        page.click(".leaflet-control-zoom-fullscreen")
+        page.wait_for_timeout(300)
+        foreign = [u for u in requests if not u.startswith(("data:", "about:", "blob:"))]
+        assert foreign == [file_url(offline_map)]  # the page itself, nothing else (no missing icon files)
+        assert errors == []
