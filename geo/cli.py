@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_build(args: argparse.Namespace) -> int:
     from geo.pipeline import build
 
-    result = build(args.layers, args.out)
+    result = build(args.layers, args.out, offline=args.offline, lang=args.lang)
     for name, path in result.files.items():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the map, areas.json/csv and the GeoPackage")
     p.add_argument("--layers", default="layers", help="layer store: folder, .gpkg or postgresql:// URL (default: layers)")
     p.add_argument("--out", default="output", help="output folder (default: output)")
+    p.add_argument("--offline", action="store_true",
+                   help="inline Leaflet and its plugins: one self-contained HTML file, no other host")
+    p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
     p.set_defaults(func=_cmd_build)
 
     store_help = "layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)"

@@ -151,7 +151,13 @@ def _areas_csv(report: dict) -> str:
     return buf.getvalue()
 
 
-def build(layers_dir: str | Path = "layers", out_dir: str | Path = "output") -> BuildResult:
+def build(
+    layers_dir: str | Path = "layers",
+    out_dir: str | Path = "output",
+    *,
+    offline: bool = False,
+    lang: str = "en",
+) -> BuildResult:
     """Build the map, the area report and the GeoPackage from a layer folder.
 
     Parameters
@@ -162,6 +168,10 @@ def build(layers_dir: str | Path = "layers", out_dir: str | Path = "output") -> 
     out_dir : str or Path
         Folder the outputs go to (created if missing). Each file is written
         atomically: a failed build leaves the previous outputs intact.
+    offline : bool, default False
+        Inline Leaflet and the plugins into the HTML (no request to any other host).
+    lang : {"en", "ru", "zh"}, default "en"
+        Language of the map's labels and interface text.
 
     Returns
     -------
@@ -171,9 +181,10 @@ def build(layers_dir: str | Path = "layers", out_dir: str | Path = "output") -> 
     layers, parks, proposed, by_country = measured_layers(layers_dir)
     report = area_report(layers, parks, proposed, by_country)
 
-    from geo.render import make_map
+    from geo.render import make_map, map_html
 
-    fmap = make_map(layers, parks, proposed, areas=report)
+    fmap = make_map(layers, parks, proposed, areas=report, lang=lang)
+    page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
     gpkg_layers = {
@@ -193,5 +204,5 @@ def build(layers_dir: str | Path = "layers", out_dir: str | Path = "output") -> 
     with atomic_path(files["areas.csv"]) as tmp:
         tmp.write_text(_areas_csv(report), encoding="utf-8")
     with atomic_path(files["land_of_big_cats.html"]) as tmp:
-        fmap.save(str(tmp))
+        tmp.write_text(page, encoding="utf-8")
     return BuildResult(out_dir=out_dir, files=files, report=report)

