@@ -31,16 +31,28 @@ SUITES = (
 )
 
 
+def _cell(value, fmt: str = "") -> str:
+    if value is None:
+        return "—"
+    return format(value, fmt) if isinstance(value, (int, float)) else str(value)
+
+
+def _within(record: dict) -> str:
+    if record.get("budget") is None or record.get("ratio") is None:
+        return "n/a"
+    return "yes" if record["ratio"] <= record["budget"] else "**no**"
+
+
 def _markdown(records: list[dict]) -> str:
     lines = [
         "| stage | size | seconds | reference | reference s | ratio | budget | within | peak MB |",
         "|---|---|---:|---|---:|---:|---:|:---:|---:|",
     ]
     for r in records:
-        ok = "yes" if r["ratio"] <= r["budget"] else "**no**"
         lines.append(
-            f"| {r['stage']} | {r['size']} | {r['seconds']:.3f} | {r['reference']} | {r['reference_seconds']:.3f} "
-            f"| {r['ratio']:.2f} | {r['budget']:.2f} | {ok} | {r['peak_mb']:.0f} |"
+            f"| {r['stage']} | {_cell(r['size'])} | {_cell(r['seconds'], '.3f')} | {_cell(r['reference'])} "
+            f"| {_cell(r['reference_seconds'], '.3f')} | {_cell(r['ratio'], '.2f')} | {_cell(r['budget'], '.2f')} "
+            f"| {_within(r)} | {_cell(r['peak_mb'], '.0f')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -86,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     (out / "bench.md").write_text(_markdown(records), encoding="utf-8")
     print(_markdown(records))
-    over = [r for r in records if r["ratio"] > r["budget"]]
+    over = [r for r in records if _within(r) == "**no**"]
     if skipped:
         print(f"suites not present yet: {', '.join(skipped)}", file=sys.stderr)
     print(f"{len(records)} records, {len(over)} over budget; wrote {out / 'bench.json'}", file=sys.stderr)

@@ -13,6 +13,7 @@ def test_quick_suite_writes_complete_records(tmp_path):
     assert result["records"], "the suite produced no record"
     for record in result["records"]:
         assert set(RECORD_KEYS) <= set(record)
-        assert record["seconds"] > 0 and record["reference_seconds"] > 0
-        assert record["ratio"] > 0 and record["budget"] > 0
+        assert record["seconds"] > 0
+        assert record["ratio"] > 0
+        assert record["budget"] is None or record["budget"] > 0
     assert (tmp_path / "bench.md").read_text(encoding="utf-8").startswith("| stage |")
