@@ -252,7 +252,11 @@ def snap_to_border(
     between consecutive snapped vertices are inserted, so a park that stopped
     short now follows the border exactly and meets the neighbouring country's
     park. The result is clipped to the park's country land again, so a snap
-    never crosses the border. Distances are taken in a local azimuthal
+    never crosses the border. Snapping only adds ground: where moving a
+    vertex would cut a wedge off a park (its edge meets the border at a
+    shallow angle), the park keeps it, so ``lost_ha`` is 0 up to rounding.
+    Vertices already on their country's land edge stay where they are.
+    Distances are taken in a local azimuthal
     equidistant projection; areas are geodesic.
 
     Parameters
@@ -308,8 +312,12 @@ def snap_to_border(
             edge = land_edge.get(iso3, shapely.LineString())
             result = _snap_polygon(result, lines[j], lines_m[j], edge, to_metric, tolerance_m, slack)
         snapped.append(result)
+    # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
+    # whose edge meets the border at a shallow angle; that ground stays protected.
+    before_geoms = np.asarray(parks.geometry.array, dtype=object)
+    filled = _polygonal(shapely.union(before_geoms, np.array(snapped, dtype=object)))
     out = parks.copy()
-    out[out.geometry.name] = np.array(snapped, dtype=object)
+    out[out.geometry.name] = filled
     out, _ = clip_to_land(out, countries)
     before = np.asarray(parks.geometry.array, dtype=object)
     after = np.asarray(out.geometry.array, dtype=object)
