@@ -15,6 +15,7 @@ __all__ = [
     "GEOD",
     "MAX_EDGE_M",
     "M2_PER_HA",
+    "area_table",
     "crosscheck_areas",
     "geodesic_area_m2",
     "geodesic_length_m",
@@ -346,3 +347,24 @@ def crosscheck_areas(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
         table[f"{name}_area_ha"] = planar_ha
         table[f"{name}_difference_pct"] = 100 * (planar_ha - geodesic_ha) / geodesic_ha
     return table
+
+
+def area_table(layers="layers") -> pd.DataFrame:
+    """Computed against published areas, one row per park, country and the proposed park.
+
+    A notebook's entry point; it runs the merge (:func:`geo.pipeline.area_table`).
+
+    Parameters
+    ----------
+    layers : str, Path or dict
+        A layer folder, or the dict :func:`geo.layers.load_layers` returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``id``, ``name``, ``area_ha``, ``area_km2``, ``published_ha``,
+        ``difference_ha``, ``difference_pct``, ``status``.
+    """
+    from geo.pipeline import area_table as _table
+
+    return _table(layers)

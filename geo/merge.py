@@ -254,7 +254,8 @@ def snap_to_border(
     park. The result is clipped to the park's country land again, so a snap
     never crosses the border. Snapping only adds ground: where moving a
     vertex would cut a wedge off a park (its edge meets the border at a
-    shallow angle), the park keeps it, so ``lost_ha`` is 0 up to rounding.
+    shallow angle), the park keeps it, so ``lost_ha`` is 0 up to rounding;
+    and it never fills ground another park already covers.
     Vertices already on their country's land edge stay where they are.
     Distances are taken in a local azimuthal
     equidistant projection; areas are geodesic.
@@ -314,8 +315,15 @@ def snap_to_border(
         snapped.append(result)
     # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
     # whose edge meets the border at a shallow angle; that ground stays protected.
+    # Nor does it fill ground another park already covers: that is not a gap.
     before_geoms = np.asarray(parks.geometry.array, dtype=object)
-    filled = _polygonal(shapely.union(before_geoms, np.array(snapped, dtype=object)))
+    gained = _polygonal(shapely.difference(np.array(snapped, dtype=object), before_geoms))
+    others = shapely.STRtree(before_geoms)
+    for i in np.flatnonzero(~shapely.is_empty(gained)):
+        near = [j for j in others.query(gained[i], predicate="intersects") if j != i]
+        if near:
+            gained[i] = _polygonal([shapely.difference(gained[i], shapely.union_all(before_geoms[near]))])[0]
+    filled = _polygonal(shapely.union(before_geoms, gained))
     out = parks.copy()
     out[out.geometry.name] = filled
     out, _ = clip_to_land(out, countries)
@@ -459,6 +467,7 @@ class MergeResult:
     """What :func:`merge_parks` returns: the merged layers and every report."""
 
     parks: gpd.GeoDataFrame
+    snapped_parks: gpd.GeoDataFrame
     by_country: gpd.GeoDataFrame
     proposed: gpd.GeoDataFrame
     clipped: pd.DataFrame
@@ -502,6 +511,7 @@ def merge_parks(
     coverage_after = check_coverage(resolved, gap_width_m=gap_width_m)
     return MergeResult(
         parks=resolved,
+        snapped_parks=snapped,
         by_country=dissolve_by_country(resolved),
         proposed=proposed_park(resolved),
         clipped=clip_report,

@@ -129,3 +129,11 @@ def test_unknown_country_is_a_data_error():
     parks = _parks([("K", "PRK", "II", 2017, 130.5, 0.5, LAT0, DLAT)])
     with pytest.raises(DataError, match="no land polygon for PRK"):
         clip_to_land(parks, _countries())
+
+
+def test_snapping_does_not_fill_another_park():
+    short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
+    # B sits in the strip between A and the border: A must not grow into it.
+    parks = _parks([("A", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT), ("B", "CHN", "Ia", 1916, BORDER_LON - short, short, LAT0, DLAT)])
+    _, report = snap_to_border(parks, _border(), _countries(), tolerance_m=500.0)
+    assert report["gained_ha"].max() == pytest.approx(0, abs=1e-3)
