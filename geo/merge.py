@@ -31,6 +31,15 @@ __all__ = [
 PROPOSED_ID = "PROPOSED-LBC"
 
 
+def _dissolve(geoms) -> shapely.Geometry:
+    """Union of polygons; the fast coverage union when they form a valid coverage."""
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms)):
+        return shapely.coverage_union_all(geoms)
+    return shapely.union_all(geoms)
+
+
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Stack park layers of both countries into one GeoDataFrame in EPSG:4326."""
     frames = [layer.to_crs("EPSG:4326") for layer in layers if len(layer)]
@@ -43,7 +52,7 @@ def dissolve_by_country(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One feature per ``country_iso3``: the union of that country's parks (no double counting)."""
     rows = []
     for iso3, group in parks.groupby("country_iso3", sort=True):
-        rows.append({"country_iso3": iso3, "parks": len(group), "geometry": shapely.union_all(group.geometry.array)})
+        rows.append({"country_iso3": iso3, "parks": len(group), "geometry": _dissolve(group.geometry.array)})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=parks.crs)
 
 
@@ -53,7 +62,7 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Overlapping parts count once, so its area is never the plain sum of the
     parks' areas when they overlap.
     """
-    union = shapely.union_all(parks.geometry.array)
+    union = _dissolve(parks.geometry.array)
     quality = "schematic" if (parks.get("geometry_quality", pd.Series(dtype=str)) != "surveyed").any() else "surveyed"
     return gpd.GeoDataFrame(
         [
@@ -366,9 +375,15 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
     crs = parks.crs
     geoms = np.asarray(parks.geometry.array, dtype=object)
     ids = parks["id"].to_numpy() if "id" in parks else np.arange(len(parks))
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    edges = shapely.coverage_invalid_edges(geoms)
+    valid = bool(shapely.is_empty(edges).all())
+    if valid:
+        left = right = np.zeros(0, dtype=int)  # a valid coverage has no overlaps
+    else:
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = left < right
+    left, right = left[keep], right[keep]
+    keep = shapely.relate_pattern(geoms[left], geoms[right], "2********")
     left, right = left[keep], right[keep]
     inter = _polygonal(shapely.intersection(geoms[left], geoms[right])) if len(left) else np.array([], dtype=object)
     area = _area_ha(inter, crs) if len(inter) else np.array([])
@@ -386,7 +401,8 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
         crs=crs,
     )
     metric = _local_metric_crs(parks)
-    union_m = shapely.union_all(parks.geometry.to_crs(metric).array)
+    projected = np.asarray(parks.geometry.to_crs(metric).array, dtype=object)
+    union_m = shapely.coverage_union_all(projected) if valid else shapely.union_all(projected)
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
     gap_parts = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]
@@ -396,7 +412,6 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
     points = shapely.point_on_surface(gaps.geometry.array) if len(gaps) else np.array([])
     gaps.insert(1, "lon", shapely.get_x(points) if len(gaps) else [])
     gaps.insert(2, "lat", shapely.get_y(points) if len(gaps) else [])
-    edges = shapely.coverage_invalid_edges(geoms)
     invalid = pd.DataFrame(
         {"id": ids, "length_m": np.nan_to_num(geodesic_length_m(gpd.GeoSeries(edges, crs=crs)))}
     )
@@ -437,8 +452,13 @@ def resolve_overlaps(parks: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Data
     order = _priority(parks)
     rank = np.empty(len(order), dtype=int)
     rank[order] = np.arange(len(order))
+    if bool(shapely.coverage_is_valid(geoms)):  # no overlaps: nothing to resolve
+        return parks.copy(), pd.DataFrame({"id": ids[:0], "lost_ha": np.zeros(0), "lost_to": np.array([], dtype=object)})
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
+    # Only pairs whose interiors share an area (neighbours that merely touch are fine).
+    shared_area = shapely.relate_pattern(geoms[left], geoms[right], "2********")
+    left, right = left[shared_area], right[shared_area]
     # Pairs (loser, winner) where the winner ranks higher.
     loser_mask = rank[left] > rank[right]
     losers, winners = left[loser_mask], right[loser_mask]
