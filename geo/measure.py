@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Geod

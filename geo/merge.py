@@ -309,7 +309,9 @@ def snap_to_border(
     lat0 = float(np.mean(parks.total_bounds[1::2]))
     slack = tolerance_m / (111_000.0 * max(np.cos(np.radians(lat0)), 0.1))
     land = countries.to_crs(parks.crs)
-    land_edge = {iso3: shapely.boundary(shapely.union_all(g.geometry.array)) for iso3, g in land.groupby("country_iso3")}
+    land_edge = {
+        iso3: shapely.boundary(shapely.union_all(g.geometry.array)) for iso3, g in land.groupby("country_iso3")
+    }
     snapped = []
     for geom, geom_m, iso3 in zip(
         parks.geometry.array, parks.geometry.to_crs(metric).array, parks["country_iso3"], strict=True
@@ -412,10 +414,12 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
     points = shapely.point_on_surface(gaps.geometry.array) if len(gaps) else np.array([])
     gaps.insert(1, "lon", shapely.get_x(points) if len(gaps) else [])
     gaps.insert(2, "lat", shapely.get_y(points) if len(gaps) else [])
-    invalid = pd.DataFrame(
-        {"id": ids, "length_m": np.nan_to_num(geodesic_length_m(gpd.GeoSeries(edges, crs=crs)))}
-    )
-    return {"overlaps": overlaps, "gaps": gaps, "invalid_edges": invalid[invalid["length_m"] > 0].reset_index(drop=True)}
+    invalid = pd.DataFrame({"id": ids, "length_m": np.nan_to_num(geodesic_length_m(gpd.GeoSeries(edges, crs=crs)))})
+    return {
+        "overlaps": overlaps,
+        "gaps": gaps,
+        "invalid_edges": invalid[invalid["length_m"] > 0].reset_index(drop=True),
+    }
 
 
 def _priority(parks: gpd.GeoDataFrame) -> np.ndarray:
@@ -423,7 +427,11 @@ def _priority(parks: gpd.GeoDataFrame) -> np.ndarray:
     rank_of = {cat: i for i, cat in enumerate(IUCN_PRIORITY)}
     cats = parks["iucn_cat"] if "iucn_cat" in parks else pd.Series([None] * len(parks), index=parks.index)
     rank = np.array([rank_of.get(str(c).strip(), len(IUCN_PRIORITY)) for c in cats])
-    years = pd.to_numeric(parks["status_year"], errors="coerce") if "status_year" in parks else pd.Series(np.nan, index=parks.index)
+    years = (
+        pd.to_numeric(parks["status_year"], errors="coerce")
+        if "status_year" in parks
+        else pd.Series(np.nan, index=parks.index)
+    )
     year = years.fillna(9999).to_numpy()
     return np.lexsort((np.arange(len(parks)), year, rank))
 
@@ -453,7 +461,9 @@ def resolve_overlaps(parks: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Data
     rank = np.empty(len(order), dtype=int)
     rank[order] = np.arange(len(order))
     if bool(shapely.coverage_is_valid(geoms)):  # no overlaps: nothing to resolve
-        return parks.copy(), pd.DataFrame({"id": ids[:0], "lost_ha": np.zeros(0), "lost_to": np.array([], dtype=object)})
+        return parks.copy(), pd.DataFrame(
+            {"id": ids[:0], "lost_ha": np.zeros(0), "lost_to": np.array([], dtype=object)}
+        )
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     # Only pairs whose interiors share an area (neighbours that merely touch are fine).
@@ -478,7 +488,13 @@ def resolve_overlaps(parks: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Data
     lost_ha[changed] = before_area[changed] - _area_ha(new[changed], parks.crs)
     resolved = parks.copy()
     resolved[resolved.geometry.name] = new
-    report = pd.DataFrame({"id": ids[changed], "lost_ha": lost_ha[changed], "lost_to": [", ".join(t) for t in np.array(lost_to, dtype=object)[changed]]})
+    report = pd.DataFrame(
+        {
+            "id": ids[changed],
+            "lost_ha": lost_ha[changed],
+            "lost_to": [", ".join(t) for t in np.array(lost_to, dtype=object)[changed]],
+        }
+    )
     return resolved, report
 
 

@@ -21,7 +21,13 @@ def test_reconciliation_rows(built):
         diff = row["area_ha"] - row["reported_area_ha"]
         assert row["difference_ha"] == pytest.approx(diff)
         assert row["difference_pct"] == pytest.approx(100 * diff / row["reported_area_ha"])
-        expected = "ok" if abs(diff) <= 0.005 * row["reported_area_ha"] else "warn" if abs(diff) <= 0.05 * row["reported_area_ha"] else "fail"
+        expected = (
+            "ok"
+            if abs(diff) <= 0.005 * row["reported_area_ha"]
+            else "warn"
+            if abs(diff) <= 0.05 * row["reported_area_ha"]
+            else "fail"
+        )
         assert row["status"] == expected
     assert all(r["status"] == "ok" for r in rows if r["level"] == "park")
 
@@ -39,8 +45,10 @@ def test_proposed_park_is_sum_minus_overlap_removed(built):
     proposed = built.report["totals"]["proposed_park"]["area_ha"]
     assert proposed == pytest.approx(parks_sum - cov["overlap_removed_ha"], abs=1.0)
     gpkg = gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="proposed_park")
-    union = shapely.union_all(gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="parks_rus").geometry.array.tolist()
-                              + gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="parks_chn").geometry.array.tolist())
+    union = shapely.union_all(
+        gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="parks_rus").geometry.array.tolist()
+        + gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="parks_chn").geometry.array.tolist()
+    )
     assert proposed == pytest.approx(geodesic_area_m2(gpd.GeoSeries([union], crs=gpkg.crs))[0] / 1e4, abs=1.0)
     assert cov["status"] == "ok"
     for key in ("gaps_along_border_ha", "gaps_along_border_count", "clipped_to_wrong_side_ha"):
@@ -86,6 +94,16 @@ def test_bigcats_areas_missing_folder(tmp_path, capsys):
 
 def test_area_table_for_notebooks(layers_dir):
     table = area_table(layers_dir)
-    assert list(table.columns) == ["level", "id", "name", "area_ha", "area_km2", "published_ha", "difference_ha", "difference_pct", "status"]
+    assert list(table.columns) == [
+        "level",
+        "id",
+        "name",
+        "area_ha",
+        "area_km2",
+        "published_ha",
+        "difference_ha",
+        "difference_pct",
+        "status",
+    ]
     assert table["id"].iloc[-1] == "proposed_park"
     assert (table["area_km2"] * 100).to_numpy() == pytest.approx(table["area_ha"].to_numpy(), rel=1e-12)

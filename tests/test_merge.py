@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
@@ -28,13 +27,21 @@ def _countries() -> gpd.GeoDataFrame:
 
 def _border() -> gpd.GeoDataFrame:
     line = LineString([(BORDER_LON, 42.0), (BORDER_LON, 44.0)])
-    return gpd.GeoDataFrame({"id": ["RUS-CHN"], "left_iso3": ["RUS"], "right_iso3": ["CHN"]}, geometry=[line], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"id": ["RUS-CHN"], "left_iso3": ["RUS"], "right_iso3": ["CHN"]}, geometry=[line], crs="EPSG:4326"
+    )
 
 
 def _parks(rows) -> gpd.GeoDataFrame:
     """rows: (id, iso3, iucn, year, lon0, dlon, lat0, dlat); boxes whose east-west edges follow parallels."""
     records = [
-        {"id": r[0], "country_iso3": r[1], "iucn_cat": r[2], "status_year": r[3], "geometry": parallel_box(r[4], r[6], r[5], r[7], n=400)}
+        {
+            "id": r[0],
+            "country_iso3": r[1],
+            "iucn_cat": r[2],
+            "status_year": r[3],
+            "geometry": parallel_box(r[4], r[6], r[5], r[7], n=400),
+        }
         for r in rows
     ]
     return gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
@@ -47,13 +54,17 @@ def _dlon_for_m(metres: float, lat: float) -> float:
 
 
 def test_two_squares_sharing_an_edge_union_is_the_sum():
-    parks = _parks([("C", "CHN", "II", 2017, 130.5, 0.5, LAT0, DLAT), ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT)])
+    parks = _parks(
+        [("C", "CHN", "II", 2017, 130.5, 0.5, LAT0, DLAT), ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT)]
+    )
     result = merge_parks(parks, _countries(), _border())
     expected = 2 * authalic_zone_m2(LAT0, LAT0 + DLAT, 0.5) / 1e4
     assert geodesic_area_m2(result.proposed)[0] / 1e4 == pytest.approx(expected, rel=1e-7)
     assert len(result.coverage_before["overlaps"]) == 0
     assert len(result.coverage_before["gaps"]) == 0
-    edge = shared_edge(result.parks[result.parks.country_iso3 == "RUS"], result.parks[result.parks.country_iso3 == "CHN"])
+    edge = shared_edge(
+        result.parks[result.parks.country_iso3 == "RUS"], result.parks[result.parks.country_iso3 == "CHN"]
+    )
     _, _, meridian_m = Geod(ellps="WGS84").inv(BORDER_LON, LAT0, BORDER_LON, LAT0 + DLAT)
     assert Geod(ellps="WGS84").geometry_length(edge) == pytest.approx(meridian_m, rel=1e-9)
 
@@ -74,11 +85,15 @@ def test_lower_priority_loses_exactly_the_intersection():
     after = geodesic_area_m2(resolved) / 1e4
     assert after[1] == pytest.approx(before[1], rel=1e-12)  # the winner keeps everything
     assert after[0] == pytest.approx(before[0] - intersection_ha, rel=1e-6)
-    assert shapely.intersection(resolved.geometry.iloc[0], resolved.geometry.iloc[1]).area == pytest.approx(0, abs=1e-12)
+    assert shapely.intersection(resolved.geometry.iloc[0], resolved.geometry.iloc[1]).area == pytest.approx(
+        0, abs=1e-12
+    )
 
 
 def test_same_category_earlier_status_year_wins():
-    parks = _parks([("NEW", "CHN", "II", 2017, 130.2, 0.4, 43.0, 0.3), ("OLD", "CHN", "II", 2012, 130.4, 0.4, 43.1, 0.3)])
+    parks = _parks(
+        [("NEW", "CHN", "II", 2017, 130.2, 0.4, 43.0, 0.3), ("OLD", "CHN", "II", 2012, 130.4, 0.4, 43.1, 0.3)]
+    )
     _, report = resolve_overlaps(parks)
     assert report["id"].tolist() == ["NEW"]
 
@@ -94,7 +109,12 @@ def test_park_crossing_the_border_by_1_km_is_clipped_back():
 
 def test_park_stopping_300_m_short_is_snapped():
     short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
-    parks = _parks([("C", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT), ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT)])
+    parks = _parks(
+        [
+            ("C", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT),
+            ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT),
+        ]
+    )
     snapped, report = snap_to_border(parks, _border(), _countries(), tolerance_m=500.0)
     gap_ha = authalic_zone_m2(LAT0, LAT0 + DLAT, short) / 1e4
     assert report.set_index("id").loc["C", "gained_ha"] == pytest.approx(gap_ha, rel=1e-4)
@@ -105,7 +125,12 @@ def test_park_stopping_300_m_short_is_snapped():
 
 def test_gap_is_reported_when_the_tolerance_is_smaller():
     short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
-    parks = _parks([("C", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT), ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT)])
+    parks = _parks(
+        [
+            ("C", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT),
+            ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT),
+        ]
+    )
     snapped, report = snap_to_border(parks, _border(), _countries(), tolerance_m=200.0)
     assert (report["gained_ha"] == 0).all()
     gaps = check_coverage(snapped, gap_width_m=1_000.0)["gaps"]
@@ -134,6 +159,11 @@ def test_unknown_country_is_a_data_error():
 def test_snapping_does_not_fill_another_park():
     short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
     # B sits in the strip between A and the border: A must not grow into it.
-    parks = _parks([("A", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT), ("B", "CHN", "Ia", 1916, BORDER_LON - short, short, LAT0, DLAT)])
+    parks = _parks(
+        [
+            ("A", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT),
+            ("B", "CHN", "Ia", 1916, BORDER_LON - short, short, LAT0, DLAT),
+        ]
+    )
     _, report = snap_to_border(parks, _border(), _countries(), tolerance_m=500.0)
     assert report["gained_ha"].max() == pytest.approx(0, abs=1e-3)

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_area_totals_notebook_runs(monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel draws inline
     nb = nbformat.read(ROOT / "notebooks" / "area_totals.ipynb", as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
+    )
     client.execute()  # raises CellExecutionError if any cell errors
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
