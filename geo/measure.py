@@ -113,11 +113,12 @@ _QP = 1 + (1 - _E2) / _E * float(np.arctanh(_E))
 _RQ2 = 0.5 * _A * _A * _QP
 
 
-def _sin_authalic(lat_deg: np.ndarray) -> np.ndarray:
+def _sin_authalic(lat_deg: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
     """Sine of the authalic latitude (Snyder 1987, eq. 3-11, 3-12)."""
-    s = np.sin(np.radians(lat_deg))
+    s = np.sin(np.radians(lat_deg)) if sin_lat is None else sin_lat
     q = (1 - _E2) * (s / (1 - _E2 * s * s) + np.arctanh(_E * s) / _E)
-    return np.clip(q / _QP, -1.0, 1.0)
+    q /= _QP
+    return np.clip(q, -1.0, 1.0, out=q)
 
 
 def _densify_long_edges(
@@ -152,29 +153,41 @@ def _densify_long_edges(
     return new, new_offsets
 
 
-def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray) -> np.ndarray:
+def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
     """Unsigned area (m²) of each ring, great-circle edges on the authalic sphere."""
-    lam = np.radians(coords[:, 0])
-    t = np.tan(np.arcsin(_sin_authalic(coords[:, 1])) / 2)
-    dlam = np.diff(lam)
-    dlam = (dlam + np.pi) % (2 * np.pi) - np.pi
-    excess = 2 * np.arctan2(np.tan(dlam / 2) * (t[:-1] + t[1:]), 1 + t[:-1] * t[1:])
-    excess = np.append(excess, 0.0)
+    sb = _sin_authalic(coords[:, 1], sin_lat)
+    # t = tan(beta / 2) = sin(beta) / (1 + cos(beta))
+    t = sb / (1.0 + np.sqrt(1.0 - sb * sb))
+    dlam = np.diff(np.radians(coords[:, 0]))
+    if len(dlam) and np.abs(dlam).max() > np.pi:
+        dlam = (dlam + np.pi) % (2 * np.pi) - np.pi
+    t1, t2 = t[:-1], t[1:]
+    # 1 + t1 t2 > 0 for |t| < 1, so atan (not atan2) gives the right quadrant.
+    x = np.tan(dlam * 0.5)
+    x *= t1 + t2
+    x /= 1.0 + t1 * t2
+    excess = np.empty(len(t))
+    np.arctan(x, out=excess[:-1])
+    excess[-1] = 0.0
     excess[ring_offsets[1:] - 1] = 0.0  # the step from one ring to the next is not an edge
-    return np.abs(np.add.reduceat(excess, ring_offsets[:-1])) * _RQ2
+    return np.abs(np.add.reduceat(excess, ring_offsets[:-1])) * (2.0 * _RQ2)
 
 
-def _rough_edge_m(coords: np.ndarray, ring_offsets: np.ndarray) -> np.ndarray:
+def _rough_edge_m(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
     """An upper bound of each edge's length (m); 0 for the step between rings."""
     lon, lat = coords[:, 0], coords[:, 1]
     # 111.7 km per degree is the most a degree of latitude (or of longitude at the
     # equator) measures on WGS84; the factor 1.2 covers the cosine of the mid-latitude.
     # |dx| + |dy| >= hypot(dx, dy), so the sum is an upper bound too.
-    dlon = np.abs((np.diff(lon) + 180.0) % 360.0 - 180.0)
-    cos_v = np.cos(np.radians(lat))
-    rough_m = (1.2 * 111_700.0) * (dlon * np.maximum(cos_v[:-1], cos_v[1:]) + np.abs(np.diff(lat)))
-    rough_m[ring_offsets[1:-1] - 1] = 0.0
-    return np.append(rough_m, 0.0)
+    dlon = np.abs(np.diff(lon))
+    if len(dlon) and dlon.max() > 180.0:
+        dlon = np.abs((np.diff(lon) + 180.0) % 360.0 - 180.0)
+    cos_v = np.cos(np.radians(lat)) if sin_lat is None else np.sqrt(1.0 - sin_lat * sin_lat)
+    dlon *= np.maximum(cos_v[:-1], cos_v[1:])
+    dlon += np.abs(np.diff(lat))
+    dlon *= 1.2 * 111_700.0
+    dlon[ring_offsets[1:-1] - 1] = 0.0
+    return np.append(dlon, 0.0)
 
 
 #: Bound of the difference (m²) between a geodesic edge of 1 km and the great
@@ -219,8 +232,9 @@ def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
         else:
             ring_offsets, poly_offsets, geom_offsets = offsets
         coords = coords[:, :2]
-    ring_area = _ring_areas_m2(coords, ring_offsets)
-    edge_km = _rough_edge_m(coords, ring_offsets) / 1000.0
+    sin_lat = np.sin(np.radians(coords[:, 1]))
+    ring_area = _ring_areas_m2(coords, ring_offsets, sin_lat)
+    edge_km = _rough_edge_m(coords, ring_offsets, sin_lat) / 1000.0
     bound = _EDGE_ERROR_M2_PER_KM3 * np.add.reduceat(edge_km**3, ring_offsets[:-1])
     redo = np.flatnonzero(bound > _RELATIVE_BUDGET * ring_area)
     if len(redo):
