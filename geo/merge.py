@@ -31,12 +31,17 @@ __all__ = [
 PROPOSED_ID = "PROPOSED-LBC"
 
 
-def _dissolve(geoms) -> shapely.Geometry:
+def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
     """Union of polygons; the fast coverage union when they form a valid coverage."""
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    if len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms)):
-        return shapely.coverage_union_all(geoms)
+    if valid is None:
+        valid = len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms))
+    if valid:
+        try:
+            return shapely.coverage_union_all(geoms)
+        except shapely.errors.GEOSException:  # noding changed (e.g. by a reprojection)
+            pass
     return shapely.union_all(geoms)
 
 
@@ -404,7 +409,7 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
     )
     metric = _local_metric_crs(parks)
     projected = np.asarray(parks.geometry.to_crs(metric).array, dtype=object)
-    union_m = shapely.coverage_union_all(projected) if valid else shapely.union_all(projected)
+    union_m = _dissolve(projected, valid=valid)
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
     gap_parts = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]

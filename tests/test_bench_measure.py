@@ -20,3 +20,10 @@ def test_bench_measure_records():
     assert record["size"] == 200 and record["budget"] == BUDGET
     assert record["ratio"] == record["seconds"] / record["reference_seconds"]
     assert record["max_rel_error"] <= 1e-6
+
+
+def test_bench_coverage_stage_runs():
+    records = run(sizes=(), coverage_size=300)
+    (record,) = records
+    assert record["stage"] == "coverage_check_merge_dissolve" and record["size"] == 300
+    assert record["reference"] == "shapely.coverage_union_all" and record["seconds"] > 0
