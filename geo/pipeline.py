@@ -339,7 +339,7 @@ def _areas_csv(report: dict) -> str:
 
 
 def _fmt(value, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
+    return "—" if value is None else f"{round(value, digits) + 0.0:,.{digits}f}"  # + 0.0: no "-0"
 
 
 def areas_rows(report: dict) -> list[dict]:
