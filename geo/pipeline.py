@@ -189,7 +189,9 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     border = layers["border"].set_index("id")
     rus_chn_m = float(geodesic_length_m(border.loc[["RUS-CHN"]])[0]) if "RUS-CHN" in border.index else None
     stretch_m = float(np.nansum(geodesic_length_m(layers["stretch"])))
-    edge = gpd.GeoSeries([shared_edge(parks[parks.country_iso3 == "RUS"], parks[parks.country_iso3 == "CHN"])], crs="EPSG:4326")
+    edge = gpd.GeoSeries(
+        [shared_edge(parks[parks.country_iso3 == "RUS"], parks[parks.country_iso3 == "CHN"])], crs="EPSG:4326"
+    )
     report_border = {
         "rus_chn_length_km": None if rus_chn_m is None else rus_chn_m / 1000,
         "stretch_length_km": stretch_m / 1000,
@@ -199,12 +201,15 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     }
     schematic = [f["id"] for f in features if f["geometry_quality"] != "surveyed"]
     reconciliation = [
-        _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"]) for f in features
+        _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
+        for f in features
     ]
     names = {"RUS": "Russia: all parks", "CHN": "China: all parks", "proposed_park": "Land of Big Cats (proposed)"}
     for key, total in totals.items():
         reconciliation.append(
-            _reconcile("total", key, names[key], total["area_ha"], total["reported_area_ha"], total["reported_area_source"])
+            _reconcile(
+                "total", key, names[key], total["area_ha"], total["reported_area_ha"], total["reported_area_source"]
+            )
         )
     published_ha = PUBLISHED_TOTALS["proposed_park"]["reported_area_ha"]
     checks = {
@@ -254,11 +259,18 @@ def _coverage_checks(layers, parks, proposed, merge) -> dict:
         "status": "ok" if abs(union_ha - expected) < 1.0 else "fail",
         "overlap_removed_ha": overlap_removed,
         "overlaps": [
-            {"id_a": str(r.id_a), "id_b": str(r.id_b), "area_ha": float(r.area_ha), "lon": float(r.lon), "lat": float(r.lat)}
+            {
+                "id_a": str(r.id_a),
+                "id_b": str(r.id_b),
+                "area_ha": float(r.area_ha),
+                "lon": float(r.lon),
+                "lat": float(r.lat),
+            }
             for r in merge.coverage_before["overlaps"].itertuples()
         ],
         "overlap_losses": [
-            {"id": str(r.id), "lost_ha": float(r.lost_ha), "lost_to": r.lost_to} for r in merge.overlaps_resolved.itertuples()
+            {"id": str(r.id), "lost_ha": float(r.lost_ha), "lost_to": r.lost_to}
+            for r in merge.overlaps_resolved.itertuples()
         ],
         "gap_width_m": GAP_WIDTH_M,
         "gaps_along_border_ha": float(gaps["area_ha"][along].sum()) if len(gaps) else 0.0,
@@ -311,7 +323,9 @@ def area_table(layers: str | Path | dict = "layers") -> pd.DataFrame:
     rows = report["checks"]["reconciliation"]["rows"]
     table = pd.DataFrame(rows).rename(columns={"name_en": "name", "reported_area_ha": "published_ha"})
     table["area_km2"] = table["area_ha"] / 100
-    return table[["level", "id", "name", "area_ha", "area_km2", "published_ha", "difference_ha", "difference_pct", "status"]]
+    return table[
+        ["level", "id", "name", "area_ha", "area_km2", "published_ha", "difference_ha", "difference_pct", "status"]
+    ]
 
 
 def area_report_for(layers: str | Path | dict = "layers") -> dict:
@@ -320,7 +334,9 @@ def area_report_for(layers: str | Path | dict = "layers") -> dict:
         check_layers(layers)
         parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
         parks["area_input_ha"] = geodesic_area_m2(parks) / M2_PER_HA
-        merge = merge_parks(parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M)
+        merge = merge_parks(
+            parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M
+        )
     else:
         layers, merge = merged_layers(layers)
     parks, proposed, by_country = _with_areas(merge)
@@ -330,11 +346,47 @@ def area_report_for(layers: str | Path | dict = "layers") -> dict:
 def _areas_csv(report: dict) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["kind", "id", "name_en", "country_iso3", "area_ha", "area_km2", "reported_area_ha", "reported_area_source", "geometry_quality"])
+    writer.writerow(
+        [
+            "kind",
+            "id",
+            "name_en",
+            "country_iso3",
+            "area_ha",
+            "area_km2",
+            "reported_area_ha",
+            "reported_area_source",
+            "geometry_quality",
+        ]
+    )
     for f in report["features"]:
-        writer.writerow(["park", f["id"], f["name_en"], f["country_iso3"], f"{f['area_ha']:.4f}", f"{f['area_km2']:.6f}", f["reported_area_ha"], f["reported_area_source"], f["geometry_quality"]])
+        writer.writerow(
+            [
+                "park",
+                f["id"],
+                f["name_en"],
+                f["country_iso3"],
+                f"{f['area_ha']:.4f}",
+                f"{f['area_km2']:.6f}",
+                f["reported_area_ha"],
+                f["reported_area_source"],
+                f["geometry_quality"],
+            ]
+        )
     for key, t in report["totals"].items():
-        writer.writerow(["total", key, key, key if key != "proposed_park" else "RUS+CHN", f"{t['area_ha']:.4f}", f"{t['area_ha'] / 100:.6f}", t["reported_area_ha"], t["reported_area_source"], ""])
+        writer.writerow(
+            [
+                "total",
+                key,
+                key,
+                key if key != "proposed_park" else "RUS+CHN",
+                f"{t['area_ha']:.4f}",
+                f"{t['area_ha'] / 100:.6f}",
+                t["reported_area_ha"],
+                t["reported_area_source"],
+                "",
+            ]
+        )
     return buf.getvalue()
 
 
@@ -367,7 +419,10 @@ def areas_text(report: dict) -> str:
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     out = []
     for n, line in enumerate(lines):
-        cells = [str(c).ljust(w) if i in (0, 1, 7) else str(c).rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
+        cells = [
+            str(c).ljust(w) if i in (0, 1, 7) else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
         out.append("  ".join(cells).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
@@ -417,8 +472,20 @@ def areas_markdown(report: dict) -> str:
 def areas_csv_rows(report: dict) -> str:
     """The reconciliation rows as CSV."""
     buf = io.StringIO()
-    keys = ["level", "id", "name_en", "area_ha", "reported_area_ha", "difference_ha", "difference_pct", "status", "reported_area_source"]
-    writer = csv.DictWriter(buf, fieldnames=[*keys[:4], "area_km2", *keys[4:]], lineterminator="\n", extrasaction="ignore")
+    keys = [
+        "level",
+        "id",
+        "name_en",
+        "area_ha",
+        "reported_area_ha",
+        "difference_ha",
+        "difference_pct",
+        "status",
+        "reported_area_source",
+    ]
+    writer = csv.DictWriter(
+        buf, fieldnames=[*keys[:4], "area_km2", *keys[4:]], lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     for row in areas_rows(report):
         writer.writerow({**row, "area_km2": row["area_ha"] / 100})
