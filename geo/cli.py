@@ -75,6 +75,21 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_areas(args: argparse.Namespace) -> int:
+    import json
+
+    from geo.pipeline import area_report_for, areas_csv_rows, areas_text
+
+    report = area_report_for(args.layers)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    elif args.csv:
+        print(areas_csv_rows(report), end="")
+    else:
+        print(areas_text(report), end="")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bigcats", description="Maps and areas of the proposed 'Land of Big Cats' park.")
     parser.add_argument("--version", action="version", version=f"bigcats {__version__}")
@@ -112,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("version", type=int, help="the version to make current")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_rollback)
+
+    p = sub.add_parser("areas", help="the area reconciliation table (computed vs published)")
+    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print areas.json content")
+    fmt.add_argument("--csv", action="store_true", help="print the reconciliation rows as CSV")
+    p.set_defaults(func=_cmd_areas)
     return parser
 
 

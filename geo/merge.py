@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
+from pyproj import Transformer
 
-__all__ = ["combine_parks", "dissolve_by_country", "proposed_park", "shared_edge"]
+from geo.errors import DataError
+from geo.measure import M2_PER_HA, geodesic_area_m2, geodesic_length_m
+
+__all__ = [
+    "IUCN_PRIORITY",
+    "MergeResult",
+    "check_coverage",
+    "clip_to_land",
+    "combine_parks",
+    "dissolve_by_country",
+    "merge_parks",
+    "proposed_park",
+    "resolve_overlaps",
+    "shared_edge",
+    "snap_to_border",
+]
 
 PROPOSED_ID = "PROPOSED-LBC"
+
+
+def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
+    """Union of polygons; the fast coverage union when they form a valid coverage."""
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if valid is None:
+        valid = len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms))
+    if valid:
+        try:
+            return shapely.coverage_union_all(geoms)
+        except shapely.errors.GEOSException:  # noding changed (e.g. by a reprojection)
+            pass
+    return shapely.union_all(geoms)
 
 
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -23,7 +57,7 @@ def dissolve_by_country(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One feature per ``country_iso3``: the union of that country's parks (no double counting)."""
     rows = []
     for iso3, group in parks.groupby("country_iso3", sort=True):
-        rows.append({"country_iso3": iso3, "parks": len(group), "geometry": shapely.union_all(group.geometry.array)})
+        rows.append({"country_iso3": iso3, "parks": len(group), "geometry": _dissolve(group.geometry.array)})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=parks.crs)
 
 
@@ -33,7 +67,7 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Overlapping parts count once, so its area is never the plain sum of the
     parks' areas when they overlap.
     """
-    union = shapely.union_all(parks.geometry.array)
+    union = _dissolve(parks.geometry.array)
     quality = "schematic" if (parks.get("geometry_quality", pd.Series(dtype=str)) != "surveyed").any() else "surveyed"
     return gpd.GeoDataFrame(
         [
@@ -65,3 +99,465 @@ def shared_edge(rus: gpd.GeoDataFrame, chn: gpd.GeoDataFrame) -> shapely.MultiLi
     common = shapely.intersection(shapely.boundary(a), shapely.boundary(b))
     lines = [g for g in shapely.get_parts(common) if g.geom_type == "LineString"]
     return shapely.MultiLineString(lines)
+
+
+# --------------------------------------------------------------------------- border-aware merge
+
+#: IUCN categories from the highest priority to the lowest (wdpar's order);
+#: anything else (Not Reported, Not Applicable, missing) ranks after them.
+IUCN_PRIORITY: tuple[str, ...] = ("Ia", "Ib", "II", "III", "IV", "V", "VI")
+
+
+def _local_metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
+    """An azimuthal equidistant CRS centred on the data, for buffers and distances in metres.
+
+    Within a few hundred km of its centre, distances are true to better than
+    0.1 %; only tolerances and widths are applied in it. Every area is
+    measured geodesically afterwards.
+    """
+    lon0, lat0 = np.asarray(gdf.to_crs("EPSG:4326").total_bounds).reshape(2, 2).mean(axis=0)
+    return f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs"
+
+
+def _area_ha(geoms, crs) -> np.ndarray:
+    return np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(geoms, crs=crs))) / M2_PER_HA
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts (intersections may leave lines and points)."""
+    geoms = shapely.make_valid(np.asarray(geoms, dtype=object))
+    out = []
+    for geom in geoms:
+        if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):
+            out.append(geom)
+            continue
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+        out.append(shapely.union_all(parts) if parts else shapely.Polygon())
+    return np.array(out, dtype=object)
+
+
+def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Clip each park to its own country's land polygon.
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        Parks with ``id`` and ``country_iso3``.
+    countries : GeoDataFrame
+        Country land polygons with ``country_iso3``.
+
+    Returns
+    -------
+    clipped : GeoDataFrame
+        A new GeoDataFrame, same rows, geometries clipped.
+    report : DataFrame
+        One row per park: ``id``, ``country_iso3``, ``area_before_ha``,
+        ``area_after_ha``, ``removed_ha`` (geodesic).
+    """
+    countries = countries.to_crs(parks.crs)
+    land = {iso3: shapely.union_all(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
+    missing = sorted(set(parks["country_iso3"]) - set(land))
+    if missing:
+        raise DataError(
+            f"no land polygon for {', '.join(missing)} in the countries layer; "
+            "add the country or fix the parks' country_iso3",
+            problems=[f"country_iso3 {iso3}: not in the countries layer" for iso3 in missing],
+        )
+    before = np.asarray(parks.geometry.array, dtype=object)
+    masks = np.array([land[iso3] for iso3 in parks["country_iso3"]], dtype=object)
+    after = _polygonal(shapely.intersection(before, masks))
+    clipped = parks.copy()
+    clipped[clipped.geometry.name] = after
+    area_before = _area_ha(before, parks.crs)
+    area_after = _area_ha(after, parks.crs)
+    report = pd.DataFrame(
+        {
+            "id": parks["id"].to_numpy(),
+            "country_iso3": parks["country_iso3"].to_numpy(),
+            "area_before_ha": area_before,
+            "area_after_ha": area_after,
+            "removed_ha": area_before - area_after,
+        }
+    )
+    return clipped, report
+
+
+def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, slack: float) -> np.ndarray:
+    """Move the ring vertices flagged ``near`` onto ``line``, following the line between them.
+
+    Works in the layer's own coordinates (lon/lat), so the border's vertices are
+    inserted exactly as they are and the parks of both sides share them bit for bit.
+    """
+    closed = coords[:-1]
+    near = near[:-1]
+    if not near.any() or near.all():
+        return coords  # nothing near, or a ring entirely along the border: left alone
+    points = shapely.points(closed)
+    position = shapely.line_locate_point(line, points)
+    # Start the walk at a vertex that stays, so runs of snapped vertices are contiguous.
+    start = int(np.flatnonzero(~near)[0])
+    order = np.roll(np.arange(len(closed)), -start)
+    out: list[np.ndarray] = []
+    k = 0
+    while k < len(order):
+        i = order[k]
+        if not near[i]:
+            out.append(closed[i][None, :])
+            k += 1
+            continue
+        run = [i]
+        while k + 1 < len(order) and near[order[k + 1]]:
+            k += 1
+            run.append(order[k])
+        k += 1
+        a, b = position[run[0]], position[run[-1]]
+        run_length = float(np.sum(np.hypot(*np.diff(closed[run], axis=0).T))) if len(run) > 1 else 0.0
+        if abs(b - a) > 1.5 * run_length + 2 * slack:
+            # The border takes another way between these vertices (a meander, another
+            # part): following it would cut the park, so the run stays as it was.
+            out.append(closed[run])
+            continue
+        piece = shapely.ops.substring(line, min(a, b), max(a, b))
+        piece_coords = np.asarray(piece.coords)[:, :2] if piece.geom_type == "LineString" else np.empty((0, 2))
+        if len(piece_coords) <= 1:
+            piece_coords = shapely.get_coordinates(shapely.line_interpolate_point(line, [a, b]))
+        elif a > b:
+            piece_coords = piece_coords[::-1]
+        out.append(piece_coords)
+    ring = np.vstack(out)
+    return np.vstack([ring, ring[:1]])
+
+
+def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, slack: float):
+    """Snap one (multi)polygon onto one border line; the same object back when nothing moved."""
+    polys = []
+    moved = False
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon":
+            continue
+        rings = []
+        for ring in [poly.exterior, *poly.interiors]:
+            coords = np.asarray(ring.coords)[:, :2]
+            x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+            near = shapely.distance(shapely.points(x, y), line_m) <= tolerance_m
+            # A vertex already on its country's land edge (the border, a coast, a river
+            # bank where the border runs in water) is as far as the park can go: it stays.
+            near &= shapely.distance(shapely.points(coords), land_edge) > 1e-9
+            new = _snap_ring(coords, line, near, slack) if near.any() else coords
+            moved |= new is not coords
+            rings.append(new)
+        polys.append(shapely.Polygon(rings[0], rings[1:]))
+    if not moved:
+        return geom
+    return _polygonal([shapely.union_all(_polygonal(polys))])[0]
+
+
+def snap_to_border(
+    parks: gpd.GeoDataFrame,
+    border: gpd.GeoDataFrame,
+    countries: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = 500.0,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Snap park edges lying within ``tolerance_m`` of the border onto the border line.
+
+    Each vertex within the tolerance moves to the nearest point of the border
+    line (the part of ``border`` nearest to it), and the border's own vertices
+    between consecutive snapped vertices are inserted, so a park that stopped
+    short now follows the border exactly and meets the neighbouring country's
+    park. The result is clipped to the park's country land again, so a snap
+    never crosses the border. Snapping only adds ground: where moving a
+    vertex would cut a wedge off a park (its edge meets the border at a
+    shallow angle), the park keeps it, so ``lost_ha`` is 0 up to rounding;
+    and it never fills ground another park already covers.
+    Vertices already on their country's land edge stay where they are.
+    Distances are taken in a local azimuthal
+    equidistant projection; areas are geodesic.
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        Parks with ``id`` and ``country_iso3`` (clipped to land first).
+    border : GeoDataFrame
+        The border lines (LineString/MultiLineString). With ``left_iso3`` and
+        ``right_iso3`` columns, only the lines between two of the parks'
+        countries are used (not, say, the China–North Korea border).
+    countries : GeoDataFrame
+        Country land polygons with ``country_iso3``.
+    tolerance_m : float, keyword-only
+        Largest distance (m) a vertex moves. Default 500.
+
+    Returns
+    -------
+    snapped : GeoDataFrame
+        New GeoDataFrame, same rows.
+    report : DataFrame
+        ``id``, ``country_iso3``, ``gained_ha``, ``lost_ha`` (geodesic).
+    """
+    if tolerance_m < 0:
+        raise ValueError(f"tolerance_m must be >= 0, got {tolerance_m}")
+    if {"left_iso3", "right_iso3"} <= set(border.columns):
+        # Only the border between the parks' own countries: the parks meet along it.
+        countries_here = set(parks["country_iso3"])
+        between = border["left_iso3"].isin(countries_here) & border["right_iso3"].isin(countries_here)
+        border = border[between & (border["left_iso3"] != border["right_iso3"])]
+    metric = _local_metric_crs(parks)
+    to_metric = Transformer.from_crs(parks.crs, metric, always_xy=True)
+    lines = [
+        line
+        for line in shapely.get_parts(shapely.line_merge(shapely.union_all(border.to_crs(parks.crs).geometry.array)))
+        if line.geom_type == "LineString"
+    ]
+    lines_m = gpd.GeoSeries(lines, crs=parks.crs).to_crs(metric).array
+    tree = shapely.STRtree(np.asarray(lines_m, dtype=object))
+    # The tolerance in degrees, generously (for the run check only, never for distances).
+    lat0 = float(np.mean(parks.total_bounds[1::2]))
+    slack = tolerance_m / (111_000.0 * max(np.cos(np.radians(lat0)), 0.1))
+    land = countries.to_crs(parks.crs)
+    land_edge = {
+        iso3: shapely.boundary(shapely.union_all(g.geometry.array)) for iso3, g in land.groupby("country_iso3")
+    }
+    snapped = []
+    for geom, geom_m, iso3 in zip(
+        parks.geometry.array, parks.geometry.to_crs(metric).array, parks["country_iso3"], strict=True
+    ):
+        if geom is None or geom.is_empty:
+            snapped.append(geom)
+            continue
+        result = geom
+        for j in tree.query(geom_m, predicate="dwithin", distance=tolerance_m):
+            edge = land_edge.get(iso3, shapely.LineString())
+            result = _snap_polygon(result, lines[j], lines_m[j], edge, to_metric, tolerance_m, slack)
+        snapped.append(result)
+    # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
+    # whose edge meets the border at a shallow angle; that ground stays protected.
+    # Nor does it fill ground another park already covers: that is not a gap.
+    before_geoms = np.asarray(parks.geometry.array, dtype=object)
+    gained = _polygonal(shapely.difference(np.array(snapped, dtype=object), before_geoms))
+    others = shapely.STRtree(before_geoms)
+    for i in np.flatnonzero(~shapely.is_empty(gained)):
+        near = [j for j in others.query(gained[i], predicate="intersects") if j != i]
+        if near:
+            gained[i] = _polygonal([shapely.difference(gained[i], shapely.union_all(before_geoms[near]))])[0]
+    filled = _polygonal(shapely.union(before_geoms, gained))
+    out = parks.copy()
+    out[out.geometry.name] = filled
+    out, _ = clip_to_land(out, countries)
+    before = np.asarray(parks.geometry.array, dtype=object)
+    after = np.asarray(out.geometry.array, dtype=object)
+    report = pd.DataFrame(
+        {
+            "id": parks["id"].to_numpy(),
+            "country_iso3": parks["country_iso3"].to_numpy(),
+            "gained_ha": _area_ha(_polygonal(shapely.difference(after, before)), parks.crs),
+            "lost_ha": _area_ha(_polygonal(shapely.difference(before, after)), parks.crs),
+        }
+    )
+    return out, report
+
+
+def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> dict[str, pd.DataFrame]:
+    """Check the parks of both countries as one coverage: overlaps and narrow gaps.
+
+    An overlap is the intersection of two parks with a positive area. A gap is
+    a piece of ground covered by no park that disappears when the union of the
+    parks is closed (grown then shrunk) by ``gap_width_m / 2``: a gap narrower
+    than ``gap_width_m`` between parks or inside one. The edges that break
+    the coverage are also listed (``shapely.coverage_invalid_edges``).
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        Parks with ``id``.
+    gap_width_m : float, keyword-only
+        Gaps narrower than this (m) are reported. Default 1000.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``overlaps``: ``id_a``, ``id_b``, ``area_ha``, ``lon``, ``lat``, ``geometry``;
+        ``gaps``: ``area_ha``, ``lon``, ``lat``, ``geometry``;
+        ``invalid_edges``: ``id``, ``length_m`` of edges not shared exactly.
+    """
+    crs = parks.crs
+    geoms = np.asarray(parks.geometry.array, dtype=object)
+    ids = parks["id"].to_numpy() if "id" in parks else np.arange(len(parks))
+    edges = shapely.coverage_invalid_edges(geoms)
+    valid = bool(shapely.is_empty(edges).all())
+    if valid:
+        left = right = np.zeros(0, dtype=int)  # a valid coverage has no overlaps
+    else:
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    keep = shapely.relate_pattern(geoms[left], geoms[right], "2********")
+    left, right = left[keep], right[keep]
+    inter = _polygonal(shapely.intersection(geoms[left], geoms[right])) if len(left) else np.array([], dtype=object)
+    area = _area_ha(inter, crs) if len(inter) else np.array([])
+    real = area > 0
+    points = shapely.point_on_surface(inter[real]) if real.any() else np.array([], dtype=object)
+    overlaps = gpd.GeoDataFrame(
+        {
+            "id_a": ids[left[real]],
+            "id_b": ids[right[real]],
+            "area_ha": area[real],
+            "lon": shapely.get_x(points) if len(points) else [],
+            "lat": shapely.get_y(points) if len(points) else [],
+        },
+        geometry=list(inter[real]),
+        crs=crs,
+    )
+    metric = _local_metric_crs(parks)
+    projected = np.asarray(parks.geometry.to_crs(metric).array, dtype=object)
+    union_m = _dissolve(projected, valid=valid)
+    half = gap_width_m / 2
+    closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
+    gap_parts = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]
+    gaps = gpd.GeoDataFrame(geometry=gpd.GeoSeries(gap_parts, crs=metric).to_crs(crs).array, crs=crs)
+    gaps.insert(0, "area_ha", _area_ha(gaps.geometry.array, crs) if len(gaps) else np.array([]))
+    gaps = gaps[gaps["area_ha"] > 1e-4].reset_index(drop=True)
+    points = shapely.point_on_surface(gaps.geometry.array) if len(gaps) else np.array([])
+    gaps.insert(1, "lon", shapely.get_x(points) if len(gaps) else [])
+    gaps.insert(2, "lat", shapely.get_y(points) if len(gaps) else [])
+    invalid = pd.DataFrame({"id": ids, "length_m": np.nan_to_num(geodesic_length_m(gpd.GeoSeries(edges, crs=crs)))})
+    return {
+        "overlaps": overlaps,
+        "gaps": gaps,
+        "invalid_edges": invalid[invalid["length_m"] > 0].reset_index(drop=True),
+    }
+
+
+def _priority(parks: gpd.GeoDataFrame) -> np.ndarray:
+    """Sort key, lower wins: IUCN rank, then status year (earlier wins), then row order."""
+    rank_of = {cat: i for i, cat in enumerate(IUCN_PRIORITY)}
+    cats = parks["iucn_cat"] if "iucn_cat" in parks else pd.Series([None] * len(parks), index=parks.index)
+    rank = np.array([rank_of.get(str(c).strip(), len(IUCN_PRIORITY)) for c in cats])
+    years = (
+        pd.to_numeric(parks["status_year"], errors="coerce")
+        if "status_year" in parks
+        else pd.Series(np.nan, index=parks.index)
+    )
+    year = years.fillna(9999).to_numpy()
+    return np.lexsort((np.arange(len(parks)), year, rank))
+
+
+def resolve_overlaps(parks: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Give each shared piece to the higher-priority park, as wdpar does.
+
+    Priority: IUCN category (Ia, Ib, II, III, IV, V, VI, then anything else),
+    then the earlier ``status_year``; ties keep the earlier row. The
+    lower-priority park loses the shared part.
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        Parks with ``id``, ``iucn_cat`` and ``status_year`` (missing ones rank last).
+
+    Returns
+    -------
+    resolved : GeoDataFrame
+        New GeoDataFrame, same rows, without overlaps.
+    report : DataFrame
+        One row per park that lost ground: ``id``, ``lost_ha``, ``lost_to`` (ids).
+    """
+    geoms = np.asarray(parks.geometry.array, dtype=object)
+    ids = parks["id"].to_numpy() if "id" in parks else np.arange(len(parks))
+    order = _priority(parks)
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    if bool(shapely.coverage_is_valid(geoms)):  # no overlaps: nothing to resolve
+        return parks.copy(), pd.DataFrame(
+            {"id": ids[:0], "lost_ha": np.zeros(0), "lost_to": np.array([], dtype=object)}
+        )
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    # Only pairs whose interiors share an area (neighbours that merely touch are fine).
+    shared_area = shapely.relate_pattern(geoms[left], geoms[right], "2********")
+    left, right = left[shared_area], right[shared_area]
+    # Pairs (loser, winner) where the winner ranks higher.
+    loser_mask = rank[left] > rank[right]
+    losers, winners = left[loser_mask], right[loser_mask]
+    new = geoms.copy()
+    lost_ha = np.zeros(len(geoms))
+    lost_to: list[list[str]] = [[] for _ in geoms]
+    before_area = _area_ha(geoms, parks.crs)
+    for i in np.unique(losers):
+        above = winners[losers == i]
+        cut = shapely.union_all(new[above])
+        shared = _polygonal([shapely.intersection(new[i], cut)])[0]
+        if shared.is_empty or _area_ha([shared], parks.crs)[0] <= 0:
+            continue
+        new[i] = _polygonal([shapely.difference(new[i], cut)])[0]
+        lost_to[i] = [str(ids[j]) for j in above if shapely.intersection(geoms[i], geoms[j]).area > 0]
+    changed = np.array([bool(t) for t in lost_to])
+    lost_ha[changed] = before_area[changed] - _area_ha(new[changed], parks.crs)
+    resolved = parks.copy()
+    resolved[resolved.geometry.name] = new
+    report = pd.DataFrame(
+        {
+            "id": ids[changed],
+            "lost_ha": lost_ha[changed],
+            "lost_to": [", ".join(t) for t in np.array(lost_to, dtype=object)[changed]],
+        }
+    )
+    return resolved, report
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What :func:`merge_parks` returns: the merged layers and every report."""
+
+    parks: gpd.GeoDataFrame
+    snapped_parks: gpd.GeoDataFrame
+    by_country: gpd.GeoDataFrame
+    proposed: gpd.GeoDataFrame
+    clipped: pd.DataFrame
+    snapped: pd.DataFrame
+    coverage_before: dict
+    coverage_after: dict
+    overlaps_resolved: pd.DataFrame
+
+
+def merge_parks(
+    parks: gpd.GeoDataFrame,
+    countries: gpd.GeoDataFrame,
+    border: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = 500.0,
+    gap_width_m: float = 1_000.0,
+) -> MergeResult:
+    """Clip to land, snap to the border, check the coverage, resolve overlaps, dissolve.
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        Both countries' parks (:func:`combine_parks`).
+    countries : GeoDataFrame
+        Country land polygons.
+    border : GeoDataFrame
+        Border lines between the countries.
+    tolerance_m : float, keyword-only
+        Snapping tolerance (m), default 500.
+    gap_width_m : float, keyword-only
+        Gaps narrower than this (m) are reported, default 1000.
+
+    Returns
+    -------
+    MergeResult
+    """
+    clipped, clip_report = clip_to_land(parks, countries)
+    snapped, snap_report = snap_to_border(clipped, border, countries, tolerance_m=tolerance_m)
+    coverage_before = check_coverage(snapped, gap_width_m=gap_width_m)
+    resolved, overlap_report = resolve_overlaps(snapped)
+    coverage_after = check_coverage(resolved, gap_width_m=gap_width_m)
+    return MergeResult(
+        parks=resolved,
+        snapped_parks=snapped,
+        by_country=dissolve_by_country(resolved),
+        proposed=proposed_park(resolved),
+        clipped=clip_report,
+        snapped=snap_report,
+        coverage_before=coverage_before,
+        coverage_after=coverage_after,
+        overlaps_resolved=overlap_report,
+    )

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
 from geo import __version__
 from geo.io import atomic_path, write_gpkg
-from geo.layers import load_layers  # noqa: F401 - kept importable from here
-from geo.measure import M2_PER_HA, geodesic_area_m2, geodesic_length_m
-from geo.merge import combine_parks, dissolve_by_country, proposed_park, shared_edge
+from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_area_m2, geodesic_length_m
+from geo.merge import combine_parks, merge_parks, shared_edge
 from geo.validate import check_layers
 
-__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "build"]
+__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_csv_rows", "areas_markdown", "areas_text", "build", "merged_layers"]
 
 ARTICLE = (
     "WWF-Russia news, 12 March 2019, 'New step in creation of Sino-Russian transboundary "
@@ -41,7 +42,7 @@ PUBLISHED_TOTALS = {
     },
 }
 
-OUTPUT_FILES = ("land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg")
+OUTPUT_FILES = ("land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md")
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,32 @@ def _none_if_nan(value):
         return value
 
 
-def measured_layers(layers_dir: str | Path):
-    """Read, check and merge the layers; return the pieces the outputs need.
+#: Reconciliation tolerance: a computed area within this fraction of the
+#: published one is ``ok``; within :data:`WARN_FRACTION` it is ``warn``; beyond, ``fail``.
+#: Published figures are rounded ("about 280,000 ha", "1.46 million ha"): 0.5 %
+#: is the rounding of a three-significant-figure number, 5 % a schematic boundary.
+OK_FRACTION = 0.005
+WARN_FRACTION = 0.05
+
+#: Gaps narrower than this (m) between parks are reported by the coverage check.
+GAP_WIDTH_M = 1_000.0
+
+#: Snapping tolerance (m) of park edges onto the border.
+SNAP_TOLERANCE_M = 500.0
+
+
+def _merge(layers: dict[str, gpd.GeoDataFrame]):
+    """Check and merge loaded layers; return the :class:`geo.merge.MergeResult`."""
+    check_layers(layers)
+    parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
+    parks["area_input_ha"] = geodesic_area_m2(parks) / M2_PER_HA
+    return merge_parks(
+        parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M
+    )
+
+
+def merged_layers(layers_dir: str | Path):
+    """Read, check and merge the layers; return ``(layers, MergeResult)``.
 
     ``layers_dir`` is any layer store :func:`geo.store.open_store` opens: a
     folder of GeoJSON, a ``.gpkg`` store or a ``postgresql://`` URL.
@@ -75,18 +100,72 @@ def measured_layers(layers_dir: str | Path):
     from geo.store import open_store
 
     layers = open_store(layers_dir).read_layers()
-    check_layers(layers)
-    parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
-    parks["area_ha"] = geodesic_area_m2(parks) / M2_PER_HA
-    proposed = proposed_park(parks)
+    return layers, _merge(layers)
+
+
+def _with_areas(merge):
+    """The merged pieces with their geodesic ``area_ha`` (a new GeoDataFrame each)."""
+    snapped = merge.snapped_parks.copy()
+    snapped["area_ha"] = geodesic_area_m2(snapped) / M2_PER_HA
+    snapped["area_after_overlaps_ha"] = geodesic_area_m2(merge.parks) / M2_PER_HA
+    proposed = merge.proposed.copy()
     proposed["area_ha"] = geodesic_area_m2(proposed) / M2_PER_HA
-    by_country = dissolve_by_country(parks)
+    by_country = merge.by_country.copy()
     by_country["area_ha"] = geodesic_area_m2(by_country) / M2_PER_HA
-    return layers, parks, proposed, by_country
+    return snapped, proposed, by_country
 
 
-def area_report(layers, parks, proposed, by_country) -> dict:
-    """The content of ``areas.json`` (contract in shared DESIGN.md)."""
+def measured_layers(layers_dir: str | Path):
+    """Read, check and merge the layers; return ``(layers, parks, proposed, by_country)``.
+
+    ``parks`` are the parks clipped to their own land and snapped to the border
+    (before overlaps are resolved), with ``area_ha``; ``proposed`` and
+    ``by_country`` are dissolved after overlap resolution.
+    """
+    layers, merge = merged_layers(layers_dir)
+    return (layers, *_with_areas(merge))
+
+
+def _status(difference_fraction: float | None) -> str:
+    if difference_fraction is None:
+        return "no published figure"
+    size = abs(difference_fraction)
+    return "ok" if size <= OK_FRACTION else "warn" if size <= WARN_FRACTION else "fail"
+
+
+def _reconcile(level: str, key: str, name: str, area_ha: float, reported_ha, source) -> dict:
+    reported = _none_if_nan(reported_ha)
+    diff = None if reported in (None, 0) else area_ha - reported
+    fraction = None if diff is None else diff / reported
+    return {
+        "level": level,
+        "id": key,
+        "name_en": name,
+        "area_ha": area_ha,
+        "reported_area_ha": reported,
+        "difference_ha": diff,
+        "difference_pct": None if fraction is None else 100 * fraction,
+        "status": _status(fraction),
+        "reported_area_source": source,
+    }
+
+
+def _near_border(gaps: gpd.GeoDataFrame, border: gpd.GeoDataFrame, width_m: float) -> np.ndarray:
+    if len(gaps) == 0:
+        return np.zeros(0, dtype=bool)
+    metric = "+proj=aeqd +lat_0={:.5f} +lon_0={:.5f} +datum=WGS84 +units=m".format(
+        *np.asarray(gaps.total_bounds).reshape(2, 2).mean(axis=0)[::-1]
+    )
+    line = shapely.union_all(border.to_crs(metric).geometry.array)
+    return np.asarray(gaps.to_crs(metric).distance(line) <= width_m)
+
+
+def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
+    """The content of ``areas.json`` (contract in shared DESIGN.md).
+
+    With ``merge`` (a :class:`geo.merge.MergeResult`), ``checks`` also holds
+    the coverage figures and the Behrmann/Mollweide cross-checks.
+    """
     features = []
     for _, row in parks.iterrows():
         reported = _none_if_nan(row.get("reported_area_ha"))
@@ -99,9 +178,12 @@ def area_report(layers, parks, proposed, by_country) -> dict:
                 "reported_area_source": row.get("reported_area_source"),
                 "area_ha": float(row["area_ha"]),
                 "area_km2": float(row["area_ha"]) / 100,
+                "area_input_ha": _none_if_nan(row.get("area_input_ha")),
+                "area_after_overlaps_ha": _none_if_nan(row.get("area_after_overlaps_ha")),
                 "difference_pct": None if reported in (None, 0) else 100 * (row["area_ha"] - reported) / reported,
                 "geometry_quality": row.get("geometry_quality"),
-                "area_method": "geodesic on the WGS84 ellipsoid (GeographicLib via pyproj.Geod)",
+                "area_method": "geodesic on the WGS84 ellipsoid (authalic-sphere method, agrees with GeographicLib to 1e-6)",
+                "area_note": "after clipping to the park's own country and snapping to the border, before overlaps are resolved",
             }
         )
     totals = {}
@@ -116,14 +198,29 @@ def area_report(layers, parks, proposed, by_country) -> dict:
     border = layers["border"].set_index("id")
     rus_chn_m = float(geodesic_length_m(border.loc[["RUS-CHN"]])[0]) if "RUS-CHN" in border.index else None
     stretch_m = float(np.nansum(geodesic_length_m(layers["stretch"])))
-    edge = gpd.GeoSeries([shared_edge(parks[parks.country_iso3 == "RUS"], parks[parks.country_iso3 == "CHN"])], crs="EPSG:4326")
+    edge = gpd.GeoSeries(
+        [shared_edge(parks[parks.country_iso3 == "RUS"], parks[parks.country_iso3 == "CHN"])], crs="EPSG:4326"
+    )
     report_border = {
         "rus_chn_length_km": None if rus_chn_m is None else rus_chn_m / 1000,
         "stretch_length_km": stretch_m / 1000,
         "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000 if not edge.iloc[0].is_empty else 0.0,
         "length_method": "geodesic on the WGS84 ellipsoid",
+        "shared_edge_note": f"length along which Russian and Chinese parks touch, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
     }
     schematic = [f["id"] for f in features if f["geometry_quality"] != "surveyed"]
+    reconciliation = [
+        _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
+        for f in features
+    ]
+    names = {"RUS": "Russia: all parks", "CHN": "China: all parks", "proposed_park": "Land of Big Cats (proposed)"}
+    for key, total in totals.items():
+        reconciliation.append(
+            _reconcile(
+                "total", key, names[key], total["area_ha"], total["reported_area_ha"], total["reported_area_source"]
+            )
+        )
+    published_ha = PUBLISHED_TOTALS["proposed_park"]["reported_area_ha"]
     checks = {
         "geometry_quality": {
             "status": "warn" if schematic else "ok",
@@ -135,19 +232,268 @@ def area_report(layers, parks, proposed, by_country) -> dict:
                 else "every park boundary is surveyed"
             ),
         },
+        "reconciliation": {
+            "tolerance": (
+                f"ok when the computed area is within {100 * OK_FRACTION:g} % of the published figure "
+                f"(the rounding of a three-figure number), warn within {100 * WARN_FRACTION:g} %, fail beyond"
+            ),
+            "rows": reconciliation,
+        },
+        "published_units": {
+            "status": "warn",
+            "published_ha": published_ha,
+            "published_km2_as_written": 180_000.0,
+            "consistent_km2": published_ha / 100,
+            "message": (
+                "the source gives the proposed park as 1.8 million ha and also as '180 thousands km2'; "
+                "1.8 million ha is 18,000 km2, so the km2 figure is 10 times too large. "
+                "This report uses 1.8 million ha."
+            ),
+        },
         "generator": f"bigcats {__version__}",
     }
+    if merge is not None:
+        checks["coverage"] = _coverage_checks(layers, parks, proposed, merge)
+        checks["crosscheck"] = _crosscheck(parks, proposed, by_country)
     return {"features": features, "totals": totals, "border": report_border, "checks": checks}
+
+
+def _coverage_checks(layers, parks, proposed, merge) -> dict:
+    gaps = merge.coverage_after["gaps"]
+    along = _near_border(gaps, layers["border"], GAP_WIDTH_M)
+    overlap_removed = float(merge.overlaps_resolved["lost_ha"].sum()) if len(merge.overlaps_resolved) else 0.0
+    union_ha = float(proposed["area_ha"].iloc[0])
+    expected = float(parks["area_ha"].sum()) - overlap_removed
+    return {
+        "status": "ok" if abs(union_ha - expected) < 1.0 else "fail",
+        "overlap_removed_ha": overlap_removed,
+        "overlaps": [
+            {
+                "id_a": str(r.id_a),
+                "id_b": str(r.id_b),
+                "area_ha": float(r.area_ha),
+                "lon": float(r.lon),
+                "lat": float(r.lat),
+            }
+            for r in merge.coverage_before["overlaps"].itertuples()
+        ],
+        "overlap_losses": [
+            {"id": str(r.id), "lost_ha": float(r.lost_ha), "lost_to": r.lost_to}
+            for r in merge.overlaps_resolved.itertuples()
+        ],
+        "gap_width_m": GAP_WIDTH_M,
+        "gaps_along_border_ha": float(gaps["area_ha"][along].sum()) if len(gaps) else 0.0,
+        "gaps_along_border_count": int(along.sum()),
+        "gaps_elsewhere_count": int((~along).sum()),
+        "gaps": [
+            {"area_ha": float(r.area_ha), "lon": float(r.lon), "lat": float(r.lat), "along_border": bool(a)}
+            for r, a in zip(gaps.itertuples(), along, strict=True)
+        ],
+        "clipped_to_wrong_side_ha": float(merge.clipped["removed_ha"].sum()),
+        "clipped": merge.clipped.drop(columns=["country_iso3"]).to_dict(orient="records"),
+        "snap_tolerance_m": SNAP_TOLERANCE_M,
+        "snapped_gained_ha": float(merge.snapped["gained_ha"].sum()),
+        "snapped": merge.snapped.drop(columns=["country_iso3"]).to_dict(orient="records"),
+        "union_ha": union_ha,
+        "sum_minus_overlap_removed_ha": expected,
+        "message": "the proposed park's area is the geodesic area of the union, i.e. the sum of the parks minus the overlap removed",
+    }
+
+
+def _crosscheck(parks, proposed, by_country) -> dict:
+    frames = [
+        crosscheck_areas(parks).assign(id=parks["id"].to_numpy()),
+        crosscheck_areas(by_country).assign(id=by_country["country_iso3"].to_numpy()),
+        crosscheck_areas(proposed).assign(id=["proposed_park"]),
+    ]
+    rows = pd.concat(frames, ignore_index=True)
+    return {
+        "message": "equal-area planar figures of the WDPA world (Protected Planet: Mollweide ESRI:54009; wdpar: Behrmann ESRI:54017) beside the geodesic area",
+        "rows": rows[["id", *[c for c in rows.columns if c != "id"]]].to_dict(orient="records"),
+    }
+
+
+def area_table(layers: str | Path | dict = "layers") -> pd.DataFrame:
+    """The reconciliation as a table for notebooks: one row per park, country and the proposed park.
+
+    Parameters
+    ----------
+    layers : str, Path or dict
+        A layer store (folder, .gpkg or postgresql:// URL), or the dict
+        :func:`geo.layers.load_layers` returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level``, ``id``, ``name``, ``area_ha``, ``area_km2``,
+        ``published_ha``, ``difference_ha``, ``difference_pct``, ``status``;
+        parks first, totals last.
+    """
+    report = area_report_for(layers)
+    rows = report["checks"]["reconciliation"]["rows"]
+    table = pd.DataFrame(rows).rename(columns={"name_en": "name", "reported_area_ha": "published_ha"})
+    table["area_km2"] = table["area_ha"] / 100
+    return table[
+        ["level", "id", "name", "area_ha", "area_km2", "published_ha", "difference_ha", "difference_pct", "status"]
+    ]
+
+
+def area_report_for(layers: str | Path | dict = "layers") -> dict:
+    """``areas.json`` content for a layer folder or an already loaded layer dict."""
+    if isinstance(layers, dict):
+        merge = _merge(layers)
+    else:
+        layers, merge = merged_layers(layers)
+    parks, proposed, by_country = _with_areas(merge)
+    return area_report(layers, parks, proposed, by_country, merge=merge)
 
 
 def _areas_csv(report: dict) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["kind", "id", "name_en", "country_iso3", "area_ha", "area_km2", "reported_area_ha", "reported_area_source", "geometry_quality"])
+    writer.writerow(
+        [
+            "kind",
+            "id",
+            "name_en",
+            "country_iso3",
+            "area_ha",
+            "area_km2",
+            "reported_area_ha",
+            "reported_area_source",
+            "geometry_quality",
+        ]
+    )
     for f in report["features"]:
-        writer.writerow(["park", f["id"], f["name_en"], f["country_iso3"], f"{f['area_ha']:.4f}", f"{f['area_km2']:.6f}", f["reported_area_ha"], f["reported_area_source"], f["geometry_quality"]])
+        writer.writerow(
+            [
+                "park",
+                f["id"],
+                f["name_en"],
+                f["country_iso3"],
+                f"{f['area_ha']:.4f}",
+                f"{f['area_km2']:.6f}",
+                f["reported_area_ha"],
+                f["reported_area_source"],
+                f["geometry_quality"],
+            ]
+        )
     for key, t in report["totals"].items():
-        writer.writerow(["total", key, key, key if key != "proposed_park" else "RUS+CHN", f"{t['area_ha']:.4f}", f"{t['area_ha'] / 100:.6f}", t["reported_area_ha"], t["reported_area_source"], ""])
+        writer.writerow(
+            [
+                "total",
+                key,
+                key,
+                key if key != "proposed_park" else "RUS+CHN",
+                f"{t['area_ha']:.4f}",
+                f"{t['area_ha'] / 100:.6f}",
+                t["reported_area_ha"],
+                t["reported_area_source"],
+                "",
+            ]
+        )
+    return buf.getvalue()
+
+
+def _fmt(value, digits: int = 0) -> str:
+    return "—" if value is None else f"{round(value, digits) + 0.0:,.{digits}f}"  # + 0.0: no "-0"
+
+
+def areas_rows(report: dict) -> list[dict]:
+    """The reconciliation rows of a report, parks first and totals last, ready to print."""
+    return list(report["checks"]["reconciliation"]["rows"])
+
+
+def areas_text(report: dict) -> str:
+    """The reconciliation as a terminal table (ha and km², thousands separated, totals last)."""
+    header = ("", "id", "area ha", "area km²", "published ha", "diff ha", "diff %", "status")
+    lines = [header]
+    for row in areas_rows(report):
+        lines.append(
+            (
+                row["level"],
+                row["id"],
+                _fmt(row["area_ha"]),
+                _fmt(row["area_ha"] / 100, 1),
+                _fmt(row["reported_area_ha"]),
+                _fmt(row["difference_ha"]),
+                _fmt(row["difference_pct"], 2),
+                row["status"],
+            )
+        )
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    out = []
+    for n, line in enumerate(lines):
+        cells = [
+            str(c).ljust(w) if i in (0, 1, 7) else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    checks = report["checks"]
+    out.append("")
+    out.append(f"published units: {checks['published_units']['status']}: {checks['published_units']['message']}")
+    cov = checks.get("coverage")
+    if cov:
+        out.append(
+            f"coverage: overlap removed {cov['overlap_removed_ha']:,.1f} ha; gaps along the border "
+            f"{cov['gaps_along_border_ha']:,.1f} ha in {cov['gaps_along_border_count']} pieces (narrower than "
+            f"{cov['gap_width_m']:,.0f} m); clipped to the wrong side {cov['clipped_to_wrong_side_ha']:,.2f} ha; "
+            f"snapped in {cov['snapped_gained_ha']:,.1f} ha"
+        )
+    border = report["border"]
+    out.append(
+        f"border: Russia–China {_fmt(border['rus_chn_length_km'], 1)} km; stretch {_fmt(border['stretch_length_km'], 1)} km; "
+        f"parks of both countries share {_fmt(border['shared_edge_km'], 1)} km"
+    )
+    out.append(f"tolerance: {checks['reconciliation']['tolerance']}")
+    return "\n".join(out) + "\n"
+
+
+def areas_markdown(report: dict) -> str:
+    """``areas.md``: a short human report of the areas and their checks."""
+    lines = [
+        "# Land of Big Cats: areas",
+        "",
+        "Geodesic areas on the WGS84 ellipsoid. Boundaries marked schematic are built from the real border "
+        "and the published area, not surveyed.",
+        "",
+        "| | id | name | area (ha) | area (km²) | published (ha) | difference (ha) | difference (%) | status |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in areas_rows(report):
+        lines.append(
+            f"| {row['level']} | {row['id']} | {row['name_en']} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
+            f"{_fmt(row['reported_area_ha'])} | {_fmt(row['difference_ha'])} | {_fmt(row['difference_pct'], 2)} | {row['status']} |"
+        )
+    lines += ["", "## Checks", ""]
+    for line in areas_text(report).split("\n\n", 1)[1].strip().splitlines():
+        lines.append(f"- {line}")
+    lines.append(f"- geometry quality: {report['checks']['geometry_quality']['message']}")
+    return "\n".join(lines) + "\n"
+
+
+def areas_csv_rows(report: dict) -> str:
+    """The reconciliation rows as CSV."""
+    buf = io.StringIO()
+    keys = [
+        "level",
+        "id",
+        "name_en",
+        "area_ha",
+        "reported_area_ha",
+        "difference_ha",
+        "difference_pct",
+        "status",
+        "reported_area_source",
+    ]
+    writer = csv.DictWriter(
+        buf, fieldnames=[*keys[:4], "area_km2", *keys[4:]], lineterminator="\n", extrasaction="ignore"
+    )
+    writer.writeheader()
+    for row in areas_rows(report):
+        writer.writerow({**row, "area_km2": row["area_ha"] / 100})
     return buf.getvalue()
 
 
@@ -178,8 +524,9 @@ def build(
     BuildResult
     """
     out_dir = Path(out_dir)
-    layers, parks, proposed, by_country = measured_layers(layers_dir)
-    report = area_report(layers, parks, proposed, by_country)
+    layers, merge = merged_layers(layers_dir)
+    parks, proposed, by_country = _with_areas(merge)
+    report = area_report(layers, parks, proposed, by_country, merge=merge)
 
     from geo.render import make_map, map_html
 
@@ -203,6 +550,8 @@ def build(
         tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     with atomic_path(files["areas.csv"]) as tmp:
         tmp.write_text(_areas_csv(report), encoding="utf-8")
+    with atomic_path(files["areas.md"]) as tmp:
+        tmp.write_text(areas_markdown(report), encoding="utf-8")
     with atomic_path(files["land_of_big_cats.html"]) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return BuildResult(out_dir=out_dir, files=files, report=report)

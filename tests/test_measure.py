@@ -89,3 +89,82 @@ def test_geodesic_length_of_meridian_arc():
     expected = np.trapezoid(m, phi)
     got = geodesic_length_m(gpd.GeoSeries([LineString([(131.0, 42.0), (131.0, 43.0)])], crs="EPSG:4326"))[0]
     assert got == pytest.approx(expected, rel=1e-9)
+
+
+def _geod_area_m2(geoms) -> np.ndarray:
+    """The reference: GeographicLib's polygon area, one geometry at a time."""
+    import shapely
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    return np.array([abs(geod.geometry_area_perimeter(shapely.orient_polygons(g))[0]) for g in geoms])
+
+
+def _random_polygons(lat0: float, n: int, *, radius_deg: float, seed: int):
+    """Star-shaped random polygons (some with a hole, some two-part) around ``lat0``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        k = int(rng.integers(5, 80))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = radius_deg * rng.uniform(0.2, 1.0) * rng.uniform(0.5, 1.0, k)
+        cx, cy = rng.uniform(120, 140), lat0 + rng.uniform(-2, 2)
+        shell = np.column_stack([cx + r * np.cos(ang) / np.cos(np.radians(cy)), cy + r * np.sin(ang)])
+        poly = Polygon(shell).buffer(0)
+        if i % 3 == 1:
+            poly = poly.difference(Polygon(shell).centroid.buffer(radius_deg * 0.1))
+        if i % 4 == 2:
+            poly = MultiPolygon([*getattr(poly, "geoms", [poly]), Polygon(shell + [radius_deg * 3, 0]).buffer(0)])
+        out.append(poly)
+    return out
+
+
+@pytest.mark.parametrize("lat0", [0.0, 42.5, 60.0])
+@pytest.mark.parametrize("radius_deg", [0.01, 0.3, 2.0])
+def test_vectorised_area_agrees_with_geographiclib(lat0, radius_deg):
+    polys = _random_polygons(lat0, 40, radius_deg=radius_deg, seed=int(lat0 * 10 + radius_deg * 100))
+    got = geodesic_area_m2(gpd.GeoSeries(polys, crs="EPSG:4326"))
+    expected = _geod_area_m2(polys)
+    assert np.max(np.abs(got - expected) / expected) <= 1e-6
+
+
+def test_vectorised_area_on_wdpa_like_data():
+    import shapely
+
+    from benchmarks.datagen import wdpa_like
+
+    gdf = wdpa_like(500)
+    gdf = gdf.set_geometry(shapely.make_valid(gdf.geometry.array))
+    got = geodesic_area_m2(gdf)
+    expected = _geod_area_m2(gdf.geometry.array)
+    assert np.max(np.abs(got - expected) / expected) <= 1e-6
+
+
+@pytest.mark.parametrize("name", ["parks_rus", "parks_chn", "countries"])
+def test_vectorised_area_on_bundled_layers(layers_dir, name):
+    gdf = gpd.read_file(layers_dir / f"{name}.geojson")
+    got = geodesic_area_m2(gdf)
+    expected = _geod_area_m2(gdf.geometry.array)
+    assert np.max(np.abs(got - expected) / expected) <= 1e-6
+
+
+def test_missing_empty_and_lines():
+    from shapely.geometry import Point
+
+    series = gpd.GeoSeries([None, Polygon(), LineString([(0, 0), (1, 1)]), Point(1, 1)], crs="EPSG:4326")
+    got = geodesic_area_m2(series)
+    assert np.isnan(got[0]) and np.isnan(got[1])
+    assert got[2] == 0 and got[3] == 0
+
+
+def test_crosscheck_areas_against_closed_form():
+    from geo.measure import crosscheck_areas
+
+    box = parallel_box(130.0, 42.0, 1.0, 1.0)
+    table = crosscheck_areas(gpd.GeoSeries([box], crs="EPSG:4326"))
+    exact_ha = authalic_zone_m2(42.0, 43.0, 1.0) / 1e4
+    assert table["area_ha"].iloc[0] == pytest.approx(exact_ha, rel=1e-7)
+    for name in ("behrmann", "mollweide"):
+        planar_ha = table[f"{name}_area_ha"].iloc[0]
+        assert planar_ha == pytest.approx(exact_ha, rel=5e-3)
+        assert table[f"{name}_difference_pct"].iloc[0] == pytest.approx(100 * (planar_ha - exact_ha) / exact_ha, abs=1e-5)

@@ -1,0 +1,109 @@
+"""The reconciliation in areas.json and the `bigcats areas` command on the bundled layers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo.cli import main
+from geo.measure import area_table, geodesic_area_m2
+
+
+def test_reconciliation_rows(built):
+    rows = built.report["checks"]["reconciliation"]["rows"]
+    assert [r["level"] for r in rows] == ["park"] * len(built.report["features"]) + ["total"] * 3
+    for row in rows:
+        diff = row["area_ha"] - row["reported_area_ha"]
+        assert row["difference_ha"] == pytest.approx(diff)
+        assert row["difference_pct"] == pytest.approx(100 * diff / row["reported_area_ha"])
+        expected = (
+            "ok"
+            if abs(diff) <= 0.005 * row["reported_area_ha"]
+            else "warn"
+            if abs(diff) <= 0.05 * row["reported_area_ha"]
+            else "fail"
+        )
+        assert row["status"] == expected
+    assert all(r["status"] == "ok" for r in rows if r["level"] == "park")
+
+
+def test_unit_inconsistency_is_flagged(built):
+    check = built.report["checks"]["published_units"]
+    assert check["status"] == "warn"
+    assert "180 thousands km2" in check["message"] and "18,000 km2" in check["message"]
+    assert check["consistent_km2"] * 10 == check["published_km2_as_written"]
+
+
+def test_proposed_park_is_sum_minus_overlap_removed(built):
+    cov = built.report["checks"]["coverage"]
+    parks_sum = sum(f["area_ha"] for f in built.report["features"])
+    proposed = built.report["totals"]["proposed_park"]["area_ha"]
+    assert proposed == pytest.approx(parks_sum - cov["overlap_removed_ha"], abs=1.0)
+    gpkg = gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="proposed_park")
+    union = shapely.union_all(
+        gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="parks_rus").geometry.array.tolist()
+        + gpd.read_file(built.out_dir / "land_of_big_cats.gpkg", layer="parks_chn").geometry.array.tolist()
+    )
+    assert proposed == pytest.approx(geodesic_area_m2(gpd.GeoSeries([union], crs=gpkg.crs))[0] / 1e4, abs=1.0)
+    assert cov["status"] == "ok"
+    for key in ("gaps_along_border_ha", "gaps_along_border_count", "clipped_to_wrong_side_ha"):
+        assert cov[key] >= 0
+
+
+def test_crosscheck_rows(built):
+    rows = {r["id"]: r for r in built.report["checks"]["crosscheck"]["rows"]}
+    proposed = rows["proposed_park"]
+    assert proposed["area_ha"] == pytest.approx(built.report["totals"]["proposed_park"]["area_ha"], rel=1e-9)
+    for name in ("behrmann", "mollweide"):
+        assert abs(proposed[f"{name}_difference_pct"]) < 0.5
+
+
+def test_areas_md_written(built):
+    text = (built.out_dir / "areas.md").read_text(encoding="utf-8")
+    assert "| total | proposed_park |" in text and "10 times too large" in text
+
+
+def test_bigcats_areas_table(layers_dir, capsys):
+    assert main(["areas", "--layers", str(layers_dir)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["id", "area", "ha"]
+    assert "proposed_park" in [line.split()[1] for line in lines[2:8] if line.split()][-1:]
+    assert "1,46" in out and "km²" in out
+
+
+def test_bigcats_areas_json_and_csv(layers_dir, capsys):
+    assert main(["areas", "--layers", str(layers_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"features", "totals", "border", "checks"}
+    assert main(["areas", "--layers", str(layers_dir), "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[-1]["id"] == "proposed_park"
+    assert float(rows[-1]["area_ha"]) == pytest.approx(report["totals"]["proposed_park"]["area_ha"])
+
+
+def test_bigcats_areas_missing_folder(tmp_path, capsys):
+    assert main(["areas", "--layers", str(tmp_path / "nowhere")]) == 2
+    assert "layers folder not found" in capsys.readouterr().err
+
+
+def test_area_table_for_notebooks(layers_dir):
+    table = area_table(layers_dir)
+    assert list(table.columns) == [
+        "level",
+        "id",
+        "name",
+        "area_ha",
+        "area_km2",
+        "published_ha",
+        "difference_ha",
+        "difference_pct",
+        "status",
+    ]
+    assert table["id"].iloc[-1] == "proposed_park"
+    assert (table["area_km2"] * 100).to_numpy() == pytest.approx(table["area_ha"].to_numpy(), rel=1e-12)

@@ -1,0 +1,169 @@
+"""Border-aware merge: known answers computed independently (closed-form ellipsoid areas)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString, box
+
+from geo.measure import geodesic_area_m2
+from geo.merge import check_coverage, clip_to_land, merge_parks, resolve_overlaps, shared_edge, snap_to_border
+from tests.common import authalic_zone_m2, parallel_box
+
+# A straight border along the meridian 131E between 42N and 44N: China west, Russia east.
+BORDER_LON = 131.0
+LAT0, DLAT = 43.0, 0.2
+
+
+def _countries() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"country_iso3": ["CHN", "RUS"]},
+        geometry=[box(130.0, 42.0, BORDER_LON, 44.0), box(BORDER_LON, 42.0, 132.0, 44.0)],
+        crs="EPSG:4326",
+    )
+
+
+def _border() -> gpd.GeoDataFrame:
+    line = LineString([(BORDER_LON, 42.0), (BORDER_LON, 44.0)])
+    return gpd.GeoDataFrame(
+        {"id": ["RUS-CHN"], "left_iso3": ["RUS"], "right_iso3": ["CHN"]}, geometry=[line], crs="EPSG:4326"
+    )
+
+
+def _parks(rows) -> gpd.GeoDataFrame:
+    """rows: (id, iso3, iucn, year, lon0, dlon, lat0, dlat); boxes whose east-west edges follow parallels."""
+    records = [
+        {
+            "id": r[0],
+            "country_iso3": r[1],
+            "iucn_cat": r[2],
+            "status_year": r[3],
+            "geometry": parallel_box(r[4], r[6], r[5], r[7], n=400),
+        }
+        for r in rows
+    ]
+    return gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
+
+
+def _dlon_for_m(metres: float, lat: float) -> float:
+    """Longitude span of ``metres`` along the parallel ``lat`` (pyproj's geodesic, short enough to be straight)."""
+    lon2, _, _ = Geod(ellps="WGS84").fwd(BORDER_LON, lat, 90.0, metres)
+    return lon2 - BORDER_LON
+
+
+def test_two_squares_sharing_an_edge_union_is_the_sum():
+    parks = _parks(
+        [("C", "CHN", "II", 2017, 130.5, 0.5, LAT0, DLAT), ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT)]
+    )
+    result = merge_parks(parks, _countries(), _border())
+    expected = 2 * authalic_zone_m2(LAT0, LAT0 + DLAT, 0.5) / 1e4
+    assert geodesic_area_m2(result.proposed)[0] / 1e4 == pytest.approx(expected, rel=1e-7)
+    assert len(result.coverage_before["overlaps"]) == 0
+    assert len(result.coverage_before["gaps"]) == 0
+    edge = shared_edge(
+        result.parks[result.parks.country_iso3 == "RUS"], result.parks[result.parks.country_iso3 == "CHN"]
+    )
+    _, _, meridian_m = Geod(ellps="WGS84").inv(BORDER_LON, LAT0, BORDER_LON, LAT0 + DLAT)
+    assert Geod(ellps="WGS84").geometry_length(edge) == pytest.approx(meridian_m, rel=1e-9)
+
+
+def test_lower_priority_loses_exactly_the_intersection():
+    # A (II, 2012) and B (Ia, 1916) overlap in the box 130.4-130.6E x 43.1-43.3N.
+    parks = _parks([("A", "CHN", "II", 2012, 130.2, 0.4, 43.0, 0.3), ("B", "CHN", "Ia", 1916, 130.4, 0.4, 43.1, 0.3)])
+    coverage = check_coverage(parks, gap_width_m=100.0)
+    intersection_ha = authalic_zone_m2(43.1, 43.3, 0.2) / 1e4
+    (overlap,) = coverage["overlaps"].itertuples()
+    assert {overlap.id_a, overlap.id_b} == {"A", "B"}
+    assert overlap.area_ha == pytest.approx(intersection_ha, rel=1e-5)
+    resolved, report = resolve_overlaps(parks)
+    assert report["id"].tolist() == ["A"]
+    assert report["lost_to"].tolist() == ["B"]
+    assert report["lost_ha"].iloc[0] == pytest.approx(intersection_ha, rel=1e-5)
+    before = geodesic_area_m2(parks) / 1e4
+    after = geodesic_area_m2(resolved) / 1e4
+    assert after[1] == pytest.approx(before[1], rel=1e-12)  # the winner keeps everything
+    assert after[0] == pytest.approx(before[0] - intersection_ha, rel=1e-6)
+    assert shapely.intersection(resolved.geometry.iloc[0], resolved.geometry.iloc[1]).area == pytest.approx(
+        0, abs=1e-12
+    )
+
+
+def test_same_category_earlier_status_year_wins():
+    parks = _parks(
+        [("NEW", "CHN", "II", 2017, 130.2, 0.4, 43.0, 0.3), ("OLD", "CHN", "II", 2012, 130.4, 0.4, 43.1, 0.3)]
+    )
+    _, report = resolve_overlaps(parks)
+    assert report["id"].tolist() == ["NEW"]
+
+
+def test_park_crossing_the_border_by_1_km_is_clipped_back():
+    over = _dlon_for_m(1_000.0, LAT0 + DLAT / 2)
+    parks = _parks([("C", "CHN", "II", 2017, 130.5, 0.5 + over, LAT0, DLAT)])
+    clipped, report = clip_to_land(parks, _countries())
+    assert geodesic_area_m2(clipped)[0] == pytest.approx(authalic_zone_m2(LAT0, LAT0 + DLAT, 0.5), rel=1e-7)
+    assert report["removed_ha"].iloc[0] == pytest.approx(authalic_zone_m2(LAT0, LAT0 + DLAT, over) / 1e4, rel=1e-4)
+    assert shapely.bounds(clipped.geometry.iloc[0])[2] == pytest.approx(BORDER_LON, abs=1e-12)
+
+
+def test_park_stopping_300_m_short_is_snapped():
+    short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
+    parks = _parks(
+        [
+            ("C", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT),
+            ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT),
+        ]
+    )
+    snapped, report = snap_to_border(parks, _border(), _countries(), tolerance_m=500.0)
+    gap_ha = authalic_zone_m2(LAT0, LAT0 + DLAT, short) / 1e4
+    assert report.set_index("id").loc["C", "gained_ha"] == pytest.approx(gap_ha, rel=1e-4)
+    assert report.set_index("id").loc["R", "gained_ha"] == 0
+    assert geodesic_area_m2(snapped)[0] == pytest.approx(authalic_zone_m2(LAT0, LAT0 + DLAT, 0.5), rel=1e-6)
+    assert len(check_coverage(snapped, gap_width_m=1_000.0)["gaps"]) == 0
+
+
+def test_gap_is_reported_when_the_tolerance_is_smaller():
+    short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
+    parks = _parks(
+        [
+            ("C", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT),
+            ("R", "RUS", "II", 2012, BORDER_LON, 0.5, LAT0, DLAT),
+        ]
+    )
+    snapped, report = snap_to_border(parks, _border(), _countries(), tolerance_m=200.0)
+    assert (report["gained_ha"] == 0).all()
+    gaps = check_coverage(snapped, gap_width_m=1_000.0)["gaps"]
+    assert len(gaps) == 1
+    assert gaps["area_ha"].iloc[0] == pytest.approx(authalic_zone_m2(LAT0, LAT0 + DLAT, short) / 1e4, rel=1e-2)
+    assert gaps["lon"].iloc[0] == pytest.approx(BORDER_LON - short / 2, abs=short)
+    # Narrower than the gap: not reported.
+    assert len(check_coverage(snapped, gap_width_m=200.0)["gaps"]) == 0
+
+
+def test_merge_does_not_mutate_its_input():
+    parks = _parks([("C", "CHN", "II", 2017, 130.5, 0.6, LAT0, DLAT)])
+    before = parks.copy()
+    merge_parks(parks, _countries(), _border())
+    assert parks.geometry.equals(before.geometry)
+
+
+def test_unknown_country_is_a_data_error():
+    from geo.errors import DataError
+
+    parks = _parks([("K", "PRK", "II", 2017, 130.5, 0.5, LAT0, DLAT)])
+    with pytest.raises(DataError, match="no land polygon for PRK"):
+        clip_to_land(parks, _countries())
+
+
+def test_snapping_does_not_fill_another_park():
+    short = _dlon_for_m(300.0, LAT0 + DLAT / 2)
+    # B sits in the strip between A and the border: A must not grow into it.
+    parks = _parks(
+        [
+            ("A", "CHN", "II", 2017, 130.5, 0.5 - short, LAT0, DLAT),
+            ("B", "CHN", "Ia", 1916, BORDER_LON - short, short, LAT0, DLAT),
+        ]
+    )
+    _, report = snap_to_border(parks, _border(), _countries(), tolerance_m=500.0)
+    assert report["gained_ha"].max() == pytest.approx(0, abs=1e-3)
