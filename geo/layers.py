@@ -17,6 +17,7 @@ __all__ = [
     "LayerSpec",
     "load_layers",
     "read_layer",
+    "save_layer",
 ]
 
 #: Canonical attributes of every park feature (see shared DATA.md).
@@ -169,3 +170,43 @@ def read_provenance(folder: str | Path) -> dict:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+def save_layer(layers_dir: str | Path, role: str, gdf: gpd.GeoDataFrame, *, provenance: dict) -> Path:
+    """Write ``gdf`` as the layer of ``role`` in a layer folder, atomically, with its provenance.
+
+    The layer goes to ``<role file>`` as RFC 7946 GeoJSON and the provenance to
+    the sidecar ``<role file stem>.provenance.json``. Both are written to
+    temporary files first and renamed only when both are complete, so a failed
+    or interrupted save leaves the previous layer byte-identical.
+
+    Parameters
+    ----------
+    layers_dir : str or Path
+        The layer folder (created if missing).
+    role : str
+        A key of :data:`LAYERS`.
+    gdf : GeoDataFrame
+        The normalised layer (EPSG:4326, canonical columns).
+    provenance : dict
+        Source name, SHA-256, format, original CRS, import time, tool version, repairs.
+
+    Returns
+    -------
+    Path
+        The layer file written.
+    """
+    from geo.io import atomic_path, to_geojson_dict
+
+    if role not in LAYERS:
+        raise ReadError(f"unknown role {role!r}; use one of {', '.join(LAYERS)}.")
+    folder = Path(layers_dir)
+    path = folder / LAYERS[role].filename
+    sidecar = folder / f"{Path(LAYERS[role].filename).stem}.provenance.json"
+    data = to_geojson_dict(gdf)
+    feats = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in data["features"]]
+    text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(feats) + "\n]}\n"
+    with atomic_path(path) as tmp_layer, atomic_path(sidecar) as tmp_prov:
+        tmp_layer.write_text(text, encoding="utf-8")
+        tmp_prov.write_text(json.dumps(provenance, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
