@@ -21,7 +21,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 
 from geo import __version__
-from geo.errors import UsageError
+from geo.errors import DataError, UsageError
 from geo.io import SHP_FIELD_NAMES, Source, read_source
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS, save_layer
 from geo.validate import Problem, Report, check_geometries
@@ -125,8 +125,8 @@ def to_wgs84(
             bad = (geoms.bounds.abs().max(axis=1) > 180) | (geoms.bounds[["miny", "maxy"]].abs().max(axis=1) > 90)
             sample = f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}"
             looks = " (metre-sized values: a projected CRS)" if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > 1000 else ""
-            problems.append(Problem(layer, f"{int(bad.sum())} feature(s)",
-                                    f"coordinates cannot be longitude/latitude ({sample}; outside ±180/±90){looks}",
+            problems.append(Problem(layer, "*",
+                                    f"coordinates of {int(bad.sum())} feature(s) cannot be longitude/latitude ({sample}; outside ±180/±90){looks}",
                                     "pass --crs with the CRS the coordinates are in, e.g. --crs EPSG:32652"))
             return None, problems, original
     out = gdf.set_crs(use, allow_override=True) if gdf.crs is None or not gdf.crs.equals(use) else gdf
@@ -359,7 +359,11 @@ def prepare_layer(
     if role is not None and role not in ROLE_COLUMNS:
         raise UsageError(f"--role {role!r} is not importable; use one of {', '.join(IMPORT_ROLES)}.")
     path = Path(path)
-    source = read_source(path, layer=layer, encoding=encoding)
+    try:
+        source = read_source(path, layer=layer, encoding=encoding)
+    except DataError as exc:  # a GeoJSON that breaks RFC 7946's structure: report every problem
+        report = Report(source=path.name, role=role, features=0, problems=list(exc.problems))
+        return ImportResult(report, None, {"source_name": path.name})
     name = role or "layer"
     report = Report(source=path.name, role=role, features=len(source.gdf), problems=list(source.problems))
     provenance = {

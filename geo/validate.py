@@ -136,6 +136,8 @@ class _GeoJSONLint:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.cw_warned = False
+        self.precision_warned = False
 
     def add(self, where: str, problem: str, fix: str, level: str = "error") -> None:
         self.problems.append(Problem(self.source, where, problem, fix, level))
@@ -159,7 +161,8 @@ class _GeoJSONLint:
             hint = f" (types are case sensitive: {near[0]})" if near else ""
             self.add(where, f"unknown type {typ!r}{hint}", f"use one of {', '.join(_ALL_TYPES)}")
             return
-        self.bbox(obj, where)
+        if typ in ("Feature", "FeatureCollection"):
+            self.bbox(obj, where)
         if typ == "FeatureCollection":
             self.foreign(obj, "FeatureCollection", where)
             feats = obj.get("features")
@@ -253,6 +256,22 @@ class _GeoJSONLint:
                 return
         ring = (typ in ("Polygon",) and depth == 1) or (typ == "MultiPolygon" and depth == 1)
         line = (typ in ("LineString",) and depth == 1) or (typ == "MultiLineString" and depth == 1)
+        polygon = (typ == "Polygon" and depth == 2) or (typ == "MultiPolygon" and depth == 2)
+        if polygon and not self.cw_warned:
+            for k, r in enumerate(c):
+                if len(r) >= 4 and all(isinstance(q, list) and len(q) >= 2 and all(isinstance(v, (int, float)) for v in q[:2]) for q in r):
+                    area2 = sum(r[j][0] * r[j + 1][1] - r[j + 1][0] * r[j][1] for j in range(len(r) - 1))
+                    if (area2 < 0) == (k == 0) and area2 != 0:
+                        self.cw_warned = True
+                        self.add(where, "polygon rings do not follow the right-hand rule (RFC 7946: exterior counter-clockwise, holes clockwise); rewound on import",
+                                 "none needed", "warning")
+                        break
+        if depth == 1 and not self.precision_warned:
+            for q in c:
+                if isinstance(q, list) and any(isinstance(v, float) and len(repr(v).split(".")[-1].split("e")[0]) > 6 for v in q[:2]):
+                    self.precision_warned = True
+                    self.add(where, "coordinates carry more than 6 decimals; stored with 6 (about 0.1 m)", "none needed", "warning")
+                    break
         if ring:
             if len(c) < 4:
                 self.add(where, f"a polygon ring needs 4 or more positions, found {len(c)}", "close the ring with at least 3 distinct corners")
