@@ -94,7 +94,7 @@ def to_wgs84(
     gdf = source.gdf
     problems: list[Problem] = []
     declared = source.crs
-    is_geojson = source.format == "GeoJSON"
+    is_geojson = source.format in ("GeoJSON", "TopoJSON")  # both lon/lat (CRS84) by definition
     legacy_crs = isinstance(source.geojson, dict) and "crs" in source.geojson
     given = None
     if crs is not None:
@@ -121,6 +121,11 @@ def to_wgs84(
         if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
             problems.append(Problem(layer, "*", "coordinates hold non-finite numbers (NaN or infinity)", "fix the coordinates at the source"))
             return None, problems, original
+        if use.is_geographic and not _intersects(REGION, (xmin, ymin, xmax, ymax)) and _intersects(REGION, (ymin, xmin, ymax, xmax)):
+            problems.append(Problem(layer, "*", f"x and y look swapped: the layer lies at x {xmin:.3f}..{xmax:.3f}, y {ymin:.3f}..{ymax:.3f}, "
+                                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
+                                    "write longitude as x and latitude as y (axis order lon/lat) and import again"))
+            return None, problems, _crs_name(use)
         if use.is_geographic and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
             bad = (geoms.bounds.abs().max(axis=1) > 180) | (geoms.bounds[["miny", "maxy"]].abs().max(axis=1) > 90)
             sample = f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}"
