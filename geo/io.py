@@ -7,6 +7,7 @@ import json
 import os
 import hashlib
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from collections.abc import Iterator
@@ -383,7 +384,7 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
 
     ``gpkg`` writes one GeoPackage at ``out`` (one table per layer); every other
     format writes one file per layer into the folder ``out``: RFC 7946 GeoJSON,
-    KML (``name`` from ``name_en`` for Google Earth), a Shapefile set with a
+    KML (``name`` from ``name_en`` for Google Earth; ``id`` kept as ``feature_id``), a Shapefile set with a
     UTF-8 ``.cpg`` and attribute names cut to 10 characters (see
     :data:`SHP_FIELD_NAMES`, also written to ``SHAPEFILE_FIELDS.csv``),
     GeoParquet, and CSV with the geometry as WKT in a ``WKT`` column (EPSG:4326).
@@ -422,6 +423,8 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
             label = next((c for c in ("name_en", "id") if c in named.columns), None)
             if label:
                 named.insert(0, "Name", named[label].astype(object).where(named[label].notna(), None))
+            if "id" in named.columns:  # KML readers take "id" for the Placemark's own id; keep ours apart
+                named = named.rename(columns={"id": "feature_id"})
             with atomic_path(path) as tmp:
                 pyogrio.write_dataframe(named, tmp, driver="KML", layer=name)
             written.append(path)
@@ -433,10 +436,15 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
             folder.mkdir(exist_ok=True)
             final = folder / f"{name}.shp"
             tmpdir = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
+            cut = {c for c in columns if renamed[names[c]].map(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > 254).any()}
             try:
-                pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's truncation notice; recorded below instead
+                    pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8")
                 with open(tmpdir / "SHAPEFILE_FIELDS.csv", "w", encoding="utf-8") as fh:
-                    fh.write("field,column\n" + "".join(f"{v},{k}\n" for k, v in names.items()))
+                    fh.write("field,column,note\n" + "".join(
+                        f"{v},{k},{'text cut at 254 bytes (DBF limit); full text in the GeoPackage or GeoJSON export' if k in cut else ''}\n"
+                        for k, v in names.items()))
                 for part in sorted(tmpdir.iterdir()):
                     os.replace(part, folder / part.name)
             finally:

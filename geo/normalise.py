@@ -215,7 +215,7 @@ def map_attributes(
     elif (col := _column(gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
         ids = [None if v is None else f"WDPA:{v}" for v in _text(gdf[col])]
         used["id"] = str(col)
-    elif (col := _column(gdf, ("id", "@id", "osm_id", "full_id"))) is not None:
+    elif (col := _column(gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None:
         ids = _text(gdf[col]).tolist()
         if col in ("@id", "osm_id", "full_id"):
             ids = [None if v is None else f"osm:{v}" for v in ids]

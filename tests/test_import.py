@@ -390,14 +390,19 @@ def test_refused_import_and_dry_run_leave_layers_byte_identical(tmp_path, layers
 def test_failed_write_leaves_previous_layer(tmp_path, layers_copy, monkeypatch):
     before = _digest(layers_copy)
     src = _write_geojson(tmp_path / "ok.geojson", [_feature(SQUARE, id="OK")])
-    import geo.layers
+    real_write_text = Path.write_text
+    written = []
 
-    def boom(*args, **kwargs):
-        raise OSError("disk full")
+    def write_text(self, data, *args, **kwargs):
+        if self.name.endswith(".tmp.json"):  # the provenance sidecar, written after the layer's temporary file
+            raise OSError("disk full")
+        written.append(self.name)
+        return real_write_text(self, data, *args, **kwargs)
 
-    monkeypatch.setattr(geo.layers.json, "dumps", boom)  # fails while writing the provenance, after the layer text
-    with pytest.raises(OSError):
+    monkeypatch.setattr(Path, "write_text", write_text)
+    with pytest.raises(OSError, match="disk full"):
         import_layer(src, role="parks_rus", layers_dir=layers_copy)
+    assert any(name.endswith(".tmp.geojson") for name in written)  # the new layer was half-way in
     assert _digest(layers_copy) == before
 
 
