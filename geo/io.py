@@ -310,6 +310,21 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
         except Exception as exc:
             raise ReadError(f"cannot read {path} as GeoParquet: {_first_line(exc)}. The file may be truncated; export it again.") from None
         return Source(path, fmt, gdf, gdf.crs, None, sha, None, None, problems)
+    from geo.validate import Problem
+
+    caught = warnings.catch_warnings(record=True)
+    gdal_warnings = caught.__enter__()
+    warnings.simplefilter("always", RuntimeWarning)
+    try:
+        return _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems)
+    finally:
+        caught.__exit__(None, None, None)
+        for w in gdal_warnings:
+            if issubclass(w.category, RuntimeWarning):
+                problems.append(Problem(path.name, "*", f"GDAL: {str(w.message).splitlines()[0]}", "check the source file", "warning"))
+
+
+def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems) -> Source:
     try:
         layers = pyogrio.list_layers(target_arg)
     except Exception as exc:
