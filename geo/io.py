@@ -151,6 +151,14 @@ _FORMATS = {
 }
 
 
+try:  # pyogrio reads faster through Arrow when pyarrow is installed
+    import pyarrow  # noqa: F401
+
+    _HAVE_ARROW = True
+except ImportError:  # pragma: no cover
+    _HAVE_ARROW = False
+
+
 @dataclass
 class Source:
     """One source file read as it is: attributes, geometries and CRS untouched."""
@@ -338,7 +346,7 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     if fmt == "ESRI Shapefile" and not encoding:
         forced, guessed = _shapefile_encoding(target)
     try:
-        gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=False)
+        gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=forced is None and _HAVE_ARROW)
     except (LookupError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot decode the text of {path.name} with encoding {forced!r}: {_first_line(exc)}. Pass the right --encoding.") from None
     except Exception as exc:

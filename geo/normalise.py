@@ -310,17 +310,19 @@ def map_attributes(
 
 def _text_problems(gdf: gpd.GeoDataFrame, role: str) -> list[Problem]:
     problems = []
-    tag = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+    tag = r"<\s*/?\s*[a-zA-Z][^>]*>"
     for col in gdf.columns:
         if col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
             continue
-        for fid, value in zip(gdf["id"], gdf[col]):
-            if not isinstance(value, str):
-                continue
-            if len(value) > MAX_TEXT_CHARS:
-                problems.append(Problem(role, str(fid), f"attribute {col} holds {len(value):,} characters (limit {MAX_TEXT_CHARS:,})",
+        text = gdf[col].map(lambda v: v if isinstance(v, str) else None).astype(object)
+        lengths = text.map(lambda v: len(v) if v is not None else 0).to_numpy()
+        html = text.fillna("").str.contains(tag, regex=True).to_numpy()
+        for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
+            fid = gdf["id"].iloc[i]
+            if lengths[i] > MAX_TEXT_CHARS:
+                problems.append(Problem(role, str(fid), f"attribute {col} holds {lengths[i]:,} characters (limit {MAX_TEXT_CHARS:,})",
                                         "shorten it at the source or --map another column"))
-            elif tag.search(value):
+            else:
                 problems.append(Problem(role, str(fid), f"attribute {col} holds HTML markup; it is kept and shown as plain text",
                                         "remove the markup at the source if it was not meant", "warning"))
     return problems

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -339,6 +341,7 @@ def geojson_problems(text: str, *, source: str) -> tuple[object, list[Problem]]:
 # -- geometry checks for an import ------------------------------------------------------------------------
 
 ROLE_GEOMETRY_TYPES = _GEOMETRY_TYPES
+_CHUNK = 5_000
 #: A repair that changes a feature's area by more than this fraction is refused unless accepted.
 MAX_REPAIR_AREA_CHANGE = 0.001
 
@@ -380,11 +383,16 @@ def check_geometries(
         problems.append(Problem(layer, "*", f"mixed geometry types: {', '.join(present)}", f"a layer holds one kind ({kind}s); split the file", "warning" if set(present) <= allowed else "error"))
     valid = np.ones(n, dtype=bool)
     progress = Progress("checking geometries", n)
-    for start in range(0, n, 10_000):
-        sl = slice(start, start + 10_000)
+
+    def _check(start: int) -> int:
+        sl = slice(start, start + _CHUNK)
         ok_here = ~missing[sl]
-        valid[sl][ok_here] = shapely.is_valid(geoms[sl][ok_here])
-        progress.update(min(10_000, n - start))
+        valid[sl][ok_here] = shapely.is_valid(geoms[sl][ok_here])  # GEOS releases the GIL: chunks run in parallel
+        return min(_CHUNK, n - start)
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for done in pool.map(_check, range(0, n, _CHUNK)):
+            progress.update(done)
     progress.close()
     out = geoms.copy()
     for i in np.flatnonzero(missing | ~np.isin(type_names, list(allowed)) | ~valid):
