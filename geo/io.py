@@ -184,7 +184,7 @@ def _sha256(path: Path) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return text.splitlines()[0].rstrip(".")
 
 
 def _script_score(text: str, lo: int, hi: int) -> float:
@@ -316,7 +316,7 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
         except ImportError:
             raise ReadError("reading GeoParquet needs pyarrow: pip install pyarrow") from None
         except Exception as exc:
-            raise ReadError(f"cannot read {path} as GeoParquet: {_first_line(exc)}. The file may be truncated; export it again.") from None
+            raise ReadError(f"cannot read {path} as GeoParquet: {_first_line(exc)}. The file may be truncated or plain Parquet; export it again as GeoParquet.") from None
         return Source(path, fmt, gdf, gdf.crs, None, sha, None, None, problems)
     from geo.validate import Problem
 
@@ -367,6 +367,16 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
                 if c != gdf.geometry.name and (gdf[c].dtype == object or str(gdf[c].dtype) in ("str", "string")):
                     gdf[c] = gdf[c].map(lambda v: v.encode("latin1").decode(used) if isinstance(v, str) else v)
             problems.append(Problem(path.name, "*", f"no .cpg file: attribute text decoded as {used} (detected)", "add a .cpg file, or pass --encoding if the names read wrong", "warning"))
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        from geo.validate import Problem
+
+        hint = " (a CSV needs its geometry as WKT in a column named WKT)" if fmt == "CSV" else ""
+        problem = Problem(path.name, "*", f"the file holds no geometry column{hint}", "export the layer again with its geometries")
+        raise DataError(f"{path.name} holds no geometry", [problem])
+    if isinstance(parsed, dict) and parsed.get("type") == "FeatureCollection" and "id" not in gdf.columns:
+        feats = parsed.get("features") or []
+        if len(feats) == len(gdf) and feats and all("id" in f for f in feats):
+            gdf.insert(0, "id", [str(f["id"]) for f in feats])  # RFC 7946 Feature ids (GDAL keeps them as FIDs)
     return Source(path, fmt, gdf, gdf.crs, layer or (names[0] if names else None), sha, used, parsed, problems)
 
 
