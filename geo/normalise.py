@@ -229,13 +229,14 @@ def map_attributes(
     plain = take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
     used.pop("_name", None)
     if plain is not None:
-        for key, test in (("name_ru", re.compile("[\u0400-\u04ff]")), ("name_zh", re.compile("[\u4e00-\u9fff]"))):
+        text = _as_text(plain)
+        for key, script in (("name_ru", "[\u0400-\u04ff]"), ("name_zh", "[\u4e00-\u9fff]")):
             if names[key] is None:
-                mask = plain.map(lambda v, t=test: isinstance(v, str) and bool(t.search(v)))
+                mask = text.str.contains(script, regex=True, na=False).to_numpy(dtype=bool)
                 if mask.any():
                     names[key] = plain.where(mask, None)
         if names["name_en"] is None:
-            mask = plain.map(lambda v: isinstance(v, str) and not re.search("[\u0400-\u04ff\u4e00-\u9fff]", v))
+            mask = (text.notna() & ~text.str.contains("[\u0400-\u04ff\u4e00-\u9fff]", regex=True, na=False)).to_numpy(dtype=bool)
             names["name_en"] = plain.where(mask, None) if mask.any() else None
     for key in ("name_en", "name_ru", "name_zh"):
         if key in columns:
@@ -308,15 +309,22 @@ def map_attributes(
     return result, problems, used, dropped
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    """The string values of a column (others as missing), as a pandas string Series for vectorised checks."""
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        return series
+    return series.map(lambda v: v if isinstance(v, str) else None).astype("string")
+
+
 def _text_problems(gdf: gpd.GeoDataFrame, role: str) -> list[Problem]:
     problems = []
     tag = r"<\s*/?\s*[a-zA-Z][^>]*>"
     for col in gdf.columns:
         if col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
             continue
-        text = gdf[col].map(lambda v: v if isinstance(v, str) else None).astype(object)
-        lengths = text.map(lambda v: len(v) if v is not None else 0).to_numpy()
-        html = text.fillna("").str.contains(tag, regex=True).to_numpy()
+        text = _as_text(gdf[col])
+        lengths = text.str.len().fillna(0).to_numpy(dtype=np.int64)
+        html = text.str.contains(tag, regex=True, na=False).to_numpy(dtype=bool)
         for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
             fid = gdf["id"].iloc[i]
             if lengths[i] > MAX_TEXT_CHARS:
