@@ -316,17 +316,18 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.map(lambda v: v if isinstance(v, str) else None).astype("string")
 
 
-def _text_problems(gdf: gpd.GeoDataFrame, role: str) -> list[Problem]:
+def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns) -> list[Problem]:
+    """Over-long text and HTML markup in the source ``columns`` the layer keeps (checked on the source's own dtypes)."""
     problems = []
     tag = r"<\s*/?\s*[a-zA-Z][^>]*>"
-    for col in gdf.columns:
-        if col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
+    for col in columns:
+        if col not in gdf.columns or col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
             continue
         text = _as_text(gdf[col])
         lengths = text.str.len().fillna(0).to_numpy(dtype=np.int64)
         html = text.str.contains(tag, regex=True, na=False).to_numpy(dtype=bool)
         for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
-            fid = gdf["id"].iloc[i]
+            fid = ids.iloc[i]
             if lengths[i] > MAX_TEXT_CHARS:
                 problems.append(Problem(role, str(fid), f"attribute {col} holds {lengths[i]:,} characters (limit {MAX_TEXT_CHARS:,})",
                                         "shorten it at the source or --map another column"))
@@ -425,7 +426,7 @@ def prepare_layer(
     for fid in sorted(set(dupes)):
         report.problems.append(Problem(role, str(fid), f"duplicate id: {int((ids == fid).sum())} features share it",
                                        "give every feature its own id (or --map id=COLUMN with a unique column)"))
-    report.problems += _text_problems(mapped, role)
+    report.problems += _text_problems(gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()])
     idlist = [str(v) if v is not None else f"row {i + 1}" for i, v in enumerate(ids)]
     checked, problems, repairs = check_geometries(mapped, ids=idlist, kind=LAYERS[role].geometry if role in LAYERS else "polygon",
                                                   layer=role, accept_repairs=accept_repairs)
