@@ -138,7 +138,8 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            # GeoPackage 1.2: opened without a version warning by the GDAL inside older QGIS/ogrinfo releases
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options={"VERSION": "1.2"})
     return path
 
 

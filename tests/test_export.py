@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 
 import geopandas as gpd
 import pyogrio
@@ -66,6 +68,16 @@ def test_geojson_export_is_rfc7946(layers_dir, tmp_path, capsys):
             assert poly.exterior.is_ccw and all(not r.is_ccw for r in poly.interiors)
     decimals = re.findall(r"\d+\.(\d+)", json.dumps([f["geometry"] for f in data["features"]]))
     assert max(len(d) for d in decimals) <= 6
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed")
+def test_gpkg_opens_in_ogrinfo_without_warnings(layers_dir, tmp_path, capsys):
+    out = _export("gpkg", layers_dir, tmp_path, capsys)
+    run = subprocess.run(["ogrinfo", "-so", "-al", str(out)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr + run.stdout and "ERROR" not in run.stderr
+    for name in [*LAYERS, "proposed_park"]:
+        assert f"Layer name: {name}" in run.stdout
 
 
 def test_kml_has_names_for_google_earth(layers_dir, tmp_path, capsys):
