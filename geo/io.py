@@ -346,12 +346,19 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     forced, guessed = (encoding, False) if encoding else (None, False)
     if fmt == "ESRI Shapefile" and not encoding:
         forced, guessed = _shapefile_encoding(target)
+    from geo.progress import Progress
+
+    bar = Progress(f"reading {path.name}", 1)
+    bar.update(0)
     try:
         gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=forced is None and _HAVE_ARROW)
     except (LookupError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot decode the text of {path.name} with encoding {forced!r}: {_first_line(exc)}. Pass the right --encoding.") from None
     except Exception as exc:
         raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
+    finally:
+        bar.update(1)
+        bar.close()
     used = forced
     if guessed:
         text_cols = [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].dtype == object or str(gdf[c].dtype) in ("str", "string")]

@@ -30,14 +30,16 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.done = 0
+        self._drawn = -1
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def update(self, n: int = 1) -> None:
         """Add ``n`` units of finished work and redraw."""
         self.done = min(self.done + n, self.total)
-        if self.enabled:
+        pct = 100 * self.done / self.total
+        if self.enabled and (int(pct) != self._drawn or self.done == self.total):
+            self._drawn = int(pct)
             filled = int(self.width * self.done / self.total)
-            pct = 100 * self.done / self.total
             self.stream.write(f"\r{self.label} [{'#' * filled}{' ' * (self.width - filled)}] {pct:3.0f}%")
             self.stream.flush()
 

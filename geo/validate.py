@@ -395,7 +395,10 @@ def check_geometries(
             progress.update(done)
     progress.close()
     out = geoms.copy()
-    for i in np.flatnonzero(missing | ~np.isin(type_names, list(allowed)) | ~valid):
+    flagged = np.flatnonzero(missing | ~np.isin(type_names, list(allowed)) | ~valid)
+    repair_bar = Progress("repairing geometries", len(flagged))
+    for i in flagged:
+        repair_bar.update()
         fid = ids[i]
         if missing[i]:
             problems.append(Problem(layer, fid, f"no geometry (null or empty) where the role needs {kind}s", "give the feature a geometry or remove it"))
@@ -421,6 +424,8 @@ def check_geometries(
             problems.append(Problem(layer, fid, text + " (repaired)", "none needed; check the repaired boundary", "warning"))
         repairs.append(repair)
         out[i] = fixed
+    if len(flagged):
+        repair_bar.close()
     fixed_ok = ~shapely.is_missing(out) & ~shapely.is_empty(out)
 
     def _tidy(start: int) -> None:  # silent fixes: right-hand winding, no repeated vertices
