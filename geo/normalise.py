@@ -176,6 +176,8 @@ def _clean(series: pd.Series) -> pd.Series:
 
 
 def _text(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(series.dtype):  # vectorised for the common case (WDPAID, osm_id)
+        return series.astype("string").astype(object).where(series.notna(), None)
     return _clean(series).map(lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
 
 
@@ -213,7 +215,7 @@ def map_attributes(
         ids = _text(gdf[mapping["id"]]).tolist()
         used["id"] = mapping["id"]
     elif (col := _column(gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
-        ids = [None if v is None else f"WDPA:{v}" for v in _text(gdf[col])]
+        ids = ("WDPA:" + _text(gdf[col]).astype("string")).astype(object).where(gdf[col].notna(), None).tolist()
         used["id"] = str(col)
     elif (col := _column(gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None:
         ids = _text(gdf[col]).tolist()
@@ -260,7 +262,8 @@ def map_attributes(
         years = pd.to_numeric(out["status_year"], errors="coerce")
         out["status_year"] = years.where(years > 0).astype("Int64")  # WDPA writes 0 for "not reported"
     if "country_iso3" in columns:
-        iso = out["country_iso3"].map(lambda v: None if v is None else str(v).strip().upper())
+        iso = out["country_iso3"].astype("string").str.strip().str.upper().astype(object)
+        iso = iso.where(iso.notna(), None)
         expected = ROLE_COUNTRY.get(role)
         if expected:
             wrong = iso.notna() & (iso != expected)
