@@ -428,22 +428,10 @@ def check_geometries(
         repair_bar.close()
     fixed_ok = ~shapely.is_missing(out) & ~shapely.is_empty(out)
 
-    # repeated consecutive vertices, found on the flat coordinate array (cheap) so only those geometries are rebuilt
-    coords, owner = shapely.get_coordinates(out[fixed_ok], return_index=True)
-    repeated_here = np.zeros(int(fixed_ok.sum()), dtype=bool)
-    same = np.all(coords[1:] == coords[:-1], axis=1) & (owner[1:] == owner[:-1])
-    repeated_here[owner[1:][same]] = True
-    repeated = np.zeros(n, dtype=bool)
-    repeated[np.flatnonzero(fixed_ok)[repeated_here]] = True
-    del coords, owner, same
-
     def _tidy(start: int) -> None:  # silent fixes: right-hand winding, no repeated vertices
         sl = slice(start, start + _CHUNK)
         ok_here = fixed_ok[sl]
-        out[sl][ok_here] = shapely.orient_polygons(out[sl][ok_here])
-        rep_here = repeated[sl]
-        if rep_here.any():
-            out[sl][rep_here] = shapely.remove_repeated_points(out[sl][rep_here], tolerance=0.0)
+        out[sl][ok_here] = shapely.remove_repeated_points(shapely.orient_polygons(out[sl][ok_here]), tolerance=0.0)
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         list(pool.map(_tidy, range(0, n, _CHUNK)))
