@@ -65,7 +65,9 @@ def run(sizes=(1_000, 10_000, 100_000), *, workdir: str | Path) -> list[dict]:
     for n in sizes:
         path = write_gpkg_sample(wdpa_like(n), workdir / f"wdpa_{n}.gpkg")
         repeat = 3 if n <= 10_000 else 1
-        prepare_layer(path, role="parks_chn", accept_repairs=True) if n <= 10_000 else pyogrio.read_dataframe(path)  # warm up
+        prepare_layer(path, role="parks_chn", accept_repairs=True) if n <= 10_000 else pyogrio.read_dataframe(
+            path
+        )  # warm up
         ref_s, _ = _seconds(lambda p=path: pyogrio.read_dataframe(p), repeat)
         imp_s, result = _seconds(lambda p=path: prepare_layer(p, role="parks_chn", accept_repairs=True), repeat)
         peak = _peak_mb(lambda p=path: prepare_layer(p, role="parks_chn", accept_repairs=True))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-import hashlib
 import tempfile
 import warnings
 import zipfile
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd

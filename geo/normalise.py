@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,13 +104,25 @@ def to_wgs84(
     if is_geojson and not legacy_crs:
         declared = None if given is not None else CRS("OGC:CRS84")  # RFC 7946: CRS84 by definition
     if given is not None and declared is not None and not given.equals(declared):
-        problems.append(Problem(layer, "*", f"the file declares its CRS {_crs_name(declared)} but --crs {crs} was given",
-                                "drop --crs: a declared CRS is never relabelled"))
+        problems.append(
+            Problem(
+                layer,
+                "*",
+                f"the file declares its CRS {_crs_name(declared)} but --crs {crs} was given",
+                "drop --crs: a declared CRS is never relabelled",
+            )
+        )
         return None, problems, _crs_name(declared)
     use = declared if declared is not None else given
     if use is None:
-        problems.append(Problem(layer, "*", "the file has no CRS (no .prj or CRS definition)",
-                                "pass --crs with the CRS it was made in, e.g. --crs EPSG:32652; never a guess"))
+        problems.append(
+            Problem(
+                layer,
+                "*",
+                "the file has no CRS (no .prj or CRS definition)",
+                "pass --crs with the CRS it was made in, e.g. --crs EPSG:32652; never a guess",
+            )
+        )
         return None, problems, None
     original = _crs_name(use)
     geoms = gdf.geometry
@@ -119,40 +130,91 @@ def to_wgs84(
     if have.any():
         xmin, ymin, xmax, ymax = geoms[have].total_bounds
         if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
-            problems.append(Problem(layer, "*", "coordinates hold non-finite numbers (NaN or infinity)", "fix the coordinates at the source"))
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    "coordinates hold non-finite numbers (NaN or infinity)",
+                    "fix the coordinates at the source",
+                )
+            )
             return None, problems, original
-        if use.is_geographic and not _intersects(REGION, (xmin, ymin, xmax, ymax)) and _intersects(REGION, (ymin, xmin, ymax, xmax)):
-            problems.append(Problem(layer, "*", f"x and y look swapped: the layer lies at x {xmin:.3f}..{xmax:.3f}, y {ymin:.3f}..{ymax:.3f}, "
-                                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
-                                    "write longitude as x and latitude as y (axis order lon/lat) and import again"))
+        if (
+            use.is_geographic
+            and not _intersects(REGION, (xmin, ymin, xmax, ymax))
+            and _intersects(REGION, (ymin, xmin, ymax, xmax))
+        ):
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"x and y look swapped: the layer lies at x {xmin:.3f}..{xmax:.3f}, y {ymin:.3f}..{ymax:.3f}, "
+                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
+                    "write longitude as x and latitude as y (axis order lon/lat) and import again",
+                )
+            )
             return None, problems, _crs_name(use)
         if use.is_geographic and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
             bad = (geoms.bounds.abs().max(axis=1) > 180) | (geoms.bounds[["miny", "maxy"]].abs().max(axis=1) > 90)
             sample = f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}"
-            looks = " (metre-sized values: a projected CRS)" if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > 1000 else ""
-            problems.append(Problem(layer, "*",
-                                    f"coordinates of {int(bad.sum())} feature(s) cannot be longitude/latitude ({sample}; outside ±180/±90){looks}",
-                                    "pass --crs with the CRS the coordinates are in, e.g. --crs EPSG:32652"))
+            looks = (
+                " (metre-sized values: a projected CRS)"
+                if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > 1000
+                else ""
+            )
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"coordinates of {int(bad.sum())} feature(s) cannot be longitude/latitude ({sample}; outside ±180/±90){looks}",
+                    "pass --crs with the CRS the coordinates are in, e.g. --crs EPSG:32652",
+                )
+            )
             return None, problems, original
     out = gdf.set_crs(use, allow_override=True) if gdf.crs is None or not gdf.crs.equals(use) else gdf
     if not use.equals(CRS("EPSG:4326")):
         out = out.to_crs("EPSG:4326")
     if have.any():
         xmin, ymin, xmax, ymax = out.geometry[have].total_bounds
-        if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
-            problems.append(Problem(layer, "*", f"coordinates fall off the Earth after transforming from {original}",
-                                    "check the CRS: pass --crs with the one the data was made in"))
+        if (
+            not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax))
+            or xmin < -180
+            or xmax > 180
+            or ymin < -90
+            or ymax > 90
+        ):
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"coordinates fall off the Earth after transforming from {original}",
+                    "check the CRS: pass --crs with the one the data was made in",
+                )
+            )
             return None, problems, original
         inside = _intersects(REGION, (xmin, ymin, xmax, ymax))
         swapped = _intersects(REGION, (ymin, xmin, ymax, xmax))
         if not inside and swapped:
-            problems.append(Problem(layer, "*", f"x and y look swapped: the layer lies at lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f}, "
-                                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
-                                    "write longitude as x and latitude as y (axis order lon/lat) and import again"))
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"x and y look swapped: the layer lies at lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f}, "
+                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
+                    "write longitude as x and latitude as y (axis order lon/lat) and import again",
+                )
+            )
             return None, problems, original
         if not inside:
-            problems.append(Problem(layer, "*", f"the layer lies outside the project region (lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})",
-                                    "check that this is the file you meant", "warning"))
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"the layer lies outside the project region (lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})",
+                    "check that this is the file you meant",
+                    "warning",
+                )
+            )
     out = out.set_crs("EPSG:4326", allow_override=True)
     return out, problems, original
 
@@ -178,7 +240,9 @@ def _clean(series: pd.Series) -> pd.Series:
 def _text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(series.dtype):  # vectorised for the common case (WDPAID, osm_id)
         return series.astype("string").astype(object).where(series.notna(), None)
-    return _clean(series).map(lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+    return _clean(series).map(
+        lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+    )
 
 
 def map_attributes(
@@ -194,10 +258,14 @@ def map_attributes(
     mapping = dict(mapping or {})
     for field_name, col in mapping.items():
         if field_name not in columns:
-            raise UsageError(f"--map {field_name}={col}: {field_name!r} is not a column of role {role}; use one of {', '.join(columns)}.")
+            raise UsageError(
+                f"--map {field_name}={col}: {field_name!r} is not a column of role {role}; use one of {', '.join(columns)}."
+            )
         if col not in gdf.columns:
-            raise UsageError(f"--map {field_name}={col}: the file has no column {col!r}; its columns are: "
-                             f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}.")
+            raise UsageError(
+                f"--map {field_name}={col}: the file has no column {col!r}; its columns are: "
+                f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}."
+            )
     problems: list[Problem] = []
     used: dict[str, str] = {}
     n = len(gdf)
@@ -224,7 +292,15 @@ def map_attributes(
         used["id"] = str(col)
     else:
         ids = [f"{Path(source_name).stem}-{i + 1}" for i in range(n)]
-        problems.append(Problem(role, "*", "no id column: ids made from the row order", "pass --map id=COLUMN to keep the source's ids", "warning"))
+        problems.append(
+            Problem(
+                role,
+                "*",
+                "no id column: ids made from the row order",
+                "pass --map id=COLUMN to keep the source's ids",
+                "warning",
+            )
+        )
     out["id"] = pd.Series(ids, index=gdf.index, dtype=object)
 
     names = {k: take(k) for k in ("name_en", "name_ru", "name_zh")}
@@ -238,16 +314,29 @@ def map_attributes(
                 if mask.any():
                     names[key] = plain.where(mask, None)
         if names["name_en"] is None:
-            mask = (text.notna() & ~text.str.contains("[\u0400-\u04ff\u4e00-\u9fff]", regex=True, na=False)).to_numpy(dtype=bool)
+            mask = (text.notna() & ~text.str.contains("[\u0400-\u04ff\u4e00-\u9fff]", regex=True, na=False)).to_numpy(
+                dtype=bool
+            )
             names["name_en"] = plain.where(mask, None) if mask.any() else None
     for key in ("name_en", "name_ru", "name_zh"):
         if key in columns:
             out[key] = names[key] if names[key] is not None else pd.Series([None] * n, index=gdf.index, dtype=object)
     if "name_en" in columns and out["name_en"].isna().all() and n:
-        problems.append(Problem(role, "*", "no English name column (NAME_ENG, name:en, name)", "pass --map name_en=COLUMN", "warning"))
+        problems.append(
+            Problem(
+                role, "*", "no English name column (NAME_ENG, name:en, name)", "pass --map name_en=COLUMN", "warning"
+            )
+        )
 
     for key in columns:
-        if key in out or key in ("reported_area_ha", "reported_area_source", "geometry_quality", "geometry_method", "source", "licence"):
+        if key in out or key in (
+            "reported_area_ha",
+            "reported_area_source",
+            "geometry_quality",
+            "geometry_method",
+            "source",
+            "licence",
+        ):
             continue
         series = take(key)
         out[key] = series if series is not None else pd.Series([None] * n, index=gdf.index, dtype=object)
@@ -256,7 +345,9 @@ def map_attributes(
         out["iucn_cat"] = _text(gdf[col]).map(lambda v: _PROTECT_CLASS.get(str(v).lower()) if v is not None else None)
         used["iucn_cat"] = str(col)
     if "designation" in columns and "designation" not in used and (col := _column(gdf, ("boundary",))) is not None:
-        out["designation"] = _clean(gdf[col]).map(lambda v: "National park" if v == "national_park" else (None if v is None else str(v)))
+        out["designation"] = _clean(gdf[col]).map(
+            lambda v: "National park" if v == "national_park" else (None if v is None else str(v))
+        )
         used["designation"] = str(col)
     if "status_year" in columns:
         years = pd.to_numeric(out["status_year"], errors="coerce")
@@ -267,20 +358,34 @@ def map_attributes(
         expected = ROLE_COUNTRY.get(role)
         if expected:
             wrong = iso.notna() & (iso != expected)
-            for fid, value in zip(out["id"][wrong], iso[wrong]):
-                problems.append(Problem(role, str(fid), f"country {value} in the {role} layer (needs {expected})",
-                                        f"import it into the role of its country, or split the file"))
+            for fid, value in zip(out["id"][wrong], iso[wrong], strict=True):
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"country {value} in the {role} layer (needs {expected})",
+                        "import it into the role of its country, or split the file",
+                    )
+                )
             iso = iso.fillna(expected)
         out["country_iso3"] = iso
     if "reported_area_ha" in columns:
         if "reported_area_ha" in mapping or _column(gdf, ("reported_area_ha", "rep_ha")) is not None:
-            out["reported_area_ha"] = pd.to_numeric(take("reported_area_ha", ("reported_area_ha", "rep_ha")), errors="coerce")
+            out["reported_area_ha"] = pd.to_numeric(
+                take("reported_area_ha", ("reported_area_ha", "rep_ha")), errors="coerce"
+            )
             src = take("reported_area_source", ("reported_area_source", "rep_src"))
-            out["reported_area_source"] = src if src is not None else pd.Series([f"reported_area_ha of {source_name}"] * n, index=gdf.index, dtype=object)
+            out["reported_area_source"] = (
+                src
+                if src is not None
+                else pd.Series([f"reported_area_ha of {source_name}"] * n, index=gdf.index, dtype=object)
+            )
         elif (col := _column(gdf, ("REP_AREA",))) is not None:
             km2 = pd.to_numeric(gdf[col], errors="coerce")
             out["reported_area_ha"] = (km2 * 100.0).where(km2 > 0)  # WDPA REP_AREA is in km²; 1 km² = 100 ha
-            out["reported_area_source"] = pd.Series([f"WDPA REP_AREA (km²) in {source_name}"] * n, index=gdf.index, dtype=object).where(km2 > 0, None)
+            out["reported_area_source"] = pd.Series(
+                [f"WDPA REP_AREA (km²) in {source_name}"] * n, index=gdf.index, dtype=object
+            ).where(km2 > 0, None)
             used["reported_area_ha"] = f"{col} (km² x 100)"
         else:
             out["reported_area_ha"] = pd.Series([np.nan] * n, index=gdf.index, dtype=float)
@@ -291,24 +396,46 @@ def map_attributes(
             q = pd.Series(["surveyed"] * n, index=gdf.index, dtype=object)
         else:
             q = q.fillna("surveyed")
-            for fid, value in zip(out["id"], q):
+            for fid, value in zip(out["id"], q, strict=True):
                 if value not in GEOMETRY_QUALITIES:
-                    problems.append(Problem(role, str(fid), f"geometry_quality {value!r} is unknown", f"use one of {', '.join(GEOMETRY_QUALITIES)}"))
+                    problems.append(
+                        Problem(
+                            role,
+                            str(fid),
+                            f"geometry_quality {value!r} is unknown",
+                            f"use one of {', '.join(GEOMETRY_QUALITIES)}",
+                        )
+                    )
         out["geometry_quality"] = q
         m = take("geometry_method")
-        out["geometry_method"] = m if m is not None else pd.Series([f"imported from {source_name}"] * n, index=gdf.index, dtype=object)
+        out["geometry_method"] = (
+            m if m is not None else pd.Series([f"imported from {source_name}"] * n, index=gdf.index, dtype=object)
+        )
     s = take("source")
     out["source"] = s if s is not None else pd.Series([source_name] * n, index=gdf.index, dtype=object)
     lic = take("licence")
     if lic is None:
-        problems.append(Problem(role, "*", "no licence column: the layer's licence is not recorded", "pass --map licence=COLUMN or record it in the provenance", "warning"))
+        problems.append(
+            Problem(
+                role,
+                "*",
+                "no licence column: the layer's licence is not recorded",
+                "pass --map licence=COLUMN or record it in the provenance",
+                "warning",
+            )
+        )
         lic = pd.Series([None] * n, index=gdf.index, dtype=object)
     out["licence"] = lic
 
     frame = pd.DataFrame({c: out[c] for c in columns}, index=gdf.index)
     result = gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=gdf.crs).reset_index(drop=True)
-    dropped = [str(c) for c in gdf.columns if c != gdf.geometry.name and str(c) not in used.values()
-               and not any(str(c) == v.split(" ")[0] for v in used.values())]
+    dropped = [
+        str(c)
+        for c in gdf.columns
+        if c != gdf.geometry.name
+        and str(c) not in used.values()
+        and not any(str(c) == v.split(" ")[0] for v in used.values())
+    ]
     return result, problems, used, dropped
 
 
@@ -332,11 +459,24 @@ def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns)
         for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
             fid = ids.iloc[i]
             if lengths[i] > MAX_TEXT_CHARS:
-                problems.append(Problem(role, str(fid), f"attribute {col} holds {lengths[i]:,} characters (limit {MAX_TEXT_CHARS:,})",
-                                        "shorten it at the source or --map another column"))
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"attribute {col} holds {lengths[i]:,} characters (limit {MAX_TEXT_CHARS:,})",
+                        "shorten it at the source or --map another column",
+                    )
+                )
             else:
-                problems.append(Problem(role, str(fid), f"attribute {col} holds HTML markup; it is kept and shown as plain text",
-                                        "remove the markup at the source if it was not meant", "warning"))
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"attribute {col} holds HTML markup; it is kept and shown as plain text",
+                        "remove the markup at the source if it was not meant",
+                        "warning",
+                    )
+                )
     return problems
 
 
@@ -396,7 +536,9 @@ def prepare_layer(
         "role": role,
     }
     if len(source.gdf) == 0:
-        report.problems.append(Problem(name, "*", "the layer has 0 features", "export the layer again with its features"))
+        report.problems.append(
+            Problem(name, "*", "the layer has 0 features", "export the layer again with its features")
+        )
         return ImportResult(report, None, provenance)
     gdf, problems, original = to_wgs84(source, crs=crs, layer=name)
     report.problems += problems
@@ -409,7 +551,14 @@ def prepare_layer(
         gdf = gdf.set_geometry(gdf.geometry.force_2d())
         report.problems.append(Problem(name, "*", "Z (height) values dropped: the map is 2D", "none needed", "warning"))
     if role is None:
-        kinds = {"Polygon": "polygon", "MultiPolygon": "polygon", "LineString": "line", "MultiLineString": "line", "Point": "point", "MultiPoint": "point"}
+        kinds = {
+            "Polygon": "polygon",
+            "MultiPolygon": "polygon",
+            "LineString": "line",
+            "MultiLineString": "line",
+            "Point": "point",
+            "MultiPoint": "point",
+        }
         found = gdf.geometry.geom_type.dropna().map(kinds).dropna()
         kind = found.mode().iloc[0] if len(found) else "polygon"
         ids = [str(i) for i in range(len(gdf))]
@@ -424,15 +573,30 @@ def prepare_layer(
     ids = mapped["id"]
     missing = ids.isna()
     for i in np.flatnonzero(missing.to_numpy()):
-        report.problems.append(Problem(role, f"row {i + 1}", "feature has no id", "fill the id column or --map id=COLUMN"))
+        report.problems.append(
+            Problem(role, f"row {i + 1}", "feature has no id", "fill the id column or --map id=COLUMN")
+        )
     dupes = ids[ids.duplicated(keep=False) & ~missing]
     for fid in sorted(set(dupes)):
-        report.problems.append(Problem(role, str(fid), f"duplicate id: {int((ids == fid).sum())} features share it",
-                                       "give every feature its own id (or --map id=COLUMN with a unique column)"))
-    report.problems += _text_problems(gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()])
+        report.problems.append(
+            Problem(
+                role,
+                str(fid),
+                f"duplicate id: {int((ids == fid).sum())} features share it",
+                "give every feature its own id (or --map id=COLUMN with a unique column)",
+            )
+        )
+    report.problems += _text_problems(
+        gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()]
+    )
     idlist = [str(v) if v is not None else f"row {i + 1}" for i, v in enumerate(ids)]
-    checked, problems, repairs = check_geometries(mapped, ids=idlist, kind=LAYERS[role].geometry if role in LAYERS else "polygon",
-                                                  layer=role, accept_repairs=accept_repairs)
+    checked, problems, repairs = check_geometries(
+        mapped,
+        ids=idlist,
+        kind=LAYERS[role].geometry if role in LAYERS else "polygon",
+        layer=role,
+        accept_repairs=accept_repairs,
+    )
     report.problems += problems
     report.repairs = repairs
     provenance["repairs"] = repairs
@@ -459,7 +623,9 @@ def import_layer(
     """
     if role is None:
         raise UsageError("import needs --role; use one of " + ", ".join(IMPORT_ROLES) + ".")
-    result = prepare_layer(path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding)
+    result = prepare_layer(
+        path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding
+    )
     if result.report.ok and not dry_run:
         result.provenance["imported_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         result.written = save_layer(layers_dir, role, result.gdf, provenance=result.provenance)

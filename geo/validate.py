@@ -378,7 +378,7 @@ def check_geometries(
     types = np.asarray(shapely.get_type_id(geoms))
     names = np.array(["None", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"])
     type_names = np.where(types >= 0, names[np.clip(types + 1, 0, 8)], "None")
-    present = sorted({t for t, m in zip(type_names, missing) if not m})
+    present = sorted({t for t, m in zip(type_names, missing, strict=True) if not m})
     if len(present) > 1:
         problems.append(Problem(layer, "*", f"mixed geometry types: {', '.join(present)}", f"a layer holds one kind ({kind}s); split the file", "warning" if set(present) <= allowed else "error"))
     valid = np.ones(n, dtype=bool)

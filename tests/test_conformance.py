@@ -15,7 +15,9 @@ from geo.normalise import prepare_layer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "conformance" / "geojsonhint"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"conformance corpus not found at {CORPUS} (../shared is absent)")
+pytestmark = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason=f"conformance corpus not found at {CORPUS} (../shared is absent)"
+)
 
 KIND_ROLE = {"polygon": "parks_rus", "line": "border", "point": "places"}
 #: Structurally valid GeoJSON whose latitudes (-141..-62) cannot be on Earth: refused for that, naming --crs.
@@ -28,7 +30,10 @@ REPAIRABLE = {
     "point-toomany.geojson": "more than 3 elements",
 }
 #: Structurally acceptable collections whose geometry type suits no role: refused for the type, after a warning.
-COLLECTIONS = {"geometrycollection_nested.geojson": "nested GeometryCollection", "geometrycollection_single.geojson": "single geometry"}
+COLLECTIONS = {
+    "geometrycollection_nested.geojson": "nested GeometryCollection",
+    "geometrycollection_single.geojson": "single geometry",
+}
 
 
 def _files(kind: str) -> list[Path]:
@@ -37,7 +42,7 @@ def _files(kind: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", _files("good"), ids=lambda p: p.name)
 def test_good_files_are_read(path, capsys):
-    for kind, role in KIND_ROLE.items():
+    for role in KIND_ROLE.values():
         result = prepare_layer(path, role=role)
         errors = result.report.errors
         if path.name in IMPOSSIBLE_COORDINATES:
@@ -58,8 +63,12 @@ def test_good_files_are_read(path, capsys):
 
 def test_every_good_file_fits_some_role():
     for path in _files("good"):
-        if path.name in IMPOSSIBLE_COORDINATES or path.name in {"good-geometrycollection.geojson", "good-featurecollection.geojson",
-                                                                "good-featurecollection-extensions.geojson", "nullgeometry.geojson"}:
+        if path.name in IMPOSSIBLE_COORDINATES or path.name in {
+            "good-geometrycollection.geojson",
+            "good-featurecollection.geojson",
+            "good-featurecollection-extensions.geojson",
+            "nullgeometry.geojson",
+        }:
             continue
         assert any(prepare_layer(path, role=role).report.ok for role in KIND_ROLE.values()), path.name
 

@@ -22,7 +22,7 @@ FORMATS = ("geojson", "gpkg", "kml", "shp", "parquet", "csv")
 
 
 def _areas(gdf: gpd.GeoDataFrame) -> dict[str, float]:
-    return {str(i): abs(GEOD.geometry_area_perimeter(g)[0]) for i, g in zip(gdf["id"], gdf.geometry)}
+    return {str(i): abs(GEOD.geometry_area_perimeter(g)[0]) for i, g in zip(gdf["id"], gdf.geometry, strict=True)}
 
 
 def _export(fmt, layers_dir, tmp_path, capsys):
@@ -53,8 +53,14 @@ def test_export_writes_every_layer_and_the_proposed_park(fmt, layers_dir, tmp_pa
             gdf = pyogrio.read_dataframe(path, layer=name if fmt == "gpkg" else None)
         assert len(gdf) >= 1, name
     path = _exported_file(out, fmt, "proposed_park")
-    proposed = gpd.read_parquet(path) if fmt == "parquet" else gpd.read_file(path, layer="proposed_park" if fmt == "gpkg" else None)
-    union = shapely.union_all(list(read_layer(layers_dir, "parks_rus").geometry) + list(read_layer(layers_dir, "parks_chn").geometry))
+    proposed = (
+        gpd.read_parquet(path)
+        if fmt == "parquet"
+        else gpd.read_file(path, layer="proposed_park" if fmt == "gpkg" else None)
+    )
+    union = shapely.union_all(
+        list(read_layer(layers_dir, "parks_rus").geometry) + list(read_layer(layers_dir, "parks_chn").geometry)
+    )
     got = abs(GEOD.geometry_area_perimeter(shapely.union_all(proposed.geometry.array))[0])
     assert got == pytest.approx(abs(GEOD.geometry_area_perimeter(union)[0]), rel=1e-6)
 
@@ -119,8 +125,13 @@ def test_unknown_format_is_usage_error(layers_dir, tmp_path, capsys):
 def test_round_trip_same_features_and_areas(fmt, role, layers_dir, layers_copy, tmp_path, capsys):
     out = _export(fmt, layers_dir, tmp_path, capsys)
     src = _exported_file(out, fmt, role)
-    result = import_layer(src, role=role, layers_dir=layers_copy, layer=role if fmt == "gpkg" else None,
-                          crs="EPSG:4326" if fmt == "csv" else None)
+    result = import_layer(
+        src,
+        role=role,
+        layers_dir=layers_copy,
+        layer=role if fmt == "gpkg" else None,
+        crs="EPSG:4326" if fmt == "csv" else None,
+    )
     assert result.report.ok, [str(p) for p in result.report.errors]
     before = read_layer(layers_dir, role)
     after = read_layer(layers_copy, role)

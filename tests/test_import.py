@@ -40,7 +40,11 @@ def _write_geojson(path: Path, features: list[dict], **extra) -> Path:
 
 
 def _feature(geom, **props):
-    return {"type": "Feature", "properties": props, "geometry": None if geom is None else shapely.geometry.mapping(geom)}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": None if geom is None else shapely.geometry.mapping(geom),
+    }
 
 
 def _run(capsys, *argv):
@@ -97,12 +101,26 @@ def test_every_format_imports_the_same_square(fmt, tmp_path, layers_copy, capsys
     else:  # TopoJSON, hand-written here (GDAL reads it; nothing writes it)
         src = tmp_path / "a.topojson"
         x0, y0, x1, y1 = SQUARE.bounds
-        src.write_text(json.dumps({
-            "type": "Topology",
-            "objects": {"parks": {"type": "GeometryCollection", "geometries": [
-                {"type": "Polygon", "arcs": [[0]], "properties": {"id": "T-1", "name_en": "Square park"}}]}},
-            "arcs": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
-        }))
+        src.write_text(
+            json.dumps(
+                {
+                    "type": "Topology",
+                    "objects": {
+                        "parks": {
+                            "type": "GeometryCollection",
+                            "geometries": [
+                                {
+                                    "type": "Polygon",
+                                    "arcs": [[0]],
+                                    "properties": {"id": "T-1", "name_en": "Square park"},
+                                }
+                            ],
+                        }
+                    },
+                    "arcs": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
+                }
+            )
+        )
     code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy)
     assert code == 0, out
     assert "verdict: imported" in out
@@ -113,7 +131,9 @@ def test_every_format_imports_the_same_square(fmt, tmp_path, layers_copy, capsys
     assert _area_m2(layer.geometry[0]) == pytest.approx(_area_m2(SQUARE), rel=1e-5)
     provenance = json.loads((layers_copy / "parks_rus.provenance.json").read_text())
     assert provenance["source_name"] == src.name
-    assert provenance["sha256"] == (hashlib.sha256(src.read_bytes()).hexdigest() if src.is_file() else provenance["sha256"])
+    assert provenance["sha256"] == (
+        hashlib.sha256(src.read_bytes()).hexdigest() if src.is_file() else provenance["sha256"]
+    )
     assert {"format", "original_crs", "imported_at", "tool_version", "repairs"} <= set(provenance)
 
 
@@ -139,7 +159,9 @@ def test_no_crs_refused_unless_crs_given(tmp_path, layers_copy, capsys):
     (folder / "a.prj").unlink()
     code, out = _run(capsys, "import", folder / "a.shp", "--role", "parks_rus", "--layers", layers_copy)
     assert code == 1 and "no CRS" in out and "--crs" in out
-    code, out = _run(capsys, "import", folder / "a.shp", "--role", "parks_rus", "--layers", layers_copy, "--crs", "EPSG:32652")
+    code, out = _run(
+        capsys, "import", folder / "a.shp", "--role", "parks_rus", "--layers", layers_copy, "--crs", "EPSG:32652"
+    )
     assert code == 0, out
     assert _area_m2(read_layer(layers_copy, "parks_rus").geometry[0]) == pytest.approx(_area_m2(SQUARE), rel=1e-5)
 
@@ -169,8 +191,10 @@ def test_swapped_xy_detected(tmp_path, layers_copy, capsys):
 
 def test_huge_coordinate_refused(tmp_path, layers_copy, capsys):
     src = tmp_path / "h.geojson"
-    src.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"H"},'
-                   '"geometry":{"type":"Point","coordinates":[1e300,43.0]}}]}')
+    src.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"H"},'
+        '"geometry":{"type":"Point","coordinates":[1e300,43.0]}}]}'
+    )
     code, out = _run(capsys, "import", src, "--role", "places", "--layers", layers_copy)
     assert code == 1 and "cannot be longitude/latitude" in out
 
@@ -202,7 +226,15 @@ def test_invalid_geometry_reported_with_reason_and_area_change(tmp_path, layers_
 
 def test_small_repair_is_accepted_with_its_area_change(tmp_path, layers_copy, capsys):
     # a tiny spike crossing an edge: a self-intersection whose repair changes the area by far less than 0.1%
-    ring = [(131.0, 43.0), (131.2, 43.0), (131.2, 43.1), (131.1, 43.1), (131.1001, 43.1000001), (131.1, 43.09999), (131.0, 43.1)]
+    ring = [
+        (131.0, 43.0),
+        (131.2, 43.0),
+        (131.2, 43.1),
+        (131.1, 43.1),
+        (131.1001, 43.1000001),
+        (131.1, 43.09999),
+        (131.0, 43.1),
+    ]
     poly = shapely.Polygon(ring)
     if poly.is_valid:
         pytest.fail("test geometry should be invalid")
@@ -236,7 +268,9 @@ def test_mixed_types_reported(tmp_path, layers_copy, capsys):
 
 
 def test_winding_and_duplicate_vertices_fixed_silently(tmp_path, layers_copy, capsys):
-    clockwise = shapely.Polygon([(131.0, 43.0), (131.0, 43.1), (131.0, 43.1), (131.2, 43.1), (131.2, 43.0), (131.0, 43.0)])
+    clockwise = shapely.Polygon(
+        [(131.0, 43.0), (131.0, 43.1), (131.0, 43.1), (131.2, 43.1), (131.2, 43.0), (131.0, 43.0)]
+    )
     gdf = gpd.GeoDataFrame([{"id": "W-1", "name_en": "W", "licence": "CC0"}], geometry=[clockwise], crs="EPSG:4326")
     src = tmp_path / "w.gpkg"
     gdf.to_file(src, driver="GPKG")
@@ -252,9 +286,22 @@ def test_winding_and_duplicate_vertices_fixed_silently(tmp_path, layers_copy, ca
 
 def test_wdpa_fields_mapped(tmp_path, layers_copy):
     gdf = gpd.GeoDataFrame(
-        [{"WDPAID": 555_000_001, "NAME": "Земля леопарда", "NAME_ENG": "Land of the Leopard", "DESIG": "Национальный парк",
-          "DESIG_ENG": "National Park", "IUCN_CAT": "II", "STATUS_YR": 2012, "REP_AREA": 2620.5, "ISO3": "RUS"}],
-        geometry=[SQUARE], crs="EPSG:4326")
+        [
+            {
+                "WDPAID": 555_000_001,
+                "NAME": "Земля леопарда",
+                "NAME_ENG": "Land of the Leopard",
+                "DESIG": "Национальный парк",
+                "DESIG_ENG": "National Park",
+                "IUCN_CAT": "II",
+                "STATUS_YR": 2012,
+                "REP_AREA": 2620.5,
+                "ISO3": "RUS",
+            }
+        ],
+        geometry=[SQUARE],
+        crs="EPSG:4326",
+    )
     src = tmp_path / "wdpa.gpkg"
     gdf.to_file(src, driver="GPKG")
     result = import_layer(src, role="parks_rus", layers_dir=layers_copy)
@@ -268,9 +315,20 @@ def test_wdpa_fields_mapped(tmp_path, layers_copy):
 
 
 def test_osm_tags_mapped(tmp_path, layers_copy):
-    feats = [_feature(SQUARE, **{"@id": "relation/123", "name": "Земля леопарда", "name:ru": "Земля леопарда",
-                                 "name:zh": "豹之乡", "name:en": "Land of the Leopard", "boundary": "national_park",
-                                 "protect_class": "2"})]
+    feats = [
+        _feature(
+            SQUARE,
+            **{
+                "@id": "relation/123",
+                "name": "Земля леопарда",
+                "name:ru": "Земля леопарда",
+                "name:zh": "豹之乡",
+                "name:en": "Land of the Leopard",
+                "boundary": "national_park",
+                "protect_class": "2",
+            },
+        )
+    ]
     src = _write_geojson(tmp_path / "osm.geojson", feats)
     result = import_layer(src, role="parks_rus", layers_dir=layers_copy)
     assert result.report.ok, result.report.problems
@@ -283,7 +341,19 @@ def test_osm_tags_mapped(tmp_path, layers_copy):
 def test_map_option(tmp_path, layers_copy, capsys):
     feats = [_feature(SQUARE, code="K-7", title="Kedrovaya Pad")]
     src = _write_geojson(tmp_path / "m.geojson", feats)
-    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--map", "id=code", "--map", "name_en=title")
+    code, out = _run(
+        capsys,
+        "import",
+        src,
+        "--role",
+        "parks_rus",
+        "--layers",
+        layers_copy,
+        "--map",
+        "id=code",
+        "--map",
+        "name_en=title",
+    )
     assert code == 0, out
     row = read_layer(layers_copy, "parks_rus").iloc[0]
     assert (row["id"], row["name_en"]) == ("K-7", "Kedrovaya Pad")
@@ -306,7 +376,11 @@ def test_legacy_shapefile_encodings(encoding, name, with_cpg, tmp_path, layers_c
     folder = tmp_path / "enc"
     folder.mkdir()
     role = "parks_rus" if encoding == "cp1251" else "parks_chn"
-    gdf = gpd.GeoDataFrame([{"id": "E-1", "NAME": name}], geometry=[SQUARE if role == "parks_rus" else shapely.box(130.0, 43.0, 130.2, 43.1)], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        [{"id": "E-1", "NAME": name}],
+        geometry=[SQUARE if role == "parks_rus" else shapely.box(130.0, 43.0, 130.2, 43.1)],
+        crs="EPSG:4326",
+    )
     pyogrio.write_dataframe(gdf, folder / "e.shp", encoding=encoding)
     cpg = folder / "e.cpg"
     if with_cpg:
@@ -437,8 +511,10 @@ def test_build_uses_imported_layer_and_drops_its_schematic_flag(tmp_path, layers
     report = json.loads((out_dir / "areas.json").read_text())
     quality = {f["id"]: f["geometry_quality"] for f in report["features"]}
     assert all(quality[i] == "surveyed" for i in bundled["id"])
-    assert report["checks"]["geometry_quality"]["schematic_features"] == [i for i, q in quality.items() if q != "surveyed"]
-    expected = {i: _area_m2(g) / 1e4 for i, g in zip(bundled["id"], bundled.geometry)}
+    assert report["checks"]["geometry_quality"]["schematic_features"] == [
+        i for i, q in quality.items() if q != "surveyed"
+    ]
+    expected = {i: _area_m2(g) / 1e4 for i, g in zip(bundled["id"], bundled.geometry, strict=True)}
     for f in report["features"]:
         if f["id"] in expected:
             assert f["area_ha"] == pytest.approx(expected[f["id"]], rel=1e-6)

@@ -14,10 +14,15 @@ def test_import_walkthrough_runs():
     nbformat = pytest.importorskip("nbformat", reason="install the test extras: pip install -e '.[test]'")
     nbclient = pytest.importorskip("nbclient", reason="install the test extras: pip install -e '.[test]'")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
     client.execute()
     outputs = "\n".join(
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
     )
     assert "verdict: imported" in outputs
     assert "Земля леопарда" in outputs  # cp1251 text without .cpg decoded right
