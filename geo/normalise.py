@@ -20,7 +20,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 
 from geo import __version__
-from geo.errors import DataError, UsageError
+from geo.errors import DataError, ReadError, UsageError
 from geo.io import SHP_FIELD_NAMES, Source, read_source
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS, save_layer
 from geo.validate import Problem, Report, check_geometries
@@ -527,7 +527,7 @@ def prepare_layer(
     report = Report(source=path.name, role=role, features=len(source.gdf), problems=list(source.problems))
     provenance = {
         "source_name": path.name,
-        "sha256": source.sha256,
+        "sha256": source.sha256,  # of the file given (for a Shapefile folder: of its .shp)
         "format": source.format,
         "layer": source.layer,
         "original_crs": _crs_name(source.crs) if source.format != "GeoJSON" else "OGC:CRS84 (GeoJSON)",
@@ -623,6 +623,11 @@ def import_layer(
     """
     if role is None:
         raise UsageError("import needs --role; use one of " + ", ".join(IMPORT_ROLES) + ".")
+    if not Path(layers_dir).is_dir():
+        raise ReadError(
+            f"layers folder not found: {layers_dir}. Pass --layers with an existing layer folder "
+            "(the bundled one is 'layers')."
+        )
     result = prepare_layer(
         path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding
     )

@@ -519,3 +519,10 @@ def test_build_uses_imported_layer_and_drops_its_schematic_flag(tmp_path, layers
         if f["id"] in expected:
             assert f["area_ha"] == pytest.approx(expected[f["id"]], rel=1e-6)
     assert np.isfinite(report["totals"]["proposed_park"]["area_ha"])
+
+
+def test_import_into_missing_layers_folder_is_refused(tmp_path, capsys):
+    src = _write_geojson(tmp_path / "ok.geojson", [_feature(SQUARE, id="OK")])
+    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", tmp_path / "nowhere")
+    assert code == 2 and "layers folder not found" in out
+    assert not (tmp_path / "nowhere").exists()
