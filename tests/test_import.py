@@ -526,3 +526,17 @@ def test_import_into_missing_layers_folder_is_refused(tmp_path, capsys):
     code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", tmp_path / "nowhere")
     assert code == 2 and "layers folder not found" in out
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_schematic_notice_goes_when_every_park_is_surveyed(tmp_path, layers_copy, capsys):
+    for role in ("parks_rus", "parks_chn"):
+        src = tmp_path / f"{role}.gpkg"
+        read_layer(layers_copy, role).drop(columns=["geometry_quality", "geometry_method"]).to_file(src, driver="GPKG")
+        code, out = _run(capsys, "import", src, "--role", role, "--layers", layers_copy)
+        assert code == 0, out
+        if role == "parks_rus":  # the Chinese park is still schematic: the notice stays
+            code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "half")
+            assert code == 0 and "schematic-notice" in (tmp_path / "half" / "land_of_big_cats.html").read_text()
+    code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "out")
+    assert code == 0, out
+    assert "schematic-notice" not in (tmp_path / "out" / "land_of_big_cats.html").read_text()
