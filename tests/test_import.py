@@ -540,3 +540,14 @@ def test_schematic_notice_goes_when_every_park_is_surveyed(tmp_path, layers_copy
     code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "out")
     assert code == 0, out
     assert "schematic-notice" not in (tmp_path / "out" / "land_of_big_cats.html").read_text()
+
+
+def test_legacy_geojson_crs_member_is_honoured(tmp_path, layers_copy, capsys):
+    projected = _park().to_crs("EPSG:32652").geometry[0]
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}}
+    src = _write_geojson(tmp_path / "legacy.geojson", [_feature(projected, id="L-1", name_en="Legacy")], crs=crs)
+    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy)
+    assert code == 0, out
+    assert _area_m2(read_layer(layers_copy, "parks_rus").geometry[0]) == pytest.approx(_area_m2(SQUARE), rel=1e-5)
+    provenance = json.loads((layers_copy / "parks_rus.provenance.json").read_text())
+    assert provenance["original_crs"] == "EPSG:32652"
