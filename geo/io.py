@@ -321,16 +321,20 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
         return Source(path, fmt, gdf, gdf.crs, None, sha, None, None, problems)
     from geo.validate import Problem
 
-    caught = warnings.catch_warnings(record=True)
-    gdal_warnings = caught.__enter__()
-    warnings.simplefilter("always", RuntimeWarning)
-    try:
-        return _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems)
-    finally:
-        caught.__exit__(None, None, None)
-        for w in gdal_warnings:
-            if issubclass(w.category, RuntimeWarning):
-                problems.append(Problem(path.name, "*", f"GDAL: {str(w.message).splitlines()[0]}", "check the source file", "warning"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        try:
+            source = _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems)
+        finally:
+            recorded = list(caught)
+    # GDAL's notes on the file (RuntimeWarning) go into the report; anything else is passed on
+    for w in recorded:
+        if issubclass(w.category, RuntimeWarning):
+            note = f"GDAL: {str(w.message).splitlines()[0]}"
+            problems.append(Problem(path.name, "*", note, "check the source file", "warning"))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return source
 
 
 def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems) -> Source:
