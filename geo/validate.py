@@ -384,17 +384,22 @@ def check_geometries(
     valid = np.ones(n, dtype=bool)
     progress = Progress("checking geometries", n)
 
+    out = geoms.copy()
+
     def _check(start: int) -> int:
+        # GEOS releases the GIL: chunks run in parallel. Validity, then the silent fixes
+        # (right-hand winding, no repeated vertices) while the chunk is at hand.
         sl = slice(start, start + _CHUNK)
         ok_here = ~missing[sl]
-        valid[sl][ok_here] = shapely.is_valid(geoms[sl][ok_here])  # GEOS releases the GIL: chunks run in parallel
+        part = geoms[sl][ok_here]
+        valid[sl][ok_here] = shapely.is_valid(part)
+        out[sl][ok_here] = shapely.remove_repeated_points(shapely.orient_polygons(part), tolerance=0.0)
         return min(_CHUNK, n - start)
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         for done in pool.map(_check, range(0, n, _CHUNK)):
             progress.update(done)
     progress.close()
-    out = geoms.copy()
     flagged = np.flatnonzero(missing | ~np.isin(type_names, list(allowed)) | ~valid)
     repair_bar = Progress("repairing geometries", len(flagged))
     for i in flagged:
@@ -423,18 +428,9 @@ def check_geometries(
         else:
             problems.append(Problem(layer, fid, text + " (repaired)", "none needed; check the repaired boundary", "warning"))
         repairs.append(repair)
-        out[i] = fixed
+        out[i] = shapely.remove_repeated_points(shapely.orient_polygons(fixed), tolerance=0.0)
     if len(flagged):
         repair_bar.close()
-    fixed_ok = ~shapely.is_missing(out) & ~shapely.is_empty(out)
-
-    def _tidy(start: int) -> None:  # silent fixes: right-hand winding, no repeated vertices
-        sl = slice(start, start + _CHUNK)
-        ok_here = fixed_ok[sl]
-        out[sl][ok_here] = shapely.remove_repeated_points(shapely.orient_polygons(out[sl][ok_here]), tolerance=0.0)
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        list(pool.map(_tidy, range(0, n, _CHUNK)))
     result = gdf.copy()
     result[gdf.geometry.name] = gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs)
     return result, problems, repairs
