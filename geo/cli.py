@@ -62,7 +62,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     result = import_layer(args.path, role=args.role, layers_dir=args.layers, crs=args.crs, layer=args.layer,
                           mapping=_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
-                          dry_run=args.dry_run)
+                          dry_run=args.dry_run, add=args.add)
     report = result.report
     if not report.ok:
         verdict = f"verdict: REFUSED {args.path}: {len(report.errors)} problem(s) listed above; nothing was written"
@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=roles, required=True, help="the layer it replaces")
     p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
     p.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
+    p.add_argument("--add", action="store_true", help="add the features to the role's layer instead of replacing it")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("export", help="write every layer and the proposed park for other tools")

@@ -9,6 +9,7 @@ project's own schematic construction. A ``geometry_quality`` column in the data
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -615,11 +616,14 @@ def import_layer(
     accept_repairs: bool = False,
     encoding: str | None = None,
     dry_run: bool = False,
+    add: bool = False,
 ) -> ImportResult:
     """Check a source file and, if the report has no errors, write it as the role's layer.
 
     The layer replaces the one of that role in ``layers_dir`` atomically (via
-    :func:`geo.layers.save_layer`), with its provenance. ``dry_run`` writes nothing.
+    :func:`geo.layers.save_layer`), with its provenance; with ``add`` its
+    features are added to the existing layer instead (ids must stay unique).
+    ``dry_run`` writes nothing.
     """
     if role is None:
         raise UsageError("import needs --role; use one of " + ", ".join(IMPORT_ROLES) + ".")
@@ -631,6 +635,26 @@ def import_layer(
     result = prepare_layer(
         path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding
     )
+    if add and result.report.ok and (Path(layers_dir) / LAYERS[role].filename).is_file():
+        from geo.layers import read_layer
+
+        existing = read_layer(layers_dir, role)
+        clash = sorted(set(existing["id"].astype(str)) & set(result.gdf["id"].astype(str)))
+        for fid in clash:
+            result.report.problems.append(
+                Problem(role, fid, f"duplicate id: already in the {role} layer", "drop --add to replace the layer, or give it another id")
+            )
+        if not clash:
+            previous = Path(layers_dir) / LAYERS[role].filename
+            result.provenance["added_to"] = {
+                "layer": previous.name,
+                "sha256": hashlib.sha256(previous.read_bytes()).hexdigest(),
+                "features": len(existing),
+            }
+            combined = pd.concat([existing[list(result.gdf.columns)], result.gdf], ignore_index=True)
+            result.gdf = gpd.GeoDataFrame(combined, geometry=result.gdf.geometry.name, crs="EPSG:4326")
+        else:
+            result.gdf = None
     if result.report.ok and not dry_run:
         result.provenance["imported_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         result.written = save_layer(layers_dir, role, result.gdf, provenance=result.provenance)

@@ -551,3 +551,17 @@ def test_legacy_geojson_crs_member_is_honoured(tmp_path, layers_copy, capsys):
     assert _area_m2(read_layer(layers_copy, "parks_rus").geometry[0]) == pytest.approx(_area_m2(SQUARE), rel=1e-5)
     provenance = json.loads((layers_copy / "parks_rus.provenance.json").read_text())
     assert provenance["original_crs"] == "EPSG:32652"
+
+
+def test_add_keeps_the_existing_features(tmp_path, layers_copy, capsys):
+    bundled = read_layer(layers_copy, "parks_rus")
+    src = _write_geojson(tmp_path / "extra.geojson", [_feature(SQUARE, id="RUS-EXTRA", name_en="Extra")])
+    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--add")
+    assert code == 0, out
+    layer = read_layer(layers_copy, "parks_rus")
+    assert sorted(layer["id"]) == sorted([*bundled["id"], "RUS-EXTRA"])
+    assert dict(zip(layer["id"], layer["geometry_quality"], strict=True))["RUS-EXTRA"] == "surveyed"
+    before = _digest(layers_copy)
+    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--add")
+    assert code == 1 and "already in the parks_rus layer" in out
+    assert _digest(layers_copy) == before
