@@ -90,6 +90,69 @@ def _cmd_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+
+def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    from geo.errors import UsageError
+
+    out = {}
+    for pair in pairs or []:
+        field, sep, column = pair.partition("=")
+        if not sep or not field or not column:
+            raise UsageError(f"--map {pair!r} must be FIELD=COLUMN, e.g. --map name_en=NAME_LAT.")
+        out[field.strip()] = column.strip()
+    return out
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from geo.normalise import prepare_layer
+    from geo.validate import format_report
+
+    result = prepare_layer(args.path, role=args.role, crs=args.crs, layer=args.layer, mapping=_mapping(args.map),
+                           accept_repairs=args.accept_repairs, encoding=args.encoding)
+    report = result.report
+    verdict = (f"verdict: {args.path} can be imported ({report.features} features, {len(report.warnings)} warning(s))" if report.ok
+               else f"verdict: {args.path} would be refused: {len(report.errors)} problem(s) listed above")
+    print(format_report(report, verdict=verdict))
+    return 0 if report.ok else 1
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from geo.normalise import import_layer
+    from geo.validate import format_report
+
+    result = import_layer(args.path, role=args.role, layers_dir=args.layers, crs=args.crs, layer=args.layer,
+                          mapping=_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
+                          dry_run=args.dry_run, add=args.add)
+    report = result.report
+    if not report.ok:
+        verdict = f"verdict: REFUSED {args.path}: {len(report.errors)} problem(s) listed above; nothing was written"
+    elif args.dry_run:
+        verdict = f"verdict: dry run: {args.path} would be imported as {args.role} ({report.features} features); nothing was written"
+    else:
+        verdict = f"verdict: imported {args.path} as {args.role} ({report.features} features, {len(report.repairs)} repair(s)) into {result.written}"
+    print(format_report(report, verdict=verdict))
+    return 0 if report.ok else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from geo.export import export_project
+
+    files = export_project(args.layers, args.out, fmt=args.format)
+    for path in files:
+        print(f"wrote {path}")
+    print(f"exported {len(files)} file(s) as {args.format} to {args.out}")
+    return 0
+
+
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help="the file to read (GeoJSON, Shapefile folder/.shp/.zip, GeoPackage, KML/KMZ, GeoParquet, FlatGeobuf, TopoJSON)")
+    p.add_argument("--crs", help="the CRS of a file that declares none, e.g. EPSG:32652")
+    p.add_argument("--layer", help="the layer to read from a file that holds several")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="take canonical FIELD from source COLUMN (repeatable)")
+    p.add_argument("--accept-repairs", action="store_true", help="accept repairs that change a feature's area by more than 0.1%%")
+    p.add_argument("--encoding", help="text encoding of a Shapefile without .cpg (cp1251, gbk, ...)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bigcats", description="Maps and areas of the proposed 'Land of Big Cats' park.")
     parser.add_argument("--version", action="version", version=f"bigcats {__version__}")
@@ -134,6 +197,26 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print areas.json content")
     fmt.add_argument("--csv", action="store_true", help="print the reconciliation rows as CSV")
     p.set_defaults(func=_cmd_areas)
+
+    roles = ("parks_rus", "parks_chn", "border", "places")
+    p = sub.add_parser("validate", help="check a file and print the report, importing nothing")
+    _add_read_options(p)
+    p.add_argument("--role", choices=roles, help="the role the file is meant for")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("import", help="check a file and make it the layer of a role")
+    _add_read_options(p)
+    p.add_argument("--role", choices=roles, required=True, help="the layer it replaces")
+    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    p.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
+    p.add_argument("--add", action="store_true", help="add the features to the role's layer instead of replacing it")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("export", help="write every layer and the proposed park for other tools")
+    p.add_argument("--format", required=True, choices=("geojson", "gpkg", "kml", "shp", "parquet", "csv"))
+    p.add_argument("--out", required=True, help="a .gpkg file for gpkg, else a folder")
+    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
-__all__ = ["atomic_path", "to_geojson_dict", "write_geojson", "write_gpkg"]
+from geo.errors import DataError, ReadError, UsageError
+
+__all__ = [
+    "SHP_FIELD_NAMES",
+    "Source",
+    "atomic_path",
+    "export_layers",
+    "read_source",
+    "to_geojson_dict",
+    "write_geojson",
+    "write_gpkg",
+]
 
 
 @contextlib.contextmanager
@@ -122,5 +138,363 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            # GeoPackage 1.2: opened without a version warning by the GDAL inside older QGIS/ogrinfo releases
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options={"VERSION": "1.2"})
     return path
+
+
+# -- reading any source file ------------------------------------------------------------------------------
+
+_FORMATS = {
+    ".geojson": "GeoJSON", ".json": "GeoJSON", ".topojson": "TopoJSON", ".shp": "ESRI Shapefile",
+    ".zip": "ESRI Shapefile (zip)", ".gpkg": "GeoPackage", ".kml": "KML", ".kmz": "KMZ",
+    ".parquet": "GeoParquet", ".geoparquet": "GeoParquet", ".fgb": "FlatGeobuf", ".csv": "CSV",
+}
+
+
+try:  # pyogrio reads faster through Arrow when pyarrow is installed
+    import pyarrow  # noqa: F401
+
+    _HAVE_ARROW = True
+except ImportError:  # pragma: no cover
+    _HAVE_ARROW = False
+
+
+@dataclass
+class Source:
+    """One source file read as it is: attributes, geometries and CRS untouched."""
+
+    path: Path
+    format: str
+    gdf: gpd.GeoDataFrame
+    crs: object  # pyproj.CRS or None
+    layer: str | None = None
+    sha256: str = ""
+    encoding: str | None = None
+    geojson: object = None  # the parsed JSON of a GeoJSON file (to see a legacy "crs" member)
+    problems: list = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].rstrip(".")
+
+
+def _script_score(text: str, lo: int, hi: int) -> float:
+    letters = [c for c in text if ord(c) > 127]
+    return sum(lo <= ord(c) <= hi for c in letters) / len(letters) if letters else 0.0
+
+
+def _guess_dbf_encoding(raw: list[bytes]) -> str | None:
+    """Guess the code page of DBF text that is not UTF-8: cp1251 (Cyrillic) or GBK (Chinese)."""
+    blob = b"\n".join(raw)
+    if not any(b > 127 for b in blob):
+        return None
+    try:
+        blob.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores = {}
+    for enc, lo, hi in (("cp1251", 0x0400, 0x04FF), ("gbk", 0x4E00, 0x9FFF)):
+        try:
+            scores[enc] = _script_score(blob.decode(enc), lo, hi)
+        except UnicodeDecodeError:
+            scores[enc] = -1.0
+    best = max(scores, key=scores.get)
+    return best if scores[best] > 0.5 else None
+
+
+def _shapefile_encoding(shp: Path) -> tuple[str | None, bool]:
+    """(encoding to force, guessed?) for a Shapefile: None lets GDAL use its .cpg or DBF code page."""
+    cpg = shp.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = shp.with_suffix(".CPG")
+    if cpg.exists():
+        return None, False
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
+    if dbf is None:
+        return None, False
+    with open(dbf, "rb") as fh:
+        header = fh.read(32)
+    if len(header) == 32 and header[29] != 0:
+        return None, False  # the DBF declares its code page (language driver id); GDAL honours it
+    return "latin1", True  # read raw bytes, then decode them after a guess
+
+
+def _resolve(path: Path) -> tuple[Path, str]:
+    """The file pyogrio opens and the format name; folders and zips give their one .shp."""
+    if not path.exists():
+        raise ReadError(f"cannot read {path}: no such file or folder. Check the path.")
+    if path.is_dir():
+        shps = sorted(path.glob("*.shp")) + sorted(path.glob("*.SHP"))
+        if len(shps) != 1:
+            what = "no .shp file" if not shps else f"{len(shps)} .shp files ({', '.join(p.name for p in shps)})"
+            raise ReadError(f"cannot read folder {path}: it holds {what}; pass the .shp file itself.")
+        return shps[0], "ESRI Shapefile"
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile as exc:
+            raise ReadError(f"cannot read {path}: not a valid zip file ({exc}). Download or zip it again.") from None
+        shps = [n for n in names if n.lower().endswith(".shp")]
+        if not shps:
+            raise ReadError(
+                f"cannot read {path}: the zip holds no .shp file (it holds {', '.join(names[:5]) or 'nothing'}). "
+                "Zip the .shp with its .shx, .dbf, .prj and .cpg."
+            )
+        if len(shps) > 1:
+            raise ReadError(f"cannot read {path}: the zip holds {len(shps)} .shp files ({', '.join(shps)}); unzip it and pass one.")
+        return path, "ESRI Shapefile (zip)"
+    if suffix not in _FORMATS:
+        raise ReadError(f"cannot read {path}: unknown file type {suffix or '(none)'}; use one of {', '.join(sorted(_FORMATS))}.")
+    return path, _FORMATS[suffix]
+
+
+def read_source(path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> Source:
+    """Read any supported file as it is, through pyogrio/GDAL (GeoParquet through pyarrow).
+
+    Parameters
+    ----------
+    path : str or Path
+        A GeoJSON (UTF-8 BOM allowed), TopoJSON, Shapefile (folder, .shp or .zip),
+        GeoPackage, KML/KMZ, GeoParquet or FlatGeobuf file.
+    layer : str, optional
+        The layer to read when the file holds several.
+    encoding : str, optional
+        Text encoding of a Shapefile's attributes; by default its .cpg, its
+        DBF code page, or a guess between UTF-8, cp1251 and GBK.
+
+    Returns
+    -------
+    Source
+        The data untouched: original CRS (or None), original columns.
+
+    Raises
+    ------
+    ReadError
+        The file is missing, truncated or not of its format (exit 2).
+    UsageError
+        The file holds several layers and ``layer`` is not given (exit 2).
+    DataError
+        A GeoJSON file breaks RFC 7946's structure (exit 1, every problem listed).
+    """
+    path = Path(path)
+    target, fmt = _resolve(path)
+    sha = _sha256(path) if path.is_file() else _sha256(target)
+    from geo.validate import geojson_problems
+
+    parsed = None
+    problems: list = []
+    if fmt == "GeoJSON":
+        raw = target.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReadError(f"cannot read {path}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start}). Save it as UTF-8.") from None
+        parsed, problems = geojson_problems(text, source=path.name)
+        if isinstance(parsed, dict) and parsed.get("type") == "Topology":
+            fmt = "TopoJSON"
+        errors = [p for p in problems if p.level == "error"]
+        if errors:
+            raise DataError(f"{path.name} is not valid GeoJSON: {errors[0].problem}", problems)
+        target_arg: object = text.encode("utf-8") if raw.startswith(b"\xef\xbb\xbf") else target
+    else:
+        target_arg = target
+    if fmt == "GeoParquet":
+        try:
+            gdf = gpd.read_parquet(target)
+        except ImportError:
+            raise ReadError("reading GeoParquet needs pyarrow: pip install pyarrow") from None
+        except Exception as exc:
+            raise ReadError(f"cannot read {path} as GeoParquet: {_first_line(exc)}. The file may be truncated or plain Parquet; export it again as GeoParquet.") from None
+        return Source(path, fmt, gdf, gdf.crs, None, sha, None, None, problems)
+    from geo.validate import Problem
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        try:
+            source = _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems)
+        finally:
+            recorded = list(caught)
+    # GDAL's notes on the file (RuntimeWarning) go into the report; anything else is passed on
+    for w in recorded:
+        if issubclass(w.category, RuntimeWarning):
+            note = f"GDAL: {str(w.message).splitlines()[0]}"
+            problems.append(Problem(path.name, "*", note, "check the source file", "warning"))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return source
+
+
+def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems) -> Source:
+    try:
+        layers = pyogrio.list_layers(target_arg)
+    except Exception as exc:
+        raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if layer is not None and layer not in names:
+        raise UsageError(f"--layer {layer!r} is not in {path.name}; its layers are: {', '.join(names)}.")
+    if layer is None and len(names) > 1:
+        raise UsageError(f"{path.name} holds {len(names)} layers ({', '.join(names)}); choose one with --layer NAME.")
+    forced, guessed = (encoding, False) if encoding else (None, False)
+    if fmt == "ESRI Shapefile" and not encoding:
+        forced, guessed = _shapefile_encoding(target)
+    from geo.progress import Progress
+
+    bar = Progress(f"reading {path.name}", 1)
+    bar.update(0)
+    try:
+        gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=forced is None and _HAVE_ARROW)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot decode the text of {path.name} with encoding {forced!r}: {_first_line(exc)}. Pass the right --encoding.") from None
+    except Exception as exc:
+        raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
+    finally:
+        bar.update(1)
+        bar.close()
+    used = forced
+    if guessed:
+        text_cols = [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].dtype == object or str(gdf[c].dtype) in ("str", "string")]
+        raw_values = [str(v).encode("latin1") for c in text_cols for v in gdf[c].dropna()]
+        raw_names = [str(c).encode("latin1", "replace") for c in gdf.columns]
+        used = _guess_dbf_encoding(raw_values + raw_names)
+        if used is None:
+            used = "latin1"
+        else:
+            from geo.validate import Problem
+
+            gdf = gdf.rename(columns={c: c.encode("latin1").decode(used) for c in gdf.columns if c != gdf.geometry.name})
+            for c in gdf.columns:
+                if c != gdf.geometry.name and (gdf[c].dtype == object or str(gdf[c].dtype) in ("str", "string")):
+                    gdf[c] = gdf[c].map(lambda v: v.encode("latin1").decode(used) if isinstance(v, str) else v)
+            problems.append(Problem(path.name, "*", f"no .cpg file: attribute text decoded as {used} (detected)", "add a .cpg file, or pass --encoding if the names read wrong", "warning"))
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        from geo.validate import Problem
+
+        hint = " (a CSV needs its geometry as WKT in a column named WKT)" if fmt == "CSV" else ""
+        problem = Problem(path.name, "*", f"the file holds no geometry column{hint}", "export the layer again with its geometries")
+        raise DataError(f"{path.name} holds no geometry", [problem])
+    if isinstance(parsed, dict) and parsed.get("type") == "FeatureCollection" and "id" not in gdf.columns:
+        feats = parsed.get("features") or []
+        if len(feats) == len(gdf) and feats and all("id" in f for f in feats):
+            gdf.insert(0, "id", [str(f["id"]) for f in feats])  # RFC 7946 Feature ids (GDAL keeps them as FIDs)
+    return Source(path, fmt, gdf, gdf.crs, layer or (names[0] if names else None), sha, used, parsed, problems)
+
+
+# -- export -----------------------------------------------------------------------------------------------
+
+#: Shapefile attribute names (DBF allows 10 characters): canonical name -> field name.
+#: Names of 10 characters or fewer are kept; the import maps these back.
+SHP_FIELD_NAMES: dict[str, str] = {
+    "country_iso3": "ctry_iso3",
+    "designation": "desig",
+    "status_year": "status_yr",
+    "reported_area_ha": "rep_ha",
+    "reported_area_source": "rep_src",
+    "geometry_quality": "geom_qual",
+    "geometry_method": "geom_meth",
+    "reported_length_km": "rep_len_km",
+    "reported_length_source": "rep_len_sr",
+    "water_gaps_km": "wgaps_km",
+    "sum_of_parks_ha": "sum_ha",
+}
+EXPORT_FORMATS = ("geojson", "gpkg", "kml", "shp", "parquet", "csv")
+
+
+def _shp_names(columns: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for c in columns:
+        short = SHP_FIELD_NAMES.get(c, c)[:10]
+        base, k = short, 1
+        while short in out.values():
+            short = f"{base[:8]}_{k}"
+            k += 1
+        out[c] = short
+    return out
+
+
+def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: str) -> list[Path]:
+    """Write layers in a format other tools open; every file written atomically.
+
+    ``gpkg`` writes one GeoPackage at ``out`` (one table per layer); every other
+    format writes one file per layer into the folder ``out``: RFC 7946 GeoJSON,
+    KML (``name`` from ``name_en`` for Google Earth; ``id`` kept as ``feature_id``), a Shapefile set with a
+    UTF-8 ``.cpg`` and attribute names cut to 10 characters (see
+    :data:`SHP_FIELD_NAMES`, also written to ``SHAPEFILE_FIELDS.csv``),
+    GeoParquet, and CSV with the geometry as WKT in a ``WKT`` column (EPSG:4326).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"--format {fmt!r} is unknown; use one of {', '.join(EXPORT_FORMATS)}.")
+    out = Path(out)
+    layers = {name: gdf.to_crs("EPSG:4326") for name, gdf in layers.items()}
+    if fmt == "gpkg":
+        return [write_gpkg(layers, out)]
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, gdf in layers.items():
+        if fmt == "geojson":
+            written.append(write_geojson(gdf, out / f"{name}.geojson"))
+        elif fmt == "parquet":
+            path = out / f"{name}.parquet"
+            with atomic_path(path) as tmp:
+                gdf.to_parquet(tmp, index=False)
+            written.append(path)
+        elif fmt == "csv":
+            path = out / f"{name}.csv"
+            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            frame.insert(0, "WKT", shapely.to_wkt(gdf.geometry.array, rounding_precision=-1))
+            with atomic_path(path) as tmp:
+                frame.to_csv(tmp, index=False, encoding="utf-8")
+            written.append(path)
+        elif fmt == "kml":
+            path = out / f"{name}.kml"
+            named = gdf.copy()
+            label = next((c for c in ("name_en", "id") if c in named.columns), None)
+            if label:
+                named.insert(0, "Name", named[label].astype(object).where(named[label].notna(), None))
+            if "id" in named.columns:  # KML readers take "id" for the Placemark's own id; keep ours apart
+                named = named.rename(columns={"id": "feature_id"})
+            with atomic_path(path) as tmp:
+                pyogrio.write_dataframe(named, tmp, driver="KML", layer=name)
+            written.append(path)
+        elif fmt == "shp":
+            columns = [c for c in gdf.columns if c != gdf.geometry.name]
+            names = _shp_names(columns)
+            renamed = gdf.rename(columns=names)
+            folder = out / name
+            folder.mkdir(exist_ok=True)
+            final = folder / f"{name}.shp"
+            tmpdir = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
+            cut = {c for c in columns if renamed[names[c]].map(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > 254).any()}
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's truncation notice; recorded below instead
+                    pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8")
+                with open(tmpdir / "SHAPEFILE_FIELDS.csv", "w", encoding="utf-8") as fh:
+                    fh.write("field,column,note\n" + "".join(
+                        f"{v},{k},{'text cut at 254 bytes (DBF limit); full text in the GeoPackage or GeoJSON export' if k in cut else ''}\n"
+                        for k, v in names.items()))
+                for part in sorted(tmpdir.iterdir()):
+                    os.replace(part, folder / part.name)
+            finally:
+                for part in tmpdir.iterdir():
+                    part.unlink()
+                tmpdir.rmdir()
+            written.append(final)
+    return written

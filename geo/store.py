@@ -434,12 +434,23 @@ class FolderStore(LayerStore):
                     shutil.copyfile(self.folder / LAYERS[role].filename, tmp)
             version = max((int(e["version"]) for e in entries), default=0) + 1
             vpath = write_geojson(gdf, self._vpath(role, version))
-            entry = _entry(role, gdf, provenance, version=version)
-            entry["file_sha256"] = _file_sha256(vpath)
-            index["roles"][role] = entries + [entry]
-            self._save_index(index)  # the commit point
+            try:
+                entry = _entry(role, gdf, provenance, version=version)
+                entry["file_sha256"] = _file_sha256(vpath)
+                index["roles"][role] = entries + [entry]
+                self._save_index(index)  # the commit point
+            except BaseException:
+                vpath.unlink(missing_ok=True)
+                raise
             with atomic_path(self.folder / LAYERS[role].filename) as tmp:
                 shutil.copyfile(vpath, tmp)
+            # A readable copy of the current version's provenance beside the layer.
+            sidecar = self.folder / f"{Path(LAYERS[role].filename).stem}.provenance.json"
+            with atomic_path(sidecar) as tmp:
+                tmp.write_text(
+                    json.dumps({**entry["provenance"], "version": version}, indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8",
+                )
         return version
 
     def _save_index(self, index: dict) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from geo.errors import DataError
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
+from geo.progress import Progress
 
-__all__ = ["Problem", "check_layers"]
+__all__ = ["Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems"]
 
 _GEOMETRY_TYPES = {
     "polygon": {"Polygon", "MultiPolygon"},
@@ -27,9 +33,11 @@ class Problem:
     feature: str
     problem: str
     fix: str
+    level: str = "error"  # "error" refuses the import; "warning" is shown and accepted
 
     def __str__(self) -> str:
-        return f"{self.layer}: feature {self.feature}: {self.problem} (fix: {self.fix})"
+        head = "warning: " if self.level == "warning" else ""
+        return f"{head}{self.layer}: feature {self.feature}: {self.problem} (fix: {self.fix})"
 
 
 def check_layers(layers: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
@@ -69,3 +77,360 @@ def check_layers(layers: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
     if problems:
         raise DataError(f"{len(problems)} problem(s) in the layers", problems)
     return problems
+
+
+@dataclass
+class Report:
+    """The verdict on one source file: every problem found and every repair made."""
+
+    source: str
+    role: str | None
+    features: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repairs: list[dict] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that refuse the import."""
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems shown but accepted."""
+        return [p for p in self.problems if p.level != "error"]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing refuses the import."""
+        return not self.errors
+
+
+def format_report(report: Report, *, verdict: str) -> str:
+    """Render the report as text: one line per problem, then the one-line verdict."""
+    lines = [f"report on {report.source} (role: {report.role or 'any'}, {report.features} feature(s))"]
+    if not report.problems:
+        lines.append("  no problems found")
+    for p in report.problems:
+        lines.append(f"  - {'ERROR' if p.level == 'error' else 'warning'}: feature {p.feature}: {p.problem}; fix: {p.fix}")
+    lines.append(verdict)
+    return "\n".join(lines)
+
+
+# -- GeoJSON structure (RFC 7946), checked on the parsed JSON because GDAL's reader is lenient ----------
+
+_GEOMETRY_NAMES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection")
+_ALL_TYPES = _GEOMETRY_NAMES + ("Feature", "FeatureCollection")
+_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+_FOREIGN = {  # members that change the meaning of an object of that type (RFC 7946 section 7.1)
+    "Feature": ("features", "coordinates", "geometries"),
+    "FeatureCollection": ("properties", "coordinates", "geometry", "geometries"),
+    "geometry": ("properties", "geometry", "features"),
+}
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+class _GeoJSONLint:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+        self.cw_warned = False
+        self.precision_warned = False
+
+    def add(self, where: str, problem: str, fix: str, level: str = "error") -> None:
+        self.problems.append(Problem(self.source, where, problem, fix, level))
+
+    def root(self, obj) -> None:
+        if not isinstance(obj, dict):
+            self.add("-", f"the root of a GeoJSON file must be an object, found {_kind(obj)}", "export the layer again as GeoJSON")
+            return
+        self.obj(obj, "-")
+
+    def obj(self, obj: dict, where: str) -> None:
+        typ = obj.get("type")
+        if "type" not in obj:
+            self.add(where, '"type" member required', "give every GeoJSON object a type")
+            return
+        if not isinstance(typ, str):
+            self.add(where, f'"type" member should be a string, found {_kind(typ)}', "give every GeoJSON object a type")
+            return
+        if typ not in _ALL_TYPES:
+            near = [t for t in _ALL_TYPES if t.lower() == typ.lower()]
+            hint = f" (types are case sensitive: {near[0]})" if near else ""
+            self.add(where, f"unknown type {typ!r}{hint}", f"use one of {', '.join(_ALL_TYPES)}")
+            return
+        if typ in ("Feature", "FeatureCollection"):
+            self.bbox(obj, where)
+        if typ == "FeatureCollection":
+            self.foreign(obj, "FeatureCollection", where)
+            feats = obj.get("features")
+            if "features" not in obj:
+                self.add(where, '"features" member required in a FeatureCollection', "add a features array")
+            elif not isinstance(feats, list):
+                self.add(where, f'"features" member should be an array, found {_kind(feats)}', "make features an array of Feature objects")
+            else:
+                for i, f in enumerate(feats):
+                    w = f"#{i}"
+                    if not isinstance(f, dict):
+                        self.add(w, f"every feature must be an object, found {_kind(f)}", "remove the entry or make it a Feature")
+                    elif f.get("type") != "Feature":
+                        self.add(w, f"feature must have type 'Feature', found {f.get('type')!r}", "set type to 'Feature'")
+                    else:
+                        self.feature(f, w)
+        elif typ == "Feature":
+            self.feature(obj, where)
+        else:
+            self.geometry(obj, where)
+
+    def foreign(self, obj: dict, kind: str, where: str) -> None:
+        for key in _FOREIGN[kind]:
+            if key in obj:
+                self.add(where, f'{kind} object cannot contain a "{key}" member', f"remove the {key} member")
+
+    def bbox(self, obj: dict, where: str) -> None:
+        if "bbox" not in obj:
+            return
+        bbox = obj["bbox"]
+        if not isinstance(bbox, list):
+            self.add(where, f"bbox member must be an array of numbers, found {_kind(bbox)}", "remove the bbox or fix it")
+        elif not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
+            self.add(where, "each element in a bbox member must be a number", "remove the bbox or fix it")
+        elif len(bbox) not in (4, 6):
+            self.add(where, f"bbox must have 4 elements (2D) or 6 (3D), found {len(bbox)}", "remove the bbox or fix it")
+
+    def feature(self, f: dict, where: str) -> None:
+        self.foreign(f, "Feature", where)
+        if "id" in f and (not isinstance(f["id"], (str, int, float)) or isinstance(f["id"], bool)):
+            self.add(where, f'feature "id" member must be a string or a number, found {_kind(f["id"])}', "fix or remove the id")
+        if "properties" not in f:
+            self.add(where, '"properties" member required', "add properties (an object, or null)")
+        elif f["properties"] is not None and not isinstance(f["properties"], dict):
+            self.add(where, f'"properties" member should be an object, found {_kind(f["properties"])}', "make properties an object")
+        if "geometry" not in f:
+            self.add(where, '"geometry" member required', "add geometry (an object, or null)")
+        elif f["geometry"] is not None:
+            if not isinstance(f["geometry"], dict):
+                self.add(where, f"geometry must be an object or null, found {_kind(f['geometry'])}", "fix the geometry")
+            else:
+                self.geometry(f["geometry"], where)
+
+    def geometry(self, g: dict, where: str, *, nested: bool = False) -> None:
+        typ = g.get("type")
+        if typ not in _GEOMETRY_NAMES:
+            self.add(where, f"unknown geometry type {typ!r}", f"use one of {', '.join(_GEOMETRY_NAMES)}")
+            return
+        self.foreign(g, "geometry", where)
+        self.bbox(g, where)
+        if typ == "GeometryCollection":
+            geoms = g.get("geometries")
+            if not isinstance(geoms, list):
+                self.add(where, '"geometries" member must be an array', "fix the GeometryCollection")
+                return
+            if nested:
+                self.add(where, "nested GeometryCollection", "flatten the collection", "warning")
+            if len(geoms) == 1:
+                self.add(where, "GeometryCollection with a single geometry", "use that geometry itself", "warning")
+            for sub in geoms:
+                if not isinstance(sub, dict):
+                    self.add(where, f"a GeometryCollection may hold only geometry objects, found {_kind(sub)}", "remove the entry")
+                else:
+                    self.geometry(sub, where, nested=True)
+            return
+        if "coordinates" not in g:
+            self.add(where, f'"coordinates" member required in a {typ}', "add the coordinates")
+            return
+        self.coords(g["coordinates"], _DEPTH[typ], typ, where)
+
+    def coords(self, c, depth: int, typ: str, where: str) -> None:
+        if depth == 0:
+            self.position(c, where)
+            return
+        if not isinstance(c, list):
+            self.add(where, f"{typ} coordinates: expected an array, found {_kind(c)}", "nest the coordinates as the type requires")
+            return
+        for item in c:
+            if not isinstance(item, list):
+                self.add(where, f"{typ} coordinates: a number where an array of positions belongs (nesting too shallow)", "nest the coordinates as the type requires")
+                return
+        ring = (typ in ("Polygon",) and depth == 1) or (typ == "MultiPolygon" and depth == 1)
+        line = (typ in ("LineString",) and depth == 1) or (typ == "MultiLineString" and depth == 1)
+        polygon = (typ == "Polygon" and depth == 2) or (typ == "MultiPolygon" and depth == 2)
+        if polygon and not self.cw_warned:
+            for k, r in enumerate(c):
+                if len(r) >= 4 and all(isinstance(q, list) and len(q) >= 2 and all(isinstance(v, (int, float)) for v in q[:2]) for q in r):
+                    area2 = sum(r[j][0] * r[j + 1][1] - r[j + 1][0] * r[j][1] for j in range(len(r) - 1))
+                    if (area2 < 0) == (k == 0) and area2 != 0:
+                        self.cw_warned = True
+                        self.add(where, "polygon rings do not follow the right-hand rule (RFC 7946: exterior counter-clockwise, holes clockwise); rewound on import",
+                                 "none needed", "warning")
+                        break
+        if depth == 1 and not self.precision_warned:
+            for q in c:
+                if isinstance(q, list) and any(isinstance(v, float) and len(repr(v).split(".")[-1].split("e")[0]) > 6 for v in q[:2]):
+                    self.precision_warned = True
+                    self.add(where, "coordinates carry more than 6 decimals; stored with 6 (about 0.1 m)", "none needed", "warning")
+                    break
+        if ring:
+            if len(c) < 4:
+                self.add(where, f"a polygon ring needs 4 or more positions, found {len(c)}", "close the ring with at least 3 distinct corners")
+            if c and c[0] != c[-1]:
+                self.add(where, "the first and last positions of a polygon ring differ (ring not closed)", "repeat the first position at the end")
+        if line and len(c) < 2:
+            self.add(where, f"a line needs 2 or more positions, found {len(c)}", "remove the line or add positions")
+        for item in c:
+            self.coords(item, depth - 1, typ, where)
+
+    def position(self, p, where: str) -> None:
+        if not isinstance(p, list):
+            self.add(where, f"a position must be an array of numbers, found {_kind(p)}", "write positions as [longitude, latitude]")
+        elif not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p):
+            self.add(where, "each element of a position must be a number", "write positions as [longitude, latitude] numbers")
+        elif len(p) < 2:
+            self.add(where, f"a position needs 2 or more elements, found {len(p)}", "write positions as [longitude, latitude]")
+        elif len(p) > 3:
+            self.add(where, f"a position should not have more than 3 elements, found {len(p)}; extra values dropped", "write [longitude, latitude(, height)]", "warning")
+        elif not all(math.isfinite(v) for v in p):
+            self.add(where, "a position holds a non-finite number", "fix the coordinates")
+
+
+def _no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    obj = dict(pairs)
+    if dupes:
+        obj["\0duplicates"] = dupes
+    return obj
+
+
+def _pop_duplicates(obj, lint: _GeoJSONLint, where: str = "-") -> None:
+    if isinstance(obj, dict):
+        for key in obj.pop("\0duplicates", []):
+            lint.add(where, f"an object holds the member {key!r} twice (ambiguous)", "keep one of them")
+        for value in obj.values():
+            _pop_duplicates(value, lint, where)
+    elif isinstance(obj, list):
+        for value in obj:
+            _pop_duplicates(value, lint, where)
+
+
+def geojson_problems(text: str, *, source: str) -> tuple[object, list[Problem]]:
+    """Check GeoJSON text against RFC 7946's structure; return the parsed object and every problem.
+
+    GDAL reads malformed GeoJSON leniently (it drops or coerces what it does not
+    understand), so the structure is checked here first, on the parsed JSON,
+    the way a GeoJSON linter does. Parse errors give the line and column.
+    """
+    lint = _GeoJSONLint(source)
+    try:
+        obj = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        lint.add("-", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (file truncated or damaged?)",
+                 "export the file again, or repair it in a text editor")
+        return None, lint.problems
+    _pop_duplicates(obj, lint)
+    if isinstance(obj, dict) and obj.get("type") == "Topology":
+        return obj, []  # TopoJSON: GDAL's TopoJSON driver reads it
+    lint.root(obj)
+    return obj, lint.problems
+
+
+# -- geometry checks for an import ------------------------------------------------------------------------
+
+ROLE_GEOMETRY_TYPES = _GEOMETRY_TYPES
+_CHUNK = 5_000
+#: A repair that changes a feature's area by more than this fraction is refused unless accepted.
+MAX_REPAIR_AREA_CHANGE = 0.001
+
+
+def check_geometries(
+    gdf: gpd.GeoDataFrame,
+    *,
+    ids: list[str],
+    kind: str,
+    layer: str,
+    accept_repairs: bool = False,
+) -> tuple[gpd.GeoDataFrame, list[Problem], list[dict]]:
+    """Check and repair the geometries of a layer in EPSG:4326 for a role of geometry ``kind``.
+
+    Empty/null geometries, the wrong type for the role and mixed types are
+    reported per feature. Invalid geometries are reported with shapely's reason
+    and repaired with :func:`shapely.make_valid`; the geodesic area change of
+    each repair is shown and a change above 0.1 % is an error unless
+    ``accept_repairs``. Ring winding and repeated vertices are fixed silently.
+
+    Returns
+    -------
+    (GeoDataFrame, list of Problem, list of dict)
+        The repaired copy, the problems and the repairs made.
+    """
+    from geo.measure import GEOD  # geodesic areas on WGS84; the layer is in EPSG:4326 here
+
+    problems: list[Problem] = []
+    repairs: list[dict] = []
+    allowed = _GEOMETRY_TYPES[kind]
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    n = len(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = np.asarray(shapely.get_type_id(geoms))
+    names = np.array(["None", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    type_names = np.where(types >= 0, names[np.clip(types + 1, 0, 8)], "None")
+    present = sorted({t for t, m in zip(type_names, missing, strict=True) if not m})
+    if len(present) > 1:
+        problems.append(Problem(layer, "*", f"mixed geometry types: {', '.join(present)}", f"a layer holds one kind ({kind}s); split the file", "warning" if set(present) <= allowed else "error"))
+    valid = np.ones(n, dtype=bool)
+    progress = Progress("checking geometries", n)
+
+    out = geoms.copy()
+
+    def _check(start: int) -> int:
+        # GEOS releases the GIL: chunks run in parallel. Validity, then the silent fixes
+        # (right-hand winding, no repeated vertices) while the chunk is at hand.
+        sl = slice(start, start + _CHUNK)
+        ok_here = ~missing[sl]
+        part = geoms[sl][ok_here]
+        valid[sl][ok_here] = shapely.is_valid(part)
+        out[sl][ok_here] = shapely.remove_repeated_points(shapely.orient_polygons(part), tolerance=0.0)
+        return min(_CHUNK, n - start)
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for done in pool.map(_check, range(0, n, _CHUNK)):
+            progress.update(done)
+    progress.close()
+    flagged = np.flatnonzero(missing | ~np.isin(type_names, list(allowed)) | ~valid)
+    repair_bar = Progress("repairing geometries", len(flagged))
+    for i in flagged:
+        repair_bar.update()
+        fid = ids[i]
+        if missing[i]:
+            problems.append(Problem(layer, fid, f"no geometry (null or empty) where the role needs {kind}s", "give the feature a geometry or remove it"))
+            continue
+        if type_names[i] not in allowed:
+            what = "a multi-part GeometryCollection" if type_names[i] == "GeometryCollection" else f"a {type_names[i]}"
+            problems.append(Problem(layer, fid, f"geometry type does not suit the role: {what} where the role needs {kind}s", f"import a layer of {kind}s for this role, or split the collection"))
+            continue
+        reason = shapely.is_valid_reason(geoms[i])
+        fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+        if kind == "polygon":
+            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+            fixed = shapely.union_all(parts) if parts else shapely.Polygon()
+            before, after = (abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(g))[0]) for g in (geoms[i], fixed))
+            change = abs(after - before) / before if before > 0 else (0.0 if after == 0 else math.inf)
+        else:
+            before = after = change = 0.0
+        repair = {"feature": fid, "reason": reason, "area_before_m2": float(before), "area_after_m2": float(after), "area_change_pct": 100 * float(change)}
+        text = f"invalid geometry: {reason}; make_valid repair changes its area by {100 * change:.4g}% ({before / 1e4:,.2f} ha -> {after / 1e4:,.2f} ha)"
+        if change > MAX_REPAIR_AREA_CHANGE and not accept_repairs:
+            problems.append(Problem(layer, fid, text + ", more than 0.1%", "check the boundary, fix it at the source, or pass --accept-repairs"))
+        else:
+            problems.append(Problem(layer, fid, text + " (repaired)", "none needed; check the repaired boundary", "warning"))
+        repairs.append(repair)
+        out[i] = shapely.remove_repeated_points(shapely.orient_polygons(fixed), tolerance=0.0)
+    if len(flagged):
+        repair_bar.close()
+    result = gdf.copy()
+    result[gdf.geometry.name] = gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs)
+    return result, problems, repairs

@@ -1,0 +1,33 @@
+"""Exporting the project's layers and the proposed park for other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo.io import export_layers
+from geo.layers import load_layers
+from geo.merge import combine_parks, proposed_park
+
+__all__ = ["export_project"]
+
+
+def export_project(layers_dir: str | Path, out: str | Path, *, fmt: str) -> list[Path]:
+    """Write every layer of a layer folder and the proposed park in format ``fmt``.
+
+    Parameters
+    ----------
+    layers_dir : str or Path
+        The layer folder.
+    out : str or Path
+        A ``.gpkg`` file for ``fmt="gpkg"``, else a folder (one file per layer).
+    fmt : str
+        One of ``geojson, gpkg, kml, shp, parquet, csv``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    layers = load_layers(layers_dir)
+    layers["proposed_park"] = proposed_park(combine_parks(layers["parks_rus"], layers["parks_chn"]))
+    return export_layers(layers, out, fmt=fmt)

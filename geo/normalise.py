@@ -1,0 +1,670 @@
+"""Normalising a source layer: CRS to EPSG:4326, canonical attributes, checks, provenance.
+
+Imported layers default to ``geometry_quality = "surveyed"``: a boundary file
+handed in by WDPA, OpenStreetMap or a cadastre is a drawn boundary, not the
+project's own schematic construction. A ``geometry_quality`` column in the data
+(or ``--map geometry_quality=COLUMN``) overrides it; unknown values are an error.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from pyproj.exceptions import CRSError as _ProjCRSError
+
+from geo import __version__
+from geo.errors import DataError, ReadError, UsageError
+from geo.io import SHP_FIELD_NAMES, Source, read_source
+from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
+from geo.validate import Problem, Report, check_geometries
+
+__all__ = ["IMPORT_ROLES", "ROLE_COLUMNS", "ImportResult", "import_layer", "prepare_layer", "to_wgs84"]
+
+#: Roles a file can be imported into, and their canonical columns.
+ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "parks_rus": PARK_COLUMNS,
+    "parks_chn": PARK_COLUMNS,
+    "border": ("id", "left_iso3", "right_iso3", "source", "licence"),
+    "places": ("id", "name_en", "name_ru", "name_zh", "country_iso3", "population", "source", "licence"),
+}
+IMPORT_ROLES = tuple(ROLE_COLUMNS)
+ROLE_COUNTRY = {"parks_rus": "RUS", "parks_chn": "CHN"}
+#: The project region (lon_min, lat_min, lon_max, lat_max); a layer outside it gets a warning.
+REGION = (124.0, 40.0, 136.0, 49.0)
+MAX_TEXT_CHARS = 10_000
+
+# Source column -> canonical column, first match wins (WDPA, OpenStreetMap, our Shapefile export).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "name_en": ("name_en", "NAME_ENG", "name:en", "name_eng"),
+    "name_ru": ("name_ru", "name:ru"),
+    "name_zh": ("name_zh", "name:zh", "name:zh-Hans"),
+    "country_iso3": ("country_iso3", "ISO3", "PARENT_ISO3", "PARENT_ISO", "ctry_iso3"),
+    "designation": ("designation", "DESIG_ENG", "DESIG", "protection_title", "desig"),
+    "iucn_cat": ("iucn_cat", "IUCN_CAT"),
+    "status_year": ("status_year", "STATUS_YR", "status_yr"),
+    "reported_area_ha": ("reported_area_ha",),
+    "reported_area_source": ("reported_area_source",),
+    "geometry_quality": ("geometry_quality",),
+    "geometry_method": ("geometry_method",),
+    "source": ("source",),
+    "licence": ("licence", "license", "LICENCE", "LICENSE"),
+    "left_iso3": ("left_iso3",),
+    "right_iso3": ("right_iso3",),
+    "population": ("population",),
+}
+for _long, _short in SHP_FIELD_NAMES.items():
+    if _long in _ALIASES and _short not in _ALIASES[_long]:
+        _ALIASES[_long] = _ALIASES[_long] + (_short,)
+_PROTECT_CLASS = {"1a": "Ia", "1b": "Ib", "1": "Ia", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
+
+
+@dataclass
+class ImportResult:
+    """What :func:`prepare_layer` or :func:`import_layer` produced."""
+
+    report: Report
+    gdf: gpd.GeoDataFrame | None
+    provenance: dict
+    written: Path | None = None
+
+
+def _crs_name(crs) -> str | None:
+    if crs is None:
+        return None
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else crs.name
+
+
+def to_wgs84(
+    source: Source, *, crs: str | None = None, layer: str
+) -> tuple[gpd.GeoDataFrame | None, list[Problem], str | None]:
+    """Transform a source layer to EPSG:4326, refusing to guess a CRS.
+
+    Returns the transformed layer (None when refused), the problems and the
+    original CRS's name.
+    """
+    gdf = source.gdf
+    problems: list[Problem] = []
+    declared = source.crs
+    is_geojson = source.format in ("GeoJSON", "TopoJSON")  # both lon/lat (CRS84) by definition
+    legacy_crs = isinstance(source.geojson, dict) and "crs" in source.geojson
+    given = None
+    if crs is not None:
+        try:
+            given = CRS.from_user_input(crs)
+        except _ProjCRSError:
+            raise UsageError(f"--crs {crs!r} is not a CRS pyproj knows; give it as EPSG:XXXX.") from None
+    if is_geojson and not legacy_crs:
+        declared = None if given is not None else CRS("OGC:CRS84")  # RFC 7946: CRS84 by definition
+    if given is not None and declared is not None and not given.equals(declared):
+        problems.append(
+            Problem(
+                layer,
+                "*",
+                f"the file declares its CRS {_crs_name(declared)} but --crs {crs} was given",
+                "drop --crs: a declared CRS is never relabelled",
+            )
+        )
+        return None, problems, _crs_name(declared)
+    use = declared if declared is not None else given
+    if use is None:
+        problems.append(
+            Problem(
+                layer,
+                "*",
+                "the file has no CRS (no .prj or CRS definition)",
+                "pass --crs with the CRS it was made in, e.g. --crs EPSG:32652; never a guess",
+            )
+        )
+        return None, problems, None
+    original = _crs_name(use)
+    geoms = gdf.geometry
+    have = ~(geoms.isna() | geoms.is_empty)
+    if have.any():
+        xmin, ymin, xmax, ymax = geoms[have].total_bounds
+        if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    "coordinates hold non-finite numbers (NaN or infinity)",
+                    "fix the coordinates at the source",
+                )
+            )
+            return None, problems, original
+        if (
+            use.is_geographic
+            and not _intersects(REGION, (xmin, ymin, xmax, ymax))
+            and _intersects(REGION, (ymin, xmin, ymax, xmax))
+        ):
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"x and y look swapped: the layer lies at x {xmin:.3f}..{xmax:.3f}, y {ymin:.3f}..{ymax:.3f}, "
+                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
+                    "write longitude as x and latitude as y (axis order lon/lat) and import again",
+                )
+            )
+            return None, problems, _crs_name(use)
+        if use.is_geographic and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
+            bad = (geoms.bounds.abs().max(axis=1) > 180) | (geoms.bounds[["miny", "maxy"]].abs().max(axis=1) > 90)
+            sample = f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}"
+            looks = (
+                " (metre-sized values: a projected CRS)"
+                if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) > 1000
+                else ""
+            )
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"coordinates of {int(bad.sum())} feature(s) cannot be longitude/latitude ({sample}; outside ±180/±90){looks}",
+                    "pass --crs with the CRS the coordinates are in, e.g. --crs EPSG:32652",
+                )
+            )
+            return None, problems, original
+    out = gdf.set_crs(use, allow_override=True) if gdf.crs is None or not gdf.crs.equals(use) else gdf
+    if not use.equals(CRS("EPSG:4326")):
+        out = out.to_crs("EPSG:4326")
+    if have.any():
+        xmin, ymin, xmax, ymax = out.geometry[have].total_bounds
+        if (
+            not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax))
+            or xmin < -180
+            or xmax > 180
+            or ymin < -90
+            or ymax > 90
+        ):
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"coordinates fall off the Earth after transforming from {original}",
+                    "check the CRS: pass --crs with the one the data was made in",
+                )
+            )
+            return None, problems, original
+        inside = _intersects(REGION, (xmin, ymin, xmax, ymax))
+        swapped = _intersects(REGION, (ymin, xmin, ymax, xmax))
+        if not inside and swapped:
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"x and y look swapped: the layer lies at lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f}, "
+                    "outside the region, but would fall inside it with x and y exchanged (latitude written first)",
+                    "write longitude as x and latitude as y (axis order lon/lat) and import again",
+                )
+            )
+            return None, problems, original
+        if not inside:
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"the layer lies outside the project region (lon {xmin:.3f}..{xmax:.3f}, lat {ymin:.3f}..{ymax:.3f})",
+                    "check that this is the file you meant",
+                    "warning",
+                )
+            )
+    out = out.set_crs("EPSG:4326", allow_override=True)
+    return out, problems, original
+
+
+def _intersects(a, b) -> bool:
+    return not (b[2] < a[0] or b[0] > a[2] or b[3] < a[1] or b[1] > a[3])
+
+
+def _column(gdf: gpd.GeoDataFrame, names) -> str | None:
+    lower = {str(c).lower(): c for c in gdf.columns}
+    for name in names:
+        if name in gdf.columns:
+            return name
+        if name.lower() in lower:
+            return lower[name.lower()]
+    return None
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), None)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(series.dtype):  # vectorised for the common case (WDPAID, osm_id)
+        return series.astype("string").astype(object).where(series.notna(), None)
+    return _clean(series).map(
+        lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+    )
+
+
+def map_attributes(
+    gdf: gpd.GeoDataFrame, *, role: str, mapping: dict[str, str] | None = None, source_name: str
+) -> tuple[gpd.GeoDataFrame, list[Problem], dict[str, str], list[str]]:
+    """Map a source schema onto the role's canonical columns.
+
+    WDPA fields and OpenStreetMap tags are recognised; ``mapping`` (from
+    ``--map FIELD=COLUMN``) overrides. Returns the new layer, the problems, the
+    mapping used and the source columns that were not kept.
+    """
+    columns = ROLE_COLUMNS[role]
+    mapping = dict(mapping or {})
+    for field_name, col in mapping.items():
+        if field_name not in columns:
+            raise UsageError(
+                f"--map {field_name}={col}: {field_name!r} is not a column of role {role}; use one of {', '.join(columns)}."
+            )
+        if col not in gdf.columns:
+            raise UsageError(
+                f"--map {field_name}={col}: the file has no column {col!r}; its columns are: "
+                f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}."
+            )
+    problems: list[Problem] = []
+    used: dict[str, str] = {}
+    n = len(gdf)
+    out: dict[str, pd.Series] = {}
+
+    def take(name: str, aliases=()) -> pd.Series | None:
+        col = mapping.get(name) or _column(gdf, aliases or _ALIASES.get(name, (name,)))
+        if col is None:
+            return None
+        used[name] = str(col)
+        return _clean(gdf[col])
+
+    # id: --map, our own id, WDPA, OpenStreetMap, else generated from the row order
+    if "id" in mapping:
+        ids = _text(gdf[mapping["id"]]).tolist()
+        used["id"] = mapping["id"]
+    elif (col := _column(gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
+        ids = ("WDPA:" + _text(gdf[col]).astype("string")).astype(object).where(gdf[col].notna(), None).tolist()
+        used["id"] = str(col)
+    elif (col := _column(gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None:
+        ids = _text(gdf[col]).tolist()
+        if col in ("@id", "osm_id", "full_id"):
+            ids = [None if v is None else f"osm:{v}" for v in ids]
+        used["id"] = str(col)
+    else:
+        ids = [f"{Path(source_name).stem}-{i + 1}" for i in range(n)]
+        problems.append(
+            Problem(
+                role,
+                "*",
+                "no id column: ids made from the row order",
+                "pass --map id=COLUMN to keep the source's ids",
+                "warning",
+            )
+        )
+    out["id"] = pd.Series(ids, index=gdf.index, dtype=object)
+
+    names = {k: take(k) for k in ("name_en", "name_ru", "name_zh")}
+    plain = take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
+    used.pop("_name", None)
+    if plain is not None:
+        text = _as_text(plain)
+        for key, script in (("name_ru", "[\u0400-\u04ff]"), ("name_zh", "[\u4e00-\u9fff]")):
+            if names[key] is None:
+                mask = text.str.contains(script, regex=True, na=False).to_numpy(dtype=bool)
+                if mask.any():
+                    names[key] = plain.where(mask, None)
+        if names["name_en"] is None:
+            mask = (text.notna() & ~text.str.contains("[\u0400-\u04ff\u4e00-\u9fff]", regex=True, na=False)).to_numpy(
+                dtype=bool
+            )
+            names["name_en"] = plain.where(mask, None) if mask.any() else None
+    for key in ("name_en", "name_ru", "name_zh"):
+        if key in columns:
+            out[key] = names[key] if names[key] is not None else pd.Series([None] * n, index=gdf.index, dtype=object)
+    if "name_en" in columns and out["name_en"].isna().all() and n:
+        problems.append(
+            Problem(
+                role, "*", "no English name column (NAME_ENG, name:en, name)", "pass --map name_en=COLUMN", "warning"
+            )
+        )
+
+    for key in columns:
+        if key in out or key in (
+            "reported_area_ha",
+            "reported_area_source",
+            "geometry_quality",
+            "geometry_method",
+            "source",
+            "licence",
+        ):
+            continue
+        series = take(key)
+        out[key] = series if series is not None else pd.Series([None] * n, index=gdf.index, dtype=object)
+
+    if "iucn_cat" in columns and "iucn_cat" not in used and (col := _column(gdf, ("protect_class",))) is not None:
+        out["iucn_cat"] = _text(gdf[col]).map(lambda v: _PROTECT_CLASS.get(str(v).lower()) if v is not None else None)
+        used["iucn_cat"] = str(col)
+    if "designation" in columns and "designation" not in used and (col := _column(gdf, ("boundary",))) is not None:
+        out["designation"] = _clean(gdf[col]).map(
+            lambda v: "National park" if v == "national_park" else (None if v is None else str(v))
+        )
+        used["designation"] = str(col)
+    if "status_year" in columns:
+        years = pd.to_numeric(out["status_year"], errors="coerce")
+        out["status_year"] = years.where(years > 0).astype("Int64")  # WDPA writes 0 for "not reported"
+    if "country_iso3" in columns:
+        iso = out["country_iso3"].astype("string").str.strip().str.upper().astype(object)
+        iso = iso.where(iso.notna(), None)
+        expected = ROLE_COUNTRY.get(role)
+        if expected:
+            wrong = iso.notna() & (iso != expected)
+            for fid, value in zip(out["id"][wrong], iso[wrong], strict=True):
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"country {value} in the {role} layer (needs {expected})",
+                        "import it into the role of its country, or split the file",
+                    )
+                )
+            iso = iso.fillna(expected)
+        out["country_iso3"] = iso
+    if "reported_area_ha" in columns:
+        if "reported_area_ha" in mapping or _column(gdf, ("reported_area_ha", "rep_ha")) is not None:
+            out["reported_area_ha"] = pd.to_numeric(
+                take("reported_area_ha", ("reported_area_ha", "rep_ha")), errors="coerce"
+            )
+            src = take("reported_area_source", ("reported_area_source", "rep_src"))
+            out["reported_area_source"] = (
+                src
+                if src is not None
+                else pd.Series([f"reported_area_ha of {source_name}"] * n, index=gdf.index, dtype=object)
+            )
+        elif (col := _column(gdf, ("REP_AREA",))) is not None:
+            km2 = pd.to_numeric(gdf[col], errors="coerce")
+            out["reported_area_ha"] = (km2 * 100.0).where(km2 > 0)  # WDPA REP_AREA is in km²; 1 km² = 100 ha
+            out["reported_area_source"] = pd.Series(
+                [f"WDPA REP_AREA (km²) in {source_name}"] * n, index=gdf.index, dtype=object
+            ).where(km2 > 0, None)
+            used["reported_area_ha"] = f"{col} (km² x 100)"
+        else:
+            out["reported_area_ha"] = pd.Series([np.nan] * n, index=gdf.index, dtype=float)
+            out["reported_area_source"] = pd.Series([None] * n, index=gdf.index, dtype=object)
+    if "geometry_quality" in columns:
+        q = take("geometry_quality")
+        if q is None:
+            q = pd.Series(["surveyed"] * n, index=gdf.index, dtype=object)
+        else:
+            q = q.fillna("surveyed")
+            for fid, value in zip(out["id"], q, strict=True):
+                if value not in GEOMETRY_QUALITIES:
+                    problems.append(
+                        Problem(
+                            role,
+                            str(fid),
+                            f"geometry_quality {value!r} is unknown",
+                            f"use one of {', '.join(GEOMETRY_QUALITIES)}",
+                        )
+                    )
+        out["geometry_quality"] = q
+        m = take("geometry_method")
+        out["geometry_method"] = (
+            m if m is not None else pd.Series([f"imported from {source_name}"] * n, index=gdf.index, dtype=object)
+        )
+    s = take("source")
+    out["source"] = s if s is not None else pd.Series([source_name] * n, index=gdf.index, dtype=object)
+    lic = take("licence")
+    if lic is None:
+        problems.append(
+            Problem(
+                role,
+                "*",
+                "no licence column: the layer's licence is not recorded",
+                "pass --map licence=COLUMN or record it in the provenance",
+                "warning",
+            )
+        )
+        lic = pd.Series([None] * n, index=gdf.index, dtype=object)
+    out["licence"] = lic
+
+    frame = pd.DataFrame({c: out[c] for c in columns}, index=gdf.index)
+    result = gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=gdf.crs).reset_index(drop=True)
+    dropped = [
+        str(c)
+        for c in gdf.columns
+        if c != gdf.geometry.name
+        and str(c) not in used.values()
+        and not any(str(c) == v.split(" ")[0] for v in used.values())
+    ]
+    return result, problems, used, dropped
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """The string values of a column (others as missing), as a pandas string Series for vectorised checks."""
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        return series
+    return series.map(lambda v: v if isinstance(v, str) else None).astype("string")
+
+
+def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns) -> list[Problem]:
+    """Over-long text and HTML markup in the source ``columns`` the layer keeps (checked on the source's own dtypes)."""
+    problems = []
+    tag = r"<\s*/?\s*[a-zA-Z][^>]*>"
+    for col in columns:
+        if col not in gdf.columns or col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
+            continue
+        text = _as_text(gdf[col])
+        lengths = text.str.len().fillna(0).to_numpy(dtype=np.int64)
+        html = text.str.contains(tag, regex=True, na=False).to_numpy(dtype=bool)
+        for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
+            fid = ids.iloc[i]
+            if lengths[i] > MAX_TEXT_CHARS:
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"attribute {col} holds {lengths[i]:,} characters (limit {MAX_TEXT_CHARS:,})",
+                        "shorten it at the source or --map another column",
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"attribute {col} holds HTML markup; it is kept and shown as plain text",
+                        "remove the markup at the source if it was not meant",
+                        "warning",
+                    )
+                )
+    return problems
+
+
+def prepare_layer(
+    path: str | Path,
+    *,
+    role: str | None,
+    crs: str | None = None,
+    layer: str | None = None,
+    mapping: dict[str, str] | None = None,
+    accept_repairs: bool = False,
+    encoding: str | None = None,
+) -> ImportResult:
+    """Read, check and normalise a source file for a role, without writing anything.
+
+    Parameters
+    ----------
+    path : str or Path
+        The source file (any format :func:`geo.io.read_source` reads).
+    role : str or None
+        One of :data:`IMPORT_ROLES`; None checks the file for the geometry kind it holds.
+    crs : str, optional
+        The CRS of a file that declares none (``--crs``).
+    layer : str, optional
+        The layer of a multi-layer file (``--layer``).
+    mapping : dict, optional
+        Canonical column -> source column (``--map``).
+    accept_repairs : bool
+        Accept repairs that change a feature's area by more than 0.1 %.
+    encoding : str, optional
+        Text encoding of a Shapefile without .cpg.
+
+    Returns
+    -------
+    ImportResult
+        ``gdf`` is the normalised layer (EPSG:4326, canonical columns) when the
+        report has no errors, else None.
+    """
+    if role is not None and role not in ROLE_COLUMNS:
+        raise UsageError(f"--role {role!r} is not importable; use one of {', '.join(IMPORT_ROLES)}.")
+    path = Path(path)
+    try:
+        source = read_source(path, layer=layer, encoding=encoding)
+    except DataError as exc:  # a GeoJSON that breaks RFC 7946's structure: report every problem
+        report = Report(source=path.name, role=role, features=0, problems=list(exc.problems))
+        return ImportResult(report, None, {"source_name": path.name})
+    name = role or "layer"
+    report = Report(source=path.name, role=role, features=len(source.gdf), problems=list(source.problems))
+    provenance = {
+        "source_name": path.name,
+        "sha256": source.sha256,  # of the file given (for a Shapefile folder: of its .shp)
+        "format": source.format,
+        "layer": source.layer,
+        "original_crs": _crs_name(source.crs) if source.format != "GeoJSON" else "OGC:CRS84 (GeoJSON)",
+        "encoding": source.encoding,
+        "tool_version": f"bigcats {__version__}",
+        "role": role,
+    }
+    if len(source.gdf) == 0:
+        report.problems.append(
+            Problem(name, "*", "the layer has 0 features", "export the layer again with its features")
+        )
+        return ImportResult(report, None, provenance)
+    gdf, problems, original = to_wgs84(source, crs=crs, layer=name)
+    report.problems += problems
+    provenance["original_crs"] = original
+    provenance["crs_option"] = crs
+    if gdf is None:
+        return ImportResult(report, None, provenance)
+    has_z = bool(gdf.geometry.has_z.any())
+    if has_z:
+        gdf = gdf.set_geometry(gdf.geometry.force_2d())
+        report.problems.append(Problem(name, "*", "Z (height) values dropped: the map is 2D", "none needed", "warning"))
+    if role is None:
+        kinds = {
+            "Polygon": "polygon",
+            "MultiPolygon": "polygon",
+            "LineString": "line",
+            "MultiLineString": "line",
+            "Point": "point",
+            "MultiPoint": "point",
+        }
+        found = gdf.geometry.geom_type.dropna().map(kinds).dropna()
+        kind = found.mode().iloc[0] if len(found) else "polygon"
+        ids = [str(i) for i in range(len(gdf))]
+        _, problems, repairs = check_geometries(gdf, ids=ids, kind=kind, layer=name, accept_repairs=accept_repairs)
+        report.problems += problems
+        report.repairs = repairs
+        return ImportResult(report, None, provenance)
+    mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name)
+    report.problems += problems
+    provenance["columns"] = used
+    provenance["dropped_columns"] = dropped
+    ids = mapped["id"]
+    missing = ids.isna()
+    for i in np.flatnonzero(missing.to_numpy()):
+        report.problems.append(
+            Problem(role, f"row {i + 1}", "feature has no id", "fill the id column or --map id=COLUMN")
+        )
+    dupes = ids[ids.duplicated(keep=False) & ~missing]
+    for fid in sorted(set(dupes)):
+        report.problems.append(
+            Problem(
+                role,
+                str(fid),
+                f"duplicate id: {int((ids == fid).sum())} features share it",
+                "give every feature its own id (or --map id=COLUMN with a unique column)",
+            )
+        )
+    report.problems += _text_problems(
+        gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()]
+    )
+    idlist = [str(v) if v is not None else f"row {i + 1}" for i, v in enumerate(ids)]
+    checked, problems, repairs = check_geometries(
+        mapped,
+        ids=idlist,
+        kind=LAYERS[role].geometry if role in LAYERS else "polygon",
+        layer=role,
+        accept_repairs=accept_repairs,
+    )
+    report.problems += problems
+    report.repairs = repairs
+    provenance["repairs"] = repairs
+    provenance["features"] = len(checked)
+    return ImportResult(report, checked if report.ok else None, provenance)
+
+
+def import_layer(
+    path: str | Path,
+    *,
+    role: str,
+    layers_dir: str | Path,
+    crs: str | None = None,
+    layer: str | None = None,
+    mapping: dict[str, str] | None = None,
+    accept_repairs: bool = False,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    add: bool = False,
+) -> ImportResult:
+    """Check a source file and, if the report has no errors, add it as a new version of the role's layer.
+
+    ``layers_dir`` is any layer store :func:`geo.store.open_store` opens (a
+    folder, a ``.gpkg`` store or a ``postgresql://`` URL). The layer becomes
+    the role's current version in one all-or-nothing write, with its
+    provenance; earlier versions are kept (``bigcats history``). With ``add``
+    its features are added to the current layer instead (ids must stay
+    unique). ``dry_run`` writes nothing.
+    """
+    from geo.store import open_store
+
+    if role is None:
+        raise UsageError("import needs --role; use one of " + ", ".join(IMPORT_ROLES) + ".")
+    spec = str(layers_dir)
+    if "://" not in spec and not spec.lower().endswith(".gpkg") and not Path(spec).is_dir():
+        raise ReadError(
+            f"layers folder not found: {layers_dir}. Pass --layers with an existing layer folder "
+            "(the bundled one is 'layers'), a .gpkg store or a postgresql:// URL."
+        )
+    result = prepare_layer(
+        path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding
+    )
+    if not result.report.ok:
+        return result
+    store = open_store(spec)
+    if add and role in store._roles():
+        existing = store.read_layer(role)
+        clash = sorted(set(existing["id"].astype(str)) & set(result.gdf["id"].astype(str)))
+        for fid in clash:
+            result.report.problems.append(
+                Problem(role, fid, f"duplicate id: already in the {role} layer", "drop --add to replace the layer, or give it another id")
+            )
+        if clash:
+            result.gdf = None
+            return result
+        result.provenance["added_to"] = {"version": store.current_version(role), "features": len(existing)}
+        columns = [c for c in result.gdf.columns if c in existing.columns]
+        combined = pd.concat([existing[columns], result.gdf], ignore_index=True)
+        result.gdf = gpd.GeoDataFrame(combined, geometry=result.gdf.geometry.name, crs="EPSG:4326")
+    if not dry_run:
+        result.provenance["imported_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        provenance = {**result.provenance, "source": result.provenance["source_name"], "checksum": result.provenance["sha256"]}
+        version = store.write_layer(role, result.gdf, provenance=provenance)
+        result.written = f"{role} version {version} of {_masked(spec)}"
+    return result
+
+
+def _masked(spec: str) -> str:
+    from geo.store import mask_url
+
+    return mask_url(spec)
