@@ -25,7 +25,7 @@ RECORD_KEYS = ("stage", "size", "seconds", "reference", "reference_seconds", "ra
 #: (module, keyword arguments for a full run, for a quick run)
 SUITES = (
     ("benchmarks.bench_import", {}, {"sizes": (1_000,)}),
-    ("benchmarks.bench_measure", {}, {"sizes": (1_000,)}),
+    ("benchmarks.bench_measure", {}, {"sizes": (1_000,), "coverage_size": 1_000}),
     ("benchmarks.bench_map", {}, {}),
     ("benchmarks.bench_build", {}, {"repeats": 1}),
 )
