@@ -412,7 +412,8 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
     union_m = _dissolve(projected, valid=valid)
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
-    gap_parts = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]
+    candidates = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]
+    gap_parts = _between_parks(candidates, projected, union_m)
     gaps = gpd.GeoDataFrame(geometry=gpd.GeoSeries(gap_parts, crs=metric).to_crs(crs).array, crs=crs)
     gaps.insert(0, "area_ha", _area_ha(gaps.geometry.array, crs) if len(gaps) else np.array([]))
     gaps = gaps[gaps["area_ha"] > 1e-4].reset_index(drop=True)
@@ -425,6 +426,27 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
         "gaps": gaps,
         "invalid_edges": invalid[invalid["length_m"] > 0].reset_index(drop=True),
     }
+
+
+def _between_parks(candidates: list, parks_m: np.ndarray, union_m: shapely.Geometry, *, touch_m: float = 1.0) -> list:
+    """Keep the pieces that are real gaps in the coverage, not notches in one outline.
+
+    Closing the union also fills concave notches of a single park's outline (a
+    bay, a river bend). A gap is kept when it is bounded by two or more parks
+    (ground between them), or when the coverage encloses it (a hole, GEOS's own
+    notion of a coverage gap).
+    """
+    if not candidates:
+        return []
+    pieces = np.asarray(candidates, dtype=object)
+    tree = shapely.STRtree(parks_m)
+    piece_idx, park_idx = tree.query(pieces, predicate="dwithin", distance=touch_m)
+    touching = np.bincount(piece_idx, minlength=len(pieces)) if len(piece_idx) else np.zeros(len(pieces), int)
+    # Count distinct parks per piece (a park may appear once per piece already; be safe).
+    distinct = np.array([len(set(park_idx[piece_idx == i])) for i in range(len(pieces))]) if len(piece_idx) else touching
+    filled = shapely.union_all([shapely.Polygon(shapely.get_exterior_ring(p)) for p in shapely.get_parts(union_m)])
+    enclosed = shapely.covered_by(pieces, shapely.buffer(filled, touch_m))
+    return list(pieces[(distinct >= 2) | enclosed])
 
 
 def _priority(parks: gpd.GeoDataFrame) -> np.ndarray:

@@ -150,14 +150,19 @@ def _reconcile(level: str, key: str, name: str, area_ha: float, reported_ha, sou
     }
 
 
-def _near_border(gaps: gpd.GeoDataFrame, border: gpd.GeoDataFrame, width_m: float) -> np.ndarray:
+def _between_countries(gaps: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *, touch_m: float = 1.0) -> np.ndarray:
+    """Which gaps lie between parks of two different countries (along the border)."""
     if len(gaps) == 0:
         return np.zeros(0, dtype=bool)
     metric = "+proj=aeqd +lat_0={:.5f} +lon_0={:.5f} +datum=WGS84 +units=m".format(
         *np.asarray(gaps.total_bounds).reshape(2, 2).mean(axis=0)[::-1]
     )
-    line = shapely.union_all(border.to_crs(metric).geometry.array)
-    return np.asarray(gaps.to_crs(metric).distance(line) <= width_m)
+    parks_m = np.asarray(parks.to_crs(metric).geometry.array, dtype=object)
+    gap_idx, park_idx = shapely.STRtree(parks_m).query(
+        np.asarray(gaps.to_crs(metric).geometry.array, dtype=object), predicate="dwithin", distance=touch_m
+    )
+    countries = parks["country_iso3"].to_numpy()
+    return np.array([len(set(countries[park_idx[gap_idx == i]])) >= 2 for i in range(len(gaps))], dtype=bool)
 
 
 def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
@@ -260,7 +265,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
 
 def _coverage_checks(layers, parks, proposed, merge) -> dict:
     gaps = merge.coverage_after["gaps"]
-    along = _near_border(gaps, layers["border"], GAP_WIDTH_M)
+    along = _between_countries(gaps, parks)
     overlap_removed = float(merge.overlaps_resolved["lost_ha"].sum()) if len(merge.overlaps_resolved) else 0.0
     union_ha = float(proposed["area_ha"].iloc[0])
     expected = float(parks["area_ha"].sum()) - overlap_removed

@@ -167,3 +167,35 @@ def test_snapping_does_not_fill_another_park():
     )
     _, report = snap_to_border(parks, _border(), _countries(), tolerance_m=500.0)
     assert report["gained_ha"].max() == pytest.approx(0, abs=1e-3)
+
+
+def test_a_notch_in_one_park_is_not_a_gap():
+    # A U-shaped park: a 400 m wide, 5 km deep notch open to the north. Closing
+    # the outline fills the notch, but no second park bounds it and the
+    # coverage does not enclose it, so it is not a gap in the coverage.
+    outer = parallel_box(131.2, LAT0, 0.2, DLAT, n=200)
+    notch_w = _dlon_for_m(400, LAT0 + DLAT)
+    notch = box(131.3 - notch_w / 2, LAT0 + DLAT - 0.045, 131.3 + notch_w / 2, LAT0 + DLAT + 0.01)
+    parks = gpd.GeoDataFrame({"id": ["U"]}, geometry=[outer.difference(notch)], crs="EPSG:4326")
+    assert len(check_coverage(parks, gap_width_m=1_000)["gaps"]) == 0
+
+
+def test_a_hole_enclosed_by_the_coverage_is_a_gap():
+    outer = parallel_box(131.2, LAT0, 0.2, DLAT, n=200)
+    hole = parallel_box(131.29, LAT0 + 0.09, 0.003, 0.003, n=20)
+    parks = gpd.GeoDataFrame({"id": ["H"]}, geometry=[outer.difference(hole)], crs="EPSG:4326")
+    gaps = check_coverage(parks, gap_width_m=1_000)["gaps"]
+    assert len(gaps) == 1
+    assert gaps["area_ha"].iloc[0] == pytest.approx(authalic_zone_m2(LAT0 + 0.09, LAT0 + 0.093, 0.003) / 1e4, rel=1e-3)
+
+
+def test_gaps_along_the_bundled_border_are_its_water_gaps(layers_dir):
+    # The parks of both countries meet along the land border; they are apart only
+    # where the border runs in the Tumen river, which the stretch layer counts
+    # independently when it bridges those gaps.
+    from geo.layers import read_layer
+    from geo.pipeline import area_report_for
+
+    coverage = area_report_for(layers_dir)["checks"]["coverage"]
+    water_gaps = int(read_layer(layers_dir, "stretch")["water_gaps"].iloc[0])
+    assert coverage["gaps_along_border_count"] == water_gaps
