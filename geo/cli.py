@@ -234,6 +234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BigCatsError as exc:
         print(f"bigcats: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # an output path that cannot be written, a full disk, a permission
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"bigcats: error: cannot use{where}: {exc.strerror or exc}. Check the path (--out, --layers) "
+            "exists and is writable; nothing was half-written.",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("bigcats: interrupted; nothing was half-written (outputs are written atomically).", file=sys.stderr)
         return 2

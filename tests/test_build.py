@@ -141,3 +141,17 @@ def test_invalid_park_geometry_is_a_data_error(layers_copy, tmp_path, capsys):
     assert main(["build", "--layers", str(layers_copy), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "RUS-LOTL" in err and "Self-intersection" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["build", "--out", "/dev/null/out"],
+        ["export", "--format", "geojson", "--out", "/dev/null/x"],
+    ],
+)
+def test_unwritable_output_is_one_line_exit_2(argv, layers_copy):
+    proc = _run_cli(*argv, "--layers", str(layers_copy))
+    assert proc.returncode == 2
+    assert "cannot use /dev/null" in proc.stderr and "writable" in proc.stderr
+    assert "Traceback" not in proc.stderr
