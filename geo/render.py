@@ -42,6 +42,8 @@ RUS_CHN_COLOUR = "#222222"
 OTHER_BORDER_COLOUR = "#888888"
 LAND_COLOUR = "#f3efe6"
 COMPARISON_COLOUR = "#555555"
+_BASE_PANE = "bigcats-base"
+_EARLIER_PANE = "bigcats-earlier"
 WATER_COLOUR = "#cfe3ef"
 
 #: Display candidates, coarsest first: (coverage tolerance in degrees, coordinate grid in
@@ -492,7 +494,7 @@ def _legend_html(lang: str, *, comparisons: bool = False) -> str:
         line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["CHN"]),
         line(PROPOSED_COLOUR, t["proposed"]),
         line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
-        line(STRETCH_COLOUR, "270 km", width=5),
+        line(STRETCH_COLOUR, f"{t['stretch']}, 270 km", width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
         line("#999", t["land"], width=1, fill=LAND_COLOUR),
         f"<div><svg width='28' height='14' style='vertical-align:middle'><circle cx='14' cy='7' r='4' fill='#222'/>"
@@ -659,11 +661,15 @@ def make_map(
     )
 
     # base maps: the built-in vector map (no tiles) first and shown; tiles to choose online
+    # panes fix the drawing order whatever the user toggles: built-in land (250) under the earlier
+    # versions (390) under the parks, outlines, borders and towns (Leaflet's overlay pane, 400)
+    folium.map.CustomPane(_BASE_PANE, z_index=250, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane(_EARLIER_PANE, z_index=390, pointer_events=True).add_to(fmap)
     vector = folium.FeatureGroup(name=t["vector_base"], overlay=False, show=True)
     folium.GeoJson(
         shown.countries[["geometry"]].to_json(drop_id=True),
         style_function=lambda _f: _style("#999", weight=0.6, fill=LAND_COLOUR) | {"fillOpacity": 1},
-        smooth_factor=1,
+        smooth_factor=1, pane=_BASE_PANE, interactive=False,
     ).add_to(vector)
     vector.add_to(fmap)
     folium.TileLayer("OpenStreetMap", name=t["osm"], attr="© OpenStreetMap contributors", show=False,
@@ -812,7 +818,9 @@ def _comparison_group(comparison: Comparison, lang: str):
             ]
         layer = folium.GeoJson(
             shapely.to_geojson(geom),
-            style_function=lambda _f: _style(COMPARISON_COLOUR, weight=3, dash="2 6"),
+            # no visible fill, but the inside answers clicks where no current park lies above it
+            style_function=lambda _f: _style(COMPARISON_COLOUR, weight=3, dash="2 6") | {"fill": True, "fillOpacity": 0},
+            pane=_EARLIER_PANE,
         )
         _annotate(layer, tooltip=_e(f"{_label(row, lang)}, {t['earlier'].format(version=comparison.version)}"),
                   popup=_table(cells, "bigcats-popup comparison-popup"))
