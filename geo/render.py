@@ -649,7 +649,7 @@ def make_map(
     bounds = parks.total_bounds
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False,
+        zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
     )
     fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
     fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
@@ -780,9 +780,9 @@ def make_map(
     mini = shapely.simplify(shapely.union_all(shown.countries.geometry.values), 0.05)
     _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01))).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    # keep the parks clear of the panel column (left) and the layer control (right)
+    # keep the parks clear of the panel column (left) and the layer control and mini-map (right)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding_top_left=(370, 20),
-                    padding_bottom_right=(40, 20))
+                    padding_bottom_right=(300, 20))
     return fmap
 
 
