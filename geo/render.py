@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.errors import UsageError
@@ -476,7 +477,8 @@ def _label(row, lang: str) -> str:
 # --------------------------------------------------------------------------- panels
 
 
-def _legend_html(lang: str, *, comparisons: bool = False) -> str:
+def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None) -> str:
+    """The legend; ``styles`` holds the (country, schematic) park styles on the map (all when None)."""
     t = _t(lang)
 
     def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
@@ -487,12 +489,13 @@ def _legend_html(lang: str, *, comparisons: bool = False) -> str:
         )
         return f"<div>{swatch} {_e(label)}</div>"
 
+    styles = styles or {(iso3, schematic) for iso3 in COUNTRY_COLOURS for schematic in (False, True)}
     rows = [
-        line(COUNTRY_COLOURS["RUS"], f"{t['parks_RUS']}: {t['surveyed']}", fill=COUNTRY_COLOURS["RUS"]),
-        line(COUNTRY_COLOURS["RUS"], f"{t['parks_RUS']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["RUS"]),
-        line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['surveyed']}", fill=COUNTRY_COLOURS["CHN"]),
-        line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["CHN"]),
-        line(PROPOSED_COLOUR, t["proposed"]),
+        line(COUNTRY_COLOURS[iso3], f"{t[f'parks_{iso3}']}: {t['schematic' if schematic else 'surveyed']}",
+             dash="6 4" if schematic else "", fill=COUNTRY_COLOURS[iso3])
+        for iso3 in COUNTRY_COLOURS for schematic in (False, True) if (iso3, schematic) in styles
+    ] + [
+        line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(q for _i, q in styles) else ""),
         line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
         line(STRETCH_COLOUR, f"{t['stretch']}, 270 km", width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
@@ -761,7 +764,9 @@ def make_map(
         towns.add_to(fmap)
 
     root = fmap.get_root().html
-    root.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons))))
+    styles = {(iso3, q != "surveyed") for iso3, q in zip(parks["country_iso3"], parks.get(
+        "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
+    root.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
     notice = _notice_html(lang, schematic_names) if schematic_layers else ""
     root.add_child(folium.Element(_panels_html(lang, notice)))
     _Attribution(_attribution_html(lang)).add_to(fmap)

@@ -318,7 +318,11 @@ def test_schematic_notice_names_only_the_schematic_parks(measured):
     mixed.loc[chinese, "geometry_quality"] = "surveyed"
     russian = mixed.index[~chinese][0]
     mixed.loc[russian, "name_en"] = "<b>Leopard & Co</b>"
-    notice = _notice(map_html(make_map(layers, mixed, proposed, areas=report)))
+    mixed_text = map_html(make_map(layers, mixed, proposed, areas=report))
+    notice = _notice(mixed_text)
+    legend = re.search(r"<div id='bigcats-legend'.*", mixed_text).group(0)
+    assert "Chinese parks: surveyed boundary (solid)" in legend and "Chinese parks: schematic" not in legend
+    assert "Russian parks: schematic boundary (dashed)" in legend and "Russian parks: surveyed" not in legend
     assert "&lt;b&gt;Leopard &amp; Co&lt;/b&gt;" in notice and "<b>Leopard" not in notice
     for name in mixed.loc[chinese, "name_en"]:
         assert html_escape(name) not in notice
