@@ -23,12 +23,24 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_build(args: argparse.Namespace) -> int:
     from geo.pipeline import build
 
-    result = build(args.layers, args.out, offline=args.offline, lang=args.lang)
+    result = build(args.layers, args.out, offline=args.offline, lang=args.lang, compare=_compare(args.compare))
     for name, path in result.files.items():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
     print(f"proposed park: {total:,.0f} ha (geodesic); map: {result.files['land_of_big_cats.html'].resolve()}")
     return 0
+
+
+def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
+    from geo.errors import UsageError
+
+    out = []
+    for pair in pairs or []:
+        role, sep, version = pair.partition("=")
+        if not sep or not role.strip() or not version.strip().isdigit():
+            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_chn=1.")
+        out.append((role.strip(), int(version)))
+    return out
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -164,6 +176,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true",
                    help="inline Leaflet and its plugins: one self-contained HTML file, no other host")
     p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
+    p.add_argument("--compare", action="append", metavar="ROLE=VERSION",
+                   help="also draw this earlier version of a park layer from the store (repeatable)")
     p.set_defaults(func=_cmd_build)
 
     store_help = "layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from geo import __version__
 from geo.io import atomic_path, write_gpkg
 from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_area_m2, geodesic_length_m
 from geo.merge import combine_parks, merge_parks, shared_edge
+from geo.errors import UsageError
 from geo.validate import check_layers
 
-__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_csv_rows", "areas_markdown", "areas_text", "build", "merged_layers"]
+__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "merged_layers"]
 
 ARTICLE = (
     "WWF-Russia news, 12 March 2019, 'New step in creation of Sino-Russian transboundary "
@@ -502,12 +504,57 @@ def areas_csv_rows(report: dict) -> str:
     return buf.getvalue()
 
 
+def comparisons_for(layers_dir: str | Path, compare: Sequence[tuple[str, int]]) -> list:
+    """Read each ``(role, version)`` from the store with its diff against the current version.
+
+    Returns
+    -------
+    list of geo.render.Comparison
+
+    Raises
+    ------
+    UsageError
+        If the role is unknown or not a polygon layer, or the version does not exist.
+    """
+    if not compare:
+        return []
+    from geo.layers import LAYERS
+    from geo.render import Comparison
+    from geo.store import open_store
+
+    store = open_store(layers_dir)
+    out = []
+    for role, version in compare:
+        polygons = [r for r, spec in LAYERS.items() if spec.geometry == "polygon"]
+        if role not in polygons:
+            raise UsageError(f"--compare {role}={version}: unknown or non-polygon role; use one of {', '.join(polygons)}.")
+        history = store.history(role)
+        versions = [int(v) for v in history["version"]]
+        if int(version) not in versions:
+            raise UsageError(
+                f"--compare {role}={version}: no such version; versions of '{role}' are "
+                f"{', '.join(map(str, versions)) or 'none'} (see 'bigcats history {role}')."
+            )
+        current = max(versions)
+        _parts, changes = store.diff(role, int(version), current)
+        entry = history.set_index("version").loc[int(version)]
+        out.append(
+            Comparison(
+                role=role, title=LAYERS[role].title, version=int(version), current_version=current,
+                time=str(entry["time"]), source=str(entry["source"]),
+                layer=store.read_layer(role, version=int(version)), changes=changes,
+            )
+        )
+    return out
+
+
 def build(
     layers_dir: str | Path = "layers",
     out_dir: str | Path = "output",
     *,
     offline: bool = False,
     lang: str = "en",
+    compare: Sequence[tuple[str, int]] = (),
 ) -> BuildResult:
     """Build the map, the area report and the GeoPackage from a layer folder.
 
@@ -523,19 +570,28 @@ def build(
         Inline Leaflet and the plugins into the HTML (no request to any other host).
     lang : {"en", "ru", "zh"}, default "en"
         Language of the map's labels and interface text.
+    compare : sequence of (role, version)
+        Earlier versions of polygon roles to draw beside the current ones (``--compare``).
+        Areas and the other outputs are always of the current versions.
 
     Returns
     -------
     BuildResult
+
+    Raises
+    ------
+    UsageError
+        If a role or a version to compare does not exist (the message lists the valid ones).
     """
     out_dir = Path(out_dir)
     layers, merge = merged_layers(layers_dir)
     parks, proposed, by_country = _with_areas(merge)
     report = area_report(layers, parks, proposed, by_country, merge=merge)
+    comparisons = comparisons_for(layers_dir, compare)
 
     from geo.render import make_map, map_html
 
-    fmap = make_map(layers, parks, proposed, areas=report, lang=lang)
+    fmap = make_map(layers, parks, proposed, areas=report, lang=lang, comparisons=comparisons)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)

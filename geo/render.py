@@ -13,12 +13,13 @@ import html
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.errors import UsageError
@@ -26,6 +27,7 @@ from geo.measure import M2_PER_HA, geodesic_area_m2
 
 __all__ = [
     "ASSETS",
+    "Comparison",
     "LANGUAGES",
     "DisplayLayers",
     "display_layers",
@@ -40,6 +42,9 @@ STRETCH_COLOUR = "#f39c12"
 RUS_CHN_COLOUR = "#222222"
 OTHER_BORDER_COLOUR = "#888888"
 LAND_COLOUR = "#f3efe6"
+COMPARISON_COLOUR = "#555555"
+_BASE_PANE = "bigcats-base"
+_EARLIER_PANE = "bigcats-earlier"
 WATER_COLOUR = "#cfe3ef"
 
 #: Display candidates, coarsest first: (coverage tolerance in degrees, coordinate grid in
@@ -108,8 +113,11 @@ _TEXT = {
         "proposed_name": "Land of Big Cats (proposed)", "stretch": "Border stretch", "length": "Length (geodesic)",
         "legend": "Legend", "schematic": "schematic boundary (dashed)", "surveyed": "surveyed boundary (solid)",
         "land": "country land", "notice_title": "Schematic boundaries.",
-        "notice": "No surveyed park boundary was available: dashed outlines are reproducible sketches "
-        "built from the real border and the published areas, not surveys.",
+        "notice": "Dashed outlines are reproducible sketches built from the real border and the published "
+        "areas, not surveys. Schematic on this map:",
+        "earlier": "version {version} (earlier)", "earlier_legend": "earlier version (grey dotted, no fill)",
+        "version": "Version", "current_version": "Compared with the current version",
+        "time": "Time", "status": "Change", "gained": "Gained", "lost": "Lost", "net": "Net",
         "story": "Story", "count_title": "Leopards and tigers in the landscape",
         "leopards": "leopards", "tigers": "tigers", "early": "start of joint programme",
         "later": "under the joint programme", "now": "2019", "next": "next",
@@ -131,8 +139,11 @@ _TEXT = {
         "length": "Длина (геодезическая)", "legend": "Условные обозначения",
         "schematic": "схематичная граница (пунктир)", "surveyed": "снятая граница (сплошная)",
         "land": "суша", "notice_title": "Схематичные границы.",
-        "notice": "Снятых границ парков нет: пунктирные контуры — воспроизводимые схемы по реальной "
-        "границе и опубликованным площадям, а не съёмка.",
+        "notice": "Пунктирные контуры — воспроизводимые схемы по реальной границе и опубликованным "
+        "площадям, а не съёмка. Схематичны на этой карте:",
+        "earlier": "версия {version} (прежняя)", "earlier_legend": "прежняя версия (серый пунктир, без заливки)",
+        "version": "Версия", "current_version": "Сравнение с текущей версией",
+        "time": "Время", "status": "Изменение", "gained": "Прибавилось", "lost": "Убыло", "net": "Итог",
         "story": "История", "count_title": "Леопарды и тигры в ландшафте",
         "leopards": "леопарды", "tigers": "тигры", "early": "начало совместной программы",
         "later": "в ходе совместной программы", "now": "2019", "next": "далее",
@@ -151,8 +162,11 @@ _TEXT = {
         "russia": "俄罗斯（计算）", "china": "中国（计算）", "sum_parks": "各公园之和",
         "proposed_name": "大猫之地（拟建）", "stretch": "边界段", "length": "长度（测地）", "legend": "图例",
         "schematic": "示意边界（虚线）", "surveyed": "实测边界（实线）", "land": "陆地",
-        "notice_title": "示意边界。", "notice": "没有可用的实测公园边界：虚线轮廓是根据真实边界和公布面积"
-        "可重复生成的示意图，并非实测。",
+        "notice_title": "示意边界。", "notice": "虚线轮廓是根据真实边界和公布面积可重复生成的示意图，并非实测。"
+        "本图中的示意边界：",
+        "earlier": "第{version}版（较早）", "earlier_legend": "较早版本（灰色点线，无填充）",
+        "version": "版本", "current_version": "对比当前版本", "time": "时间", "status": "变化",
+        "gained": "增加", "lost": "减少", "net": "净变化",
         "story": "大事记", "count_title": "景观中的豹和虎", "leopards": "豹", "tigers": "虎",
         "early": "联合项目开始", "later": "联合项目期间", "now": "2019", "next": "下一步", "data": "数据",
     },
@@ -230,6 +244,37 @@ def _js(value: object) -> str:
 
 
 # --------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An earlier version of a layer to draw beside the current one.
+
+    Attributes
+    ----------
+    role : str
+        The layer role (``parks_chn``...).
+    title : str
+        Human title of the role.
+    version, current_version : int
+        The earlier version shown and the current version it is compared with.
+    time, source : str
+        When the earlier version was stored and from which file.
+    layer : GeoDataFrame
+        The earlier version (EPSG:4326).
+    changes : DataFrame
+        Per feature ``id``, ``status``, ``gained_ha``, ``lost_ha``, ``net_ha`` from the
+        earlier to the current version (:meth:`geo.store.LayerStore.diff`).
+    """
+
+    role: str
+    title: str
+    version: int
+    current_version: int
+    time: str
+    source: str
+    layer: gpd.GeoDataFrame
+    changes: object
 
 
 @dataclass(frozen=True)
@@ -432,7 +477,8 @@ def _label(row, lang: str) -> str:
 # --------------------------------------------------------------------------- panels
 
 
-def _legend_html(lang: str) -> str:
+def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None) -> str:
+    """The legend; ``styles`` holds the (country, schematic) park styles on the map (all when None)."""
     t = _t(lang)
 
     def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
@@ -443,19 +489,22 @@ def _legend_html(lang: str) -> str:
         )
         return f"<div>{swatch} {_e(label)}</div>"
 
+    styles = styles or {(iso3, schematic) for iso3 in COUNTRY_COLOURS for schematic in (False, True)}
     rows = [
-        line(COUNTRY_COLOURS["RUS"], f"{t['parks_RUS']}: {t['surveyed']}", fill=COUNTRY_COLOURS["RUS"]),
-        line(COUNTRY_COLOURS["RUS"], f"{t['parks_RUS']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["RUS"]),
-        line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['surveyed']}", fill=COUNTRY_COLOURS["CHN"]),
-        line(COUNTRY_COLOURS["CHN"], f"{t['parks_CHN']}: {t['schematic']}", dash="6 4", fill=COUNTRY_COLOURS["CHN"]),
-        line(PROPOSED_COLOUR, t["proposed"]),
+        line(COUNTRY_COLOURS[iso3], f"{t[f'parks_{iso3}']}: {t['schematic' if schematic else 'surveyed']}",
+             dash="6 4" if schematic else "", fill=COUNTRY_COLOURS[iso3])
+        for iso3 in COUNTRY_COLOURS for schematic in (False, True) if (iso3, schematic) in styles
+    ] + [
+        line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(q for _i, q in styles) else ""),
         line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
-        line(STRETCH_COLOUR, "270 km", width=5),
+        line(STRETCH_COLOUR, f"{t['stretch']}, 270 km", width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
         line("#999", t["land"], width=1, fill=LAND_COLOUR),
         f"<div><svg width='28' height='14' style='vertical-align:middle'><circle cx='14' cy='7' r='4' fill='#222'/>"
         f"</svg> {_e(t['towns'])}</div>",
     ]
+    if comparisons:
+        rows.append(line(COMPARISON_COLOUR, t["earlier_legend"], width=2, dash="2 4"))
     return (
         "<div id='bigcats-legend' style='position:fixed;bottom:50px;left:10px;z-index:1000;background:#fffd;"
         "padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;max-width:300px'>"
@@ -501,9 +550,9 @@ def _story_html(lang: str) -> str:
         for (year, _en), text in zip(_MILESTONES, texts, strict=True)
     )
     return (
-        "<details id='bigcats-story' open style='position:fixed;top:80px;left:60px;z-index:1000;background:#fffe;"
-        "border:1px solid #999;border-radius:4px;padding:4px 8px;font:12px sans-serif;max-width:290px;"
-        "max-height:calc(100vh - 330px);overflow:auto'>"
+        "<details id='bigcats-story' open style='background:#fffe;pointer-events:auto;"
+        "border:1px solid #999;border-radius:4px;padding:4px 8px;font:12px sans-serif;"
+        "min-height:0;flex:0 1 auto;overflow:auto'>"
         f"<summary><b>{_e(t['story'])}</b></summary><ol style='padding-left:16px;margin:4px 0'>{items}</ol>"
         f"<b>{_e(t['count_title'])}</b><br>{_chart_svg(lang)}"
         f"<div style='font-size:10px'>{_e(t['source'])}: {_e(_ARTICLE)}, 'New step in creation of "
@@ -512,12 +561,30 @@ def _story_html(lang: str) -> str:
     )
 
 
-def _notice_html(lang: str) -> str:
+def _panels_html(lang: str, notice: str) -> str:
+    """Title, schematic notice and story stacked in one column left of the map, so they never overlap.
+
+    The column stops above the legend (bottom left); the story scrolls inside what is left.
+    """
     t = _t(lang)
     return (
-        "<div id='schematic-notice' style='position:fixed;top:10px;left:60px;z-index:1000;background:#fff3cd;"
-        "border:1px solid #d4a017;padding:6px 10px;font:13px sans-serif;max-width:420px'>"
-        f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}</div>"
+        "<div id='bigcats-panels' style='position:fixed;top:10px;left:56px;z-index:1000;width:310px;"
+        "max-height:calc(100vh - 290px);display:flex;flex-direction:column;gap:6px;pointer-events:none'>"
+        "<div id='bigcats-title' style='background:#fffe;border:1px solid #999;border-radius:4px;padding:5px 8px;"
+        f"font:bold 14px sans-serif;pointer-events:auto'>{_e(t['title'])}</div>"
+        f"{notice}{_story_html(lang)}</div>"
+    )
+
+
+def _notice_html(lang: str, names: list[str]) -> str:
+    """The schematic-boundaries notice, naming (escaped) the schematic features on the map."""
+    t = _t(lang)
+    items = "".join(f"<li>{_e(name)}</li>" for name in names)
+    return (
+        "<div id='schematic-notice' style='background:#fff3cd;border:1px solid #d4a017;border-radius:4px;"
+        "padding:6px 10px;font:13px sans-serif;pointer-events:auto'>"
+        f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}"
+        f"<ul id='schematic-names' style='margin:2px 0 0 0;padding-left:18px'>{items}</ul></div>"
     )
 
 
@@ -550,6 +617,7 @@ def make_map(
     areas: Mapping,
     lang: str = "en",
     max_area_error: float = 0.005,
+    comparisons: Sequence[Comparison] = (),
 ):
     """Build the folium map of the parks, the proposed park, the borders and the towns.
 
@@ -567,6 +635,9 @@ def make_map(
         Language of labels and interface text.
     max_area_error : float
         See :func:`display_layers`.
+    comparisons : sequence of Comparison
+        Earlier versions to draw beside the current layers, each as its own switchable group
+        (grey dotted outline, no fill) whose popups give the hectares gained and lost.
 
     Returns
     -------
@@ -581,20 +652,27 @@ def make_map(
     bounds = parks.total_bounds
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False,
+        zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
     )
     fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
     fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
     fmap.get_root().header.add_child(
-        folium.Element(f"<title>{_e(t['title'])}</title><style>.leaflet-container{{background:{WATER_COLOUR}}}.leaflet-control-attribution{{max-width:55vw;font-size:10px}}</style>")
+        folium.Element(f"<title>{_e(t['title'])}</title><style>.leaflet-container{{background:{WATER_COLOUR}}}.leaflet-control-attribution{{max-width:55vw;font-size:10px}}"
+                      ".leaflet-control-layers{font:12px sans-serif}.leaflet-control-layers-list{max-height:calc(100vh - 300px);overflow:auto}"
+                      ".leaflet-tooltip.bigcats-town-label{background:none;border:none;box-shadow:none;padding:0 2px;font:11px sans-serif;color:#222;text-shadow:0 0 2px #fff,0 0 2px #fff}"
+                      ".leaflet-tooltip.bigcats-town-label:before{display:none}</style>")
     )
 
     # base maps: the built-in vector map (no tiles) first and shown; tiles to choose online
+    # panes fix the drawing order whatever the user toggles: built-in land (250) under the earlier
+    # versions (390) under the parks, outlines, borders and towns (Leaflet's overlay pane, 400)
+    folium.map.CustomPane(_BASE_PANE, z_index=250, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane(_EARLIER_PANE, z_index=390, pointer_events=True).add_to(fmap)
     vector = folium.FeatureGroup(name=t["vector_base"], overlay=False, show=True)
     folium.GeoJson(
         shown.countries[["geometry"]].to_json(drop_id=True),
         style_function=lambda _f: _style("#999", weight=0.6, fill=LAND_COLOUR) | {"fillOpacity": 1},
-        smooth_factor=1,
+        smooth_factor=1, pane=_BASE_PANE, interactive=False,
     ).add_to(vector)
     vector.add_to(fmap)
     folium.TileLayer("OpenStreetMap", name=t["osm"], attr="© OpenStreetMap contributors", show=False,
@@ -610,7 +688,7 @@ def make_map(
         "UPR-EGP, and the GIS User Community",
     ).add_to(fmap)
 
-    schematic_layers = []
+    schematic_layers, schematic_names = [], []
     for iso3 in ("RUS", "CHN"):
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
         colour = COUNTRY_COLOURS[iso3]
@@ -625,10 +703,11 @@ def make_map(
             layer.add_to(group)
             if schematic:
                 schematic_layers.append(group)
+                schematic_names.append(_label(row, lang))
         group.add_to(fmap)
 
     proposed_group = folium.FeatureGroup(name=t["proposed"], show=True)
-    proposed_schematic = bool((proposed.get("geometry_quality", "schematic") != "surveyed").any())
+    proposed_schematic = bool(schematic_names)  # the union of the parks: schematic where any part is
     layer = folium.GeoJson(
         shapely.to_geojson(shown.proposed.geometry.iloc[0]),
         style_function=lambda _f: _style(PROPOSED_COLOUR, weight=3, dash="10 5" if proposed_schematic else None),
@@ -639,6 +718,9 @@ def make_map(
     proposed_group.add_to(fmap)
     if proposed_schematic:
         schematic_layers.append(proposed_group)
+
+    for comparison in comparisons:
+        _comparison_group(comparison, lang).add_to(fmap)
 
     border_group = folium.FeatureGroup(name=t["rus_chn"], show=True)
     others = folium.FeatureGroup(name=t["other_borders"], show=True)
@@ -676,22 +758,26 @@ def make_map(
                 [round(row.geometry.y, 4), round(row.geometry.x, 4)], radius=3, color="#222", fill=True,
                 fill_opacity=1, weight=1,
             )
-            _annotate(marker, tooltip=_e(_label(row, lang)))
+            _Bind("tooltip", _e(_label(row, lang)), permanent=True, direction="right", offset=[4, 0],
+                  className="bigcats-town-label").add_to(marker)
             marker.add_to(towns)
         towns.add_to(fmap)
 
     root = fmap.get_root().html
-    root.add_child(folium.Element(_legend_html(lang)))
-    root.add_child(folium.Element(_story_html(lang)))
+    styles = {(iso3, q != "surveyed") for iso3, q in zip(parks["country_iso3"], parks.get(
+        "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
+    root.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
+    notice = _notice_html(lang, schematic_names) if schematic_layers else ""
+    root.add_child(folium.Element(_panels_html(lang, notice)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
-        root.add_child(folium.Element(_notice_html(lang)))
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)
 
     fullscreen = plugins.Fullscreen(position="topleft")
     measure = plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
                                      primary_area_unit="hectares")
-    mouse = plugins.MousePosition(position="bottomright", separator=" | ", num_digits=4, prefix="WGS84:")
+    mouse = plugins.MousePosition(position="bottomright", separator=" | ", num_digits=4, prefix="WGS84:",
+                                  empty_string="WGS84: point at the map")
     for element, key in ((fullscreen, "fullscreen"), (measure, "measure"), (mouse, "mouse")):
         element.default_js = [(f"{key}_js", ASSETS[f"{key}_js"][0])]
         element.default_css = [(f"{key}_css", ASSETS[f"{key}_css"][0])]
@@ -699,8 +785,52 @@ def make_map(
     mini = shapely.simplify(shapely.union_all(shown.countries.geometry.values), 0.05)
     _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01))).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    # keep the parks clear of the panel column (left) and the layer control and mini-map (right)
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding_top_left=(370, 20),
+                    padding_bottom_right=(300, 20))
     return fmap
+
+
+def _comparison_group(comparison: Comparison, lang: str):
+    """The earlier version as one switchable group: grey dotted outlines, popups with the changes."""
+    import folium
+
+    t = _t(lang)
+    name = f"{comparison.title}, {t['earlier'].format(version=comparison.version)}"
+    group = folium.FeatureGroup(name=name, show=True)
+    changes = {str(r.id): r for r in comparison.changes.itertuples(index=False)}
+    keys = comparison.layer["id"].astype(str) if "id" in comparison.layer.columns else [
+        str(i) for i in range(len(comparison.layer))]
+    for key, (_, row) in zip(keys, comparison.layer.iterrows(), strict=True):
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        geom = shapely.set_precision(shapely.simplify(geom, 0.001), 0.0001, mode="pointwise")
+        change = changes.get(key)
+        cells = [
+            (t["name"], _label(row, lang)),
+            (t["version"], f"{comparison.version} ({name})"),
+            (t["time"], comparison.time),
+            (t["source"], comparison.source),
+            (t["current_version"], comparison.current_version),
+        ]
+        if change is not None:
+            cells += [
+                (t["status"], change.status),
+                (t["gained"], f"{change.gained_ha:,.1f} ha"),
+                (t["lost"], f"{change.lost_ha:,.1f} ha"),
+                (t["net"], f"{change.net_ha:+,.1f} ha"),
+            ]
+        layer = folium.GeoJson(
+            shapely.to_geojson(geom),
+            # no visible fill, but the inside answers clicks where no current park lies above it
+            style_function=lambda _f: _style(COMPARISON_COLOUR, weight=3, dash="2 6") | {"fill": True, "fillOpacity": 0},
+            pane=_EARLIER_PANE,
+        )
+        _annotate(layer, tooltip=_e(f"{_label(row, lang)}, {t['earlier'].format(version=comparison.version)}"),
+                  popup=_table(cells, "bigcats-popup comparison-popup"))
+        layer.add_to(group)
+    return group
 
 
 def _macro(template: str):

@@ -216,3 +216,107 @@ def test_measure_tool_and_fullscreen_work_offline(offline_map):
         foreign = [u for u in requests if not u.startswith(("data:", "about:", "blob:"))]
         assert foreign == [file_url(offline_map)]  # the page itself, nothing else (no missing icon files)
         assert errors == []
+
+
+# ---------------------------------------------------------------- earlier version beside the current one
+
+
+@pytest.fixture(scope="module")
+def compare_map(tmp_path_factory):
+    """A folder store whose parks_chn version 2 is the eastern 70 % of version 1; map built with --compare."""
+    from geo.cli import main
+    from geo.store import open_store
+
+    root = tmp_path_factory.mktemp("compare")
+    store_dir = root / "store"
+    shutil.copytree(ROOT / "layers", store_dir)
+    store = open_store(store_dir)
+    v1 = store.read_layer("parks_chn")
+    west, south, east, north = v1.total_bounds
+    v2 = v1.copy()
+    v2["geometry"] = v1.geometry.intersection(shapely.box(west + 0.3 * (east - west), south - 1, east + 1, north + 1))
+    store.write_layer("parks_chn", v2, provenance={"source": "cut.geojson"})
+    assert main(["build", "--layers", str(store_dir), "--out", str(root / "out"), "--offline",
+                 "--compare", "parks_chn=1"]) == 0
+    return root / "out" / "land_of_big_cats.html", v1.geometry.iloc[0], v2.geometry.iloc[0]
+
+
+def test_earlier_version_toggles_and_its_popup_gives_the_hectares(compare_map):
+    path, v1, v2 = compare_map
+    geod = Geod(ellps="WGS84")
+    lost_ha = abs(geod.geometry_area_perimeter(shapely.difference(v1, v2))[0]) / 10_000
+    gained_ha = abs(geod.geometry_area_perimeter(shapely.difference(v2, v1))[0]) / 10_000
+    inside_lost = shapely.point_on_surface(shapely.difference(v1, v2).buffer(-0.02))
+    with chromium_context() as context:
+        page, errors, _requests, _dialogs = _open(context, path)
+        labels = page.locator(".leaflet-control-layers-overlays label")
+        names = [n.strip() for n in labels.all_inner_texts()]
+        i = names.index("Chinese protected areas, version 1 (earlier)")
+        box = labels.nth(i).locator("input")
+        dotted = "document.querySelectorAll('.leaflet-bigcats-earlier-pane path').length"
+        assert page.evaluate(dotted) > 0
+        box.click()
+        assert page.evaluate(dotted) == 0
+        box.click()
+        assert page.evaluate(dotted) > 0
+        text = _click_park(page, inside_lost.y, inside_lost.x).inner_text()
+        assert "version 1" in text and "cut.geojson" not in text  # the earlier version's own source
+        shown = {k: float(v.replace(",", "")) for k, v in re.findall(r"(Gained|Lost)\s+([\d,.]+) ha", text)}
+        assert shown["Lost"] == pytest.approx(lost_ha, rel=1e-5)
+        assert shown["Gained"] == pytest.approx(gained_ha, abs=0.1)
+        assert errors == []
+
+
+def _quality_map(tmp_path, quality_chn: str, quality_rus: str) -> Path:
+    from geo.pipeline import build
+
+    layers = tmp_path / "layers"
+    shutil.copytree(ROOT / "layers", layers)
+    for name, quality in (("parks_chn", quality_chn), ("parks_rus", quality_rus)):
+        path = layers / f"{name}.geojson"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for feature in data["features"]:
+            feature["properties"]["geometry_quality"] = quality
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return build(layers, tmp_path / "out", offline=True).files["land_of_big_cats.html"]
+
+
+def test_schematic_notice_names_the_schematic_parks_only(tmp_path):
+    from geo.layers import read_layer
+
+    path = _quality_map(tmp_path / "mixed", "surveyed", "schematic")
+    with chromium_context() as context:
+        page, errors, _requests, _dialogs = _open(context, path)
+        notice = page.locator("#schematic-notice")
+        assert notice.is_visible()
+        listed = [n.strip() for n in page.locator("#schematic-names li").all_inner_texts()]
+        assert sorted(listed) == sorted(read_layer(ROOT / "layers", "parks_rus")["name_en"])
+        for name in read_layer(ROOT / "layers", "parks_chn")["name_en"]:
+            assert name not in notice.inner_text()
+        assert errors == []
+    path = _quality_map(tmp_path / "surveyed", "surveyed", "surveyed")
+    with chromium_context() as context:
+        page, errors, _requests, _dialogs = _open(context, path)
+        assert page.locator("#schematic-notice").count() == 0
+        assert page.locator("#bigcats-title").is_visible()
+        assert errors == []
+
+
+def test_panels_do_not_overlap_each_other_or_the_controls(offline_map):
+    def box(page, selector):
+        b = page.locator(selector).first.bounding_box()
+        return b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"]
+
+    def overlap(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    for viewport in ((1400, 900), (1024, 700)):
+        with chromium_context(viewport=viewport) as context:
+            page, _errors, _requests, _dialogs = _open(context, offline_map)
+            boxes = {s: box(page, s) for s in ("#bigcats-title", "#schematic-notice", "#bigcats-story",
+                                               "#bigcats-legend", ".leaflet-control-layers", ".leaflet-control-zoom",
+                                               ".leaflet-control-measure", ".leaflet-control-minimap")}
+            keys = list(boxes)
+            for i, a in enumerate(keys):
+                for b in keys[i + 1:]:
+                    assert not overlap(boxes[a], boxes[b]), (viewport, a, b, boxes[a], boxes[b])

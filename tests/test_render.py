@@ -224,3 +224,138 @@ def test_story_panel_in_each_language(measured):
     assert "Land of the Leopard National Park created" in story["en"]
     assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
     assert "东北虎豹国家公园" in story["zh"]
+
+
+# ---------------------------------------------------------------- earlier versions and the schematic notice
+
+
+def _two_version_store(root: Path) -> tuple[Path, object, object]:
+    """A folder store whose parks_chn has version 1 (bundled) and version 2 (its eastern 70 %)."""
+    import shutil
+
+    from geo.store import open_store
+
+    store_dir = root / "store"
+    shutil.copytree(ROOT / "layers", store_dir)
+    store = open_store(store_dir)
+    v1 = store.read_layer("parks_chn")
+    west, south, east, north = v1.total_bounds
+    v2 = v1.copy()
+    v2["geometry"] = v1.geometry.intersection(shapely.box(west + 0.3 * (east - west), south - 1, east + 1, north + 1))
+    assert store.write_layer("parks_chn", v2, provenance={"source": "cut <east>.geojson"}) == 2
+    return store_dir, v1, v2
+
+
+def _notice(text: str) -> str | None:
+    found = re.search(r"<div id='schematic-notice'.*?</div>", text, re.S)
+    return found.group(0) if found else None
+
+
+def test_earlier_version_is_its_own_group_with_escaped_gained_and_lost_ha(measured, tmp_path):
+    from geo.pipeline import comparisons_for
+    from geo.render import make_map, map_html
+    from geo.store import open_store
+
+    layers, parks, proposed, report = measured
+    store_dir, v1, v2 = _two_version_store(tmp_path)
+    (comparison,) = comparisons_for(store_dir, [("parks_chn", 1)])
+    assert (comparison.version, comparison.current_version) == (1, 2)
+    text = map_html(make_map(layers, parks, proposed, areas=report, comparisons=[comparison]))
+    assert "Chinese protected areas, version 1 (earlier)" in text
+    lost_ha = _geodesic_ha(shapely.difference(v1.geometry.iloc[0], v2.geometry.iloc[0]))
+    gained_ha = _geodesic_ha(shapely.difference(v2.geometry.iloc[0], v1.geometry.iloc[0]))
+    assert lost_ha > 100_000 and gained_ha < 1
+
+    def popup_of(page: str) -> tuple[str, dict]:
+        popups = [json.loads(m) for m in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', page)]
+        (popup,) = [p for p in popups if "comparison-popup" in p]
+        pattern = r"<th[^>]*>(Gained|Lost)</th><td>([\d,.]+) ha"
+        return popup, {k: float(v.replace(",", "")) for k, v in re.findall(pattern, popup)}
+
+    _popup, shown = popup_of(text)
+    assert shown["Lost"] == pytest.approx(lost_ha, rel=1e-5) and shown["Gained"] == pytest.approx(gained_ha, abs=0.1)
+    assert "earlier version (grey dotted, no fill)" in text  # legend
+    plain = map_html(make_map(layers, parks, proposed, areas=report))
+    assert "version 1 (earlier)" not in plain and "earlier version (grey dotted" not in plain
+
+    # version 3 restores version 1: version 2 (hostile name and source) is now the earlier one
+    hostile = open_store(store_dir).read_layer("parks_chn", version=2)
+    hostile.loc[0, "name_en"] = "<img src=x onerror=alert(1)>"
+    store = open_store(store_dir)
+    assert store.write_layer("parks_chn", hostile, provenance={"source": "cut <east>.geojson"}) == 3
+    assert store.write_layer("parks_chn", v1, provenance={"source": "restored"}) == 4
+    (comparison,) = comparisons_for(store_dir, [("parks_chn", 3)])
+    popup, shown = popup_of(map_html(make_map(layers, parks, proposed, areas=report, comparisons=[comparison])))
+    assert shown["Gained"] == pytest.approx(lost_ha, rel=1e-5) and shown["Lost"] == pytest.approx(gained_ha, abs=0.1)
+    assert "cut &lt;east&gt;.geojson" in popup and "&lt;img src=x" in popup
+    assert "<east>" not in popup and "<img" not in popup
+
+
+@pytest.mark.parametrize(
+    ("compare", "message"),
+    [
+        ([("parks_chn", 7)], r"--compare parks_chn=7: no such version; versions of 'parks_chn' are 1, 2"),
+        ([("places", 1)], r"--compare places=1: unknown or non-polygon role; use one of countries, parks_rus, parks_chn"),
+    ],
+)
+def test_unknown_version_or_role_to_compare_is_refused(tmp_path, compare, message):
+    from geo.pipeline import comparisons_for
+
+    store_dir, _v1, _v2 = _two_version_store(tmp_path)
+    with pytest.raises(UsageError, match=message):
+        comparisons_for(store_dir, compare)
+
+
+def test_schematic_notice_names_only_the_schematic_parks(measured):
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    everything = _notice(map_html(make_map(layers, parks, proposed, areas=report)))
+    for name in parks["name_en"]:
+        assert html_escape(name) in everything
+    mixed = parks.copy()
+    chinese = mixed["country_iso3"] == "CHN"
+    mixed.loc[chinese, "geometry_quality"] = "surveyed"
+    russian = mixed.index[~chinese][0]
+    mixed.loc[russian, "name_en"] = "<b>Leopard & Co</b>"
+    mixed_text = map_html(make_map(layers, mixed, proposed, areas=report))
+    notice = _notice(mixed_text)
+    legend = re.search(r"<div id='bigcats-legend'.*", mixed_text).group(0)
+    assert "Chinese parks: surveyed boundary (solid)" in legend and "Chinese parks: schematic" not in legend
+    assert "Russian parks: schematic boundary (dashed)" in legend and "Russian parks: surveyed" not in legend
+    assert "&lt;b&gt;Leopard &amp; Co&lt;/b&gt;" in notice and "<b>Leopard" not in notice
+    for name in mixed.loc[chinese, "name_en"]:
+        assert html_escape(name) not in notice
+    assert "No surveyed park boundary was available" not in notice
+    surveyed = parks.assign(geometry_quality="surveyed")
+    text = map_html(make_map(layers, surveyed, proposed, areas=report))
+    assert _notice(text) is None and "schematic-notice" not in text.split("<body>", 1)[-1].split("<script>", 1)[0]
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def test_cli_build_compare_on_a_folder_store(tmp_path, capsys):
+    from geo.cli import main
+    from geo.pipeline import OUTPUT_FILES
+
+    store_dir, _v1, v2 = _two_version_store(tmp_path)
+    out, plain = tmp_path / "out", tmp_path / "plain"
+    assert main(["build", "--layers", str(store_dir), "--out", str(out), "--compare", "parks_chn=1"]) == 0
+    assert main(["build", "--layers", str(store_dir), "--out", str(plain)]) == 0
+    for name in ("land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg"):
+        assert name in OUTPUT_FILES and (out / name).is_file()
+    areas = json.loads((out / "areas.json").read_text())
+    assert areas == json.loads((plain / "areas.json").read_text())  # areas are of the current version
+    chn = next(f for f in areas["features"] if f["country_iso3"] == "CHN")
+    assert chn["area_ha"] < 0.8 * 1_460_000  # version 2, not the earlier one
+    assert "Chinese protected areas, version 1 (earlier)" in (out / "land_of_big_cats.html").read_text()
+    capsys.readouterr()
+    assert main(["build", "--layers", str(store_dir), "--out", str(out), "--compare", "parks_chn=9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "versions of 'parks_chn' are 1, 2" in err
+    assert main(["build", "--layers", str(store_dir), "--out", str(out), "--compare", "parks_chn"]) == 2
+    assert "must be ROLE=VERSION" in capsys.readouterr().err
