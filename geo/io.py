@@ -10,6 +10,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,7 +292,10 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
     """
     path = Path(path)
     target, fmt = _resolve(path)
-    sha = _sha256(path) if path.is_file() else _sha256(target)
+    # the checksum is computed on a thread while GDAL reads (hashlib releases the GIL)
+    hashing = ThreadPoolExecutor(max_workers=1)
+    sha = hashing.submit(_sha256, path if path.is_file() else target)
+    hashing.shutdown(wait=False)
     from geo.validate import geojson_problems
 
     parsed = None
@@ -318,7 +322,7 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
             raise ReadError("reading GeoParquet needs pyarrow: pip install pyarrow") from None
         except Exception as exc:
             raise ReadError(f"cannot read {path} as GeoParquet: {_first_line(exc)}. The file may be truncated or plain Parquet; export it again as GeoParquet.") from None
-        return Source(path, fmt, gdf, gdf.crs, None, sha, None, None, problems)
+        return Source(path, fmt, gdf, gdf.crs, None, sha.result(), None, None, problems)
     from geo.validate import Problem
 
     with warnings.catch_warnings(record=True) as caught:
@@ -389,7 +393,7 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
         feats = parsed.get("features") or []
         if len(feats) == len(gdf) and feats and all("id" in f for f in feats):
             gdf.insert(0, "id", [str(f["id"]) for f in feats])  # RFC 7946 Feature ids (GDAL keeps them as FIDs)
-    return Source(path, fmt, gdf, gdf.crs, layer or (names[0] if names else None), sha, used, parsed, problems)
+    return Source(path, fmt, gdf, gdf.crs, layer or (names[0] if names else None), sha.result(), used, parsed, problems)
 
 
 # -- export -----------------------------------------------------------------------------------------------

@@ -305,9 +305,9 @@ def map_attributes(
 
     names = {k: take(k) for k in ("name_en", "name_ru", "name_zh")}
     plain = take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
-    used.pop("_name", None)
+    plain_col = used.pop("_name", None)
     if plain is not None:
-        text = _as_text(plain)
+        text = _as_text(gdf[plain_col])  # the source column: a string dtype is checked without a copy
         for key, script in (("name_ru", "[\u0400-\u04ff]"), ("name_zh", "[\u4e00-\u9fff]")):
             if names[key] is None:
                 mask = text.str.contains(script, regex=True, na=False).to_numpy(dtype=bool)
