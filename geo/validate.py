@@ -16,7 +16,7 @@ from geo.errors import DataError
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
 from geo.progress import Progress
 
-__all__ = ["Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems"]
+__all__ = ["GeometryScan", "Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems", "scan_geometries"]
 
 _GEOMETRY_TYPES = {
     "polygon": {"Polygon", "MultiPolygon"},
@@ -388,6 +388,62 @@ def _repair(geoms: np.ndarray, *, kind: str) -> np.ndarray:
     return np.where(np.bincount(owner, minlength=len(fixed)) > 0, unioned, shapely.Polygon())
 
 
+@dataclass
+class GeometryScan:
+    """What :func:`scan_geometries` found, per geometry.
+
+    ``fixed`` holds the silently fixed form of the valid geometries of the
+    role's kind and the ``make_valid`` repair of the invalid ones (before its
+    winding and vertices are fixed); ``reasons`` shapely's reason for the invalid ones.
+    """
+
+    missing: np.ndarray
+    type_names: np.ndarray
+    fits: np.ndarray
+    valid: np.ndarray
+    fixed: np.ndarray
+    reasons: np.ndarray
+
+
+def scan_geometries(geoms, *, kind: str) -> GeometryScan:
+    """Validity of every geometry, the silent fixes of the valid ones, the repairs of the invalid ones.
+
+    Runs in threaded chunks (GEOS releases the GIL).
+
+    The first, costly half of :func:`check_geometries`; :func:`geo.normalise.prepare_layer`
+    runs it while the attributes are mapped.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = np.asarray(shapely.get_type_id(geoms))
+    type_names = np.where(types >= 0, _TYPE_NAMES[np.clip(types + 1, 0, 8)], "None")
+    fits = ~missing & np.isin(type_names, list(_GEOMETRY_TYPES[kind]))
+    valid = np.ones(n, dtype=bool)
+    out = geoms.copy()  # references; a geometry is replaced only when it changes
+    reasons = np.full(n, None, dtype=object)
+    progress = Progress("checking geometries", n)
+
+    def _check(start: int) -> int:
+        # Validity, then the silent fixes (right-hand winding, no repeated vertices)
+        # on the valid ones while the chunk is at hand.
+        here = start + np.flatnonzero(~missing[start : start + _CHUNK])
+        valid[here] = shapely.is_valid(geoms[here])
+        fine = here[valid[here] & fits[here]]
+        out[fine] = _silent_fixes(geoms[fine])
+        bad = here[~valid[here] & fits[here]]
+        if len(bad):
+            reasons[bad] = shapely.is_valid_reason(geoms[bad])
+            out[bad] = _repair(geoms[bad], kind=kind)
+        return min(_CHUNK, n - start)
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for done in pool.map(_check, range(0, n, _CHUNK)):
+            progress.update(done)
+    progress.close()
+    return GeometryScan(missing, type_names, fits, valid, out, reasons)
+
+
 def check_geometries(
     gdf: gpd.GeoDataFrame,
     *,
@@ -395,6 +451,7 @@ def check_geometries(
     kind: str,
     layer: str,
     accept_repairs: bool = False,
+    scan: GeometryScan | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Problem], list[dict]]:
     """Check and repair the geometries of a layer in EPSG:4326 for a role of geometry ``kind``.
 
@@ -409,7 +466,8 @@ def check_geometries(
     whole layer in chunks on threads (GEOS releases the GIL), the reason, the
     repair and the areas only for the invalid ones, the silent fixes only
     rebuilding the geometries they change. ``tests/test_import_vectorised.py``
-    holds it equal to a plain per-feature loop.
+    holds it equal to a plain per-feature loop. ``scan`` is the result of
+    :func:`scan_geometries` on the same geometries when it was run already.
 
     Returns
     -------
@@ -423,34 +481,18 @@ def check_geometries(
     repairs: list[dict] = []
     allowed = _GEOMETRY_TYPES[kind]
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    n = len(geoms)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    types = np.asarray(shapely.get_type_id(geoms))
-    type_names = np.where(types >= 0, _TYPE_NAMES[np.clip(types + 1, 0, 8)], "None")
+    if scan is None:
+        scan = scan_geometries(geoms, kind=kind)
+    elif len(scan.valid) != len(geoms):
+        raise ValueError(f"the scan covers {len(scan.valid)} geometries, the layer has {len(geoms)}")
+    missing, type_names, fits, valid = scan.missing, scan.type_names, scan.fits, scan.valid
+    out = scan.fixed.copy()
     present = sorted(set(np.unique(type_names[~missing]).tolist()))
     if len(present) > 1:
         problems.append(Problem(layer, "*", f"mixed geometry types: {', '.join(present)}", f"a layer holds one kind ({kind}s); split the file", "warning" if set(present) <= allowed else "error"))
-    fits = ~missing & np.isin(type_names, list(allowed))
-    valid = np.ones(n, dtype=bool)
-    out = geoms.copy()  # references; a geometry is replaced only when it changes
-    progress = Progress("checking geometries", n)
-
-    def _check(start: int) -> int:
-        # GEOS releases the GIL: chunks run in parallel. Validity, then the silent fixes
-        # (right-hand winding, no repeated vertices) on the valid ones while the chunk is at hand.
-        here = start + np.flatnonzero(~missing[start : start + _CHUNK])
-        valid[here] = shapely.is_valid(geoms[here])
-        fine = here[valid[here] & fits[here]]
-        out[fine] = _silent_fixes(geoms[fine])
-        return min(_CHUNK, n - start)
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for done in pool.map(_check, range(0, n, _CHUNK)):
-            progress.update(done)
-    progress.close()
     broken = np.flatnonzero(fits & ~valid)
-    reasons = dict(zip(broken.tolist(), shapely.is_valid_reason(geoms[broken]).tolist(), strict=True))
-    fixed = _repair(geoms[broken], kind=kind)
+    reasons = scan.reasons
+    fixed = out[broken]
     if kind == "polygon" and len(broken):
         before = geodesic_area_m2(gpd.GeoSeries(geoms[broken], crs=gdf.crs))
         after = np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(fixed, crs=gdf.crs)))  # empty repair: 0
