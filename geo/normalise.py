@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from geo import __version__
 from geo.errors import DataError, ReadError, UsageError
 from geo.io import SHP_FIELD_NAMES, Source, read_source
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
-from geo.validate import Problem, Report, check_geometries
+from geo.validate import Problem, Report, check_geometries, scan_geometries
 
 __all__ = ["IMPORT_ROLES", "ROLE_COLUMNS", "ImportResult", "import_layer", "prepare_layer", "to_wgs84"]
 
@@ -305,9 +306,9 @@ def map_attributes(
 
     names = {k: take(k) for k in ("name_en", "name_ru", "name_zh")}
     plain = take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
-    used.pop("_name", None)
+    plain_col = used.pop("_name", None)
     if plain is not None:
-        text = _as_text(plain)
+        text = _as_text(gdf[plain_col])  # the source column: a string dtype is checked without a copy
         for key, script in (("name_ru", "[\u0400-\u04ff]"), ("name_zh", "[\u4e00-\u9fff]")):
             if names[key] is None:
                 mask = text.str.contains(script, regex=True, na=False).to_numpy(dtype=bool)
@@ -480,6 +481,29 @@ def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns)
     return problems
 
 
+def _attribute_problems(gdf: gpd.GeoDataFrame, mapped: gpd.GeoDataFrame, *, role: str, used: dict) -> list[Problem]:
+    """Missing and duplicate ids, over-long text and HTML in the kept source columns."""
+    problems = []
+    ids = mapped["id"]
+    missing = ids.isna()
+    for i in np.flatnonzero(missing.to_numpy()):
+        problems.append(Problem(role, f"row {i + 1}", "feature has no id", "fill the id column or --map id=COLUMN"))
+    dupes = ids[ids.duplicated(keep=False) & ~missing]
+    for fid in sorted(set(dupes)):
+        problems.append(
+            Problem(
+                role,
+                str(fid),
+                f"duplicate id: {int((ids == fid).sum())} features share it",
+                "give every feature its own id (or --map id=COLUMN with a unique column)",
+            )
+        )
+    problems += _text_problems(
+        gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()]
+    )
+    return problems
+
+
 def prepare_layer(
     path: str | Path,
     *,
@@ -566,36 +590,30 @@ def prepare_layer(
         report.problems += problems
         report.repairs = repairs
         return ImportResult(report, None, provenance)
-    mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name)
-    report.problems += problems
+    kind = LAYERS[role].geometry if role in LAYERS else "polygon"
+    # The geometry scan (validity, silent fixes: GEOS, without the GIL) runs on threads
+    # while the attributes are mapped and checked here; check_geometries uses its result.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanning = pool.submit(scan_geometries, gdf.geometry.array, kind=kind)
+        try:
+            mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name)
+        except BaseException:
+            scanning.cancel()
+            raise
+        report.problems += problems
+        report.problems += _attribute_problems(gdf, mapped, role=role, used=used)
+        scan = scanning.result()
     provenance["columns"] = used
     provenance["dropped_columns"] = dropped
     ids = mapped["id"]
-    missing = ids.isna()
-    for i in np.flatnonzero(missing.to_numpy()):
-        report.problems.append(
-            Problem(role, f"row {i + 1}", "feature has no id", "fill the id column or --map id=COLUMN")
-        )
-    dupes = ids[ids.duplicated(keep=False) & ~missing]
-    for fid in sorted(set(dupes)):
-        report.problems.append(
-            Problem(
-                role,
-                str(fid),
-                f"duplicate id: {int((ids == fid).sum())} features share it",
-                "give every feature its own id (or --map id=COLUMN with a unique column)",
-            )
-        )
-    report.problems += _text_problems(
-        gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()]
-    )
     idlist = [str(v) if v is not None else f"row {i + 1}" for i, v in enumerate(ids)]
     checked, problems, repairs = check_geometries(
         mapped,
         ids=idlist,
-        kind=LAYERS[role].geometry if role in LAYERS else "polygon",
+        kind=kind,
         layer=role,
         accept_repairs=accept_repairs,
+        scan=scan,
     )
     report.problems += problems
     report.repairs = repairs

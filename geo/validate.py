@@ -16,7 +16,7 @@ from geo.errors import DataError
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
 from geo.progress import Progress
 
-__all__ = ["Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems"]
+__all__ = ["GeometryScan", "Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems", "scan_geometries"]
 
 _GEOMETRY_TYPES = {
     "polygon": {"Polygon", "MultiPolygon"},
@@ -341,9 +341,107 @@ def geojson_problems(text: str, *, source: str) -> tuple[object, list[Problem]]:
 # -- geometry checks for an import ------------------------------------------------------------------------
 
 ROLE_GEOMETRY_TYPES = _GEOMETRY_TYPES
-_CHUNK = 5_000
+_CHUNK = 2_000
 #: A repair that changes a feature's area by more than this fraction is refused unless accepted.
 MAX_REPAIR_AREA_CHANGE = 0.001
+
+
+def _silent_fixes(geoms: np.ndarray) -> np.ndarray:
+    """Right-hand winding and no repeated vertices, for valid geometries of one kind (vectorised).
+
+    Only the geometries that change are rebuilt; the others are returned as the
+    same objects (no copy). Gives what ``remove_repeated_points(orient_polygons(g),
+    tolerance=0)`` gives for every ``g``.
+    """
+    out = geoms.copy()  # the array of references, not the geometries
+    if len(geoms) == 0:
+        return out
+    oriented = shapely.orient_polygons(geoms)
+    turned = ~shapely.equals_identical(oriented, geoms)
+    out[turned] = oriented[turned]
+    del oriented
+    # a repeated vertex is a coordinate equal to the one before it in the same geometry
+    coords = shapely.get_coordinates(out)
+    ends = np.cumsum(shapely.get_num_coordinates(out))
+    same = np.flatnonzero((coords[1:, 0] == coords[:-1, 0]) & (coords[1:, 1] == coords[:-1, 1]))
+    owner = np.searchsorted(ends, same, side="right")  # the geometry holding coordinate `same`
+    within = same + 1 < ends[owner]
+    repeated = np.unique(owner[within])  # may include a ring starting where the last one ended: harmless
+    if len(repeated):
+        out[repeated] = shapely.remove_repeated_points(out[repeated], tolerance=0.0)
+    return out
+
+
+def _repair(geoms: np.ndarray, *, kind: str) -> np.ndarray:
+    """``make_valid`` (structure method) of invalid geometries; polygon roles keep the polygonal parts, unioned."""
+    fixed = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    if kind != "polygon" or len(fixed) == 0:
+        return fixed
+    parts, owner = shapely.get_parts(fixed, return_index=True)
+    keep = np.isin(shapely.get_type_id(parts), (3, 6))
+    parts, owner = parts[keep], owner[keep]
+    # one row per repaired geometry, its polygonal parts side by side (None pads); unioned row by row
+    rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
+    table = np.full((len(fixed), int(rank.max()) + 1 if len(rank) else 1), None, dtype=object)
+    table[owner, rank] = parts
+    unioned = shapely.union_all(table, axis=1)
+    return np.where(np.bincount(owner, minlength=len(fixed)) > 0, unioned, shapely.Polygon())
+
+
+@dataclass
+class GeometryScan:
+    """What :func:`scan_geometries` found, per geometry.
+
+    ``fixed`` holds the silently fixed form of the valid geometries of the
+    role's kind and the ``make_valid`` repair of the invalid ones (before its
+    winding and vertices are fixed); ``reasons`` shapely's reason for the invalid ones.
+    """
+
+    missing: np.ndarray
+    type_names: np.ndarray
+    fits: np.ndarray
+    valid: np.ndarray
+    fixed: np.ndarray
+    reasons: np.ndarray
+
+
+def scan_geometries(geoms, *, kind: str) -> GeometryScan:
+    """Validity of every geometry, the silent fixes of the valid ones, the repairs of the invalid ones.
+
+    Runs in threaded chunks (GEOS releases the GIL).
+
+    The first, costly half of :func:`check_geometries`; :func:`geo.normalise.prepare_layer`
+    runs it while the attributes are mapped.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = np.asarray(shapely.get_type_id(geoms))
+    type_names = np.where(types >= 0, _TYPE_NAMES[np.clip(types + 1, 0, 8)], "None")
+    fits = ~missing & np.isin(type_names, list(_GEOMETRY_TYPES[kind]))
+    valid = np.ones(n, dtype=bool)
+    out = geoms.copy()  # references; a geometry is replaced only when it changes
+    reasons = np.full(n, None, dtype=object)
+    progress = Progress("checking geometries", n)
+
+    def _check(start: int) -> int:
+        # Validity, then the silent fixes (right-hand winding, no repeated vertices)
+        # on the valid ones while the chunk is at hand.
+        here = start + np.flatnonzero(~missing[start : start + _CHUNK])
+        valid[here] = shapely.is_valid(geoms[here])
+        fine = here[valid[here] & fits[here]]
+        out[fine] = _silent_fixes(geoms[fine])
+        bad = here[~valid[here] & fits[here]]
+        if len(bad):
+            reasons[bad] = shapely.is_valid_reason(geoms[bad])
+            out[bad] = _repair(geoms[bad], kind=kind)
+        return min(_CHUNK, n - start)
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for done in pool.map(_check, range(0, n, _CHUNK)):
+            progress.update(done)
+    progress.close()
+    return GeometryScan(missing, type_names, fits, valid, out, reasons)
 
 
 def check_geometries(
@@ -353,84 +451,83 @@ def check_geometries(
     kind: str,
     layer: str,
     accept_repairs: bool = False,
+    scan: GeometryScan | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Problem], list[dict]]:
     """Check and repair the geometries of a layer in EPSG:4326 for a role of geometry ``kind``.
 
     Empty/null geometries, the wrong type for the role and mixed types are
     reported per feature. Invalid geometries are reported with shapely's reason
     and repaired with :func:`shapely.make_valid`; the geodesic area change of
-    each repair is shown and a change above 0.1 % is an error unless
-    ``accept_repairs``. Ring winding and repeated vertices are fixed silently.
+    each repair (:func:`geo.measure.geodesic_area_m2`) is shown and a change
+    above 0.1 % is an error unless ``accept_repairs``. Ring winding and
+    repeated vertices are fixed silently.
+
+    Every step runs over arrays of geometries (shapely 2): validity over the
+    whole layer in chunks on threads (GEOS releases the GIL), the reason, the
+    repair and the areas only for the invalid ones, the silent fixes only
+    rebuilding the geometries they change. ``tests/test_import_vectorised.py``
+    holds it equal to a plain per-feature loop. ``scan`` is the result of
+    :func:`scan_geometries` on the same geometries when it was run already.
 
     Returns
     -------
     (GeoDataFrame, list of Problem, list of dict)
-        The repaired copy, the problems and the repairs made.
+        The repaired layer (a new GeoDataFrame sharing the unchanged
+        geometries), the problems and the repairs made.
     """
-    from geo.measure import GEOD  # geodesic areas on WGS84; the layer is in EPSG:4326 here
+    from geo.measure import geodesic_area_m2  # geodesic areas on WGS84; the layer is in EPSG:4326 here
 
     problems: list[Problem] = []
     repairs: list[dict] = []
     allowed = _GEOMETRY_TYPES[kind]
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    n = len(geoms)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    types = np.asarray(shapely.get_type_id(geoms))
-    names = np.array(["None", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"])
-    type_names = np.where(types >= 0, names[np.clip(types + 1, 0, 8)], "None")
-    present = sorted({t for t, m in zip(type_names, missing, strict=True) if not m})
+    if scan is None:
+        scan = scan_geometries(geoms, kind=kind)
+    elif len(scan.valid) != len(geoms):
+        raise ValueError(f"the scan covers {len(scan.valid)} geometries, the layer has {len(geoms)}")
+    missing, type_names, fits, valid = scan.missing, scan.type_names, scan.fits, scan.valid
+    out = scan.fixed.copy()
+    present = sorted(set(np.unique(type_names[~missing]).tolist()))
     if len(present) > 1:
         problems.append(Problem(layer, "*", f"mixed geometry types: {', '.join(present)}", f"a layer holds one kind ({kind}s); split the file", "warning" if set(present) <= allowed else "error"))
-    valid = np.ones(n, dtype=bool)
-    progress = Progress("checking geometries", n)
-
-    out = geoms.copy()
-
-    def _check(start: int) -> int:
-        # GEOS releases the GIL: chunks run in parallel. Validity, then the silent fixes
-        # (right-hand winding, no repeated vertices) while the chunk is at hand.
-        sl = slice(start, start + _CHUNK)
-        ok_here = ~missing[sl]
-        part = geoms[sl][ok_here]
-        valid[sl][ok_here] = shapely.is_valid(part)
-        out[sl][ok_here] = shapely.remove_repeated_points(shapely.orient_polygons(part), tolerance=0.0)
-        return min(_CHUNK, n - start)
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for done in pool.map(_check, range(0, n, _CHUNK)):
-            progress.update(done)
-    progress.close()
-    flagged = np.flatnonzero(missing | ~np.isin(type_names, list(allowed)) | ~valid)
+    broken = np.flatnonzero(fits & ~valid)
+    reasons = scan.reasons
+    fixed = out[broken]
+    if kind == "polygon" and len(broken):
+        before = geodesic_area_m2(gpd.GeoSeries(geoms[broken], crs=gdf.crs))
+        after = np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(fixed, crs=gdf.crs)))  # empty repair: 0
+    else:
+        before = after = np.zeros(len(broken))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(before > 0, np.abs(after - before) / before, np.where(after == 0, 0.0, np.inf))
+    if len(broken):
+        out[broken] = shapely.remove_repeated_points(shapely.orient_polygons(fixed), tolerance=0.0)
+    slot = {i: k for k, i in enumerate(broken.tolist())}
+    flagged = np.flatnonzero(missing | ~fits | ~valid)
     repair_bar = Progress("repairing geometries", len(flagged))
-    for i in flagged:
+    for i in flagged.tolist():
         repair_bar.update()
         fid = ids[i]
         if missing[i]:
             problems.append(Problem(layer, fid, f"no geometry (null or empty) where the role needs {kind}s", "give the feature a geometry or remove it"))
             continue
-        if type_names[i] not in allowed:
+        if not fits[i]:
             what = "a multi-part GeometryCollection" if type_names[i] == "GeometryCollection" else f"a {type_names[i]}"
             problems.append(Problem(layer, fid, f"geometry type does not suit the role: {what} where the role needs {kind}s", f"import a layer of {kind}s for this role, or split the collection"))
             continue
-        reason = shapely.is_valid_reason(geoms[i])
-        fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-        if kind == "polygon":
-            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-            fixed = shapely.union_all(parts) if parts else shapely.Polygon()
-            before, after = (abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(g))[0]) for g in (geoms[i], fixed))
-            change = abs(after - before) / before if before > 0 else (0.0 if after == 0 else math.inf)
-        else:
-            before = after = change = 0.0
-        repair = {"feature": fid, "reason": reason, "area_before_m2": float(before), "area_after_m2": float(after), "area_change_pct": 100 * float(change)}
-        text = f"invalid geometry: {reason}; make_valid repair changes its area by {100 * change:.4g}% ({before / 1e4:,.2f} ha -> {after / 1e4:,.2f} ha)"
-        if change > MAX_REPAIR_AREA_CHANGE and not accept_repairs:
+        k = slot[i]
+        reason, b, a, c = reasons[i], float(before[k]), float(after[k]), float(change[k])
+        repairs.append({"feature": fid, "reason": reason, "area_before_m2": b, "area_after_m2": a, "area_change_pct": 100 * c})
+        text = f"invalid geometry: {reason}; make_valid repair changes its area by {100 * c:.4g}% ({b / 1e4:,.2f} ha -> {a / 1e4:,.2f} ha)"
+        if c > MAX_REPAIR_AREA_CHANGE and not accept_repairs:
             problems.append(Problem(layer, fid, text + ", more than 0.1%", "check the boundary, fix it at the source, or pass --accept-repairs"))
         else:
             problems.append(Problem(layer, fid, text + " (repaired)", "none needed; check the repaired boundary", "warning"))
-        repairs.append(repair)
-        out[i] = shapely.remove_repeated_points(shapely.orient_polygons(fixed), tolerance=0.0)
     if len(flagged):
         repair_bar.close()
-    result = gdf.copy()
+    result = gdf.copy(deep=False)  # attributes shared (copy-on-write), geometry column new
     result[gdf.geometry.name] = gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs)
     return result, problems, repairs
+
+
+_TYPE_NAMES = np.array(["None", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"])
