@@ -29,7 +29,7 @@ clean:
 	rm -rf output .pytest_cache
 
 ## make bench: the benchmark suite (output/bench.json, output/bench.md)
-bench: $(STAMP)
+bench: $(STAMP) chromium
 	$(PY) -m benchmarks.run --out output
 
 ## make bench-quick: the smallest sizes only, a smoke test that the suite works

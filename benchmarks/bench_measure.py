@@ -12,7 +12,7 @@ import tracemalloc
 import numpy as np
 import shapely
 
-from benchmarks.datagen import coverage, wdpa_like
+from benchmarks.datagen import coverage, long_boundary, wdpa_like
 from geo.measure import GEOD, geodesic_area_m2
 
 __all__ = ["BUDGET", "run"]
@@ -76,7 +76,27 @@ def _coverage_stage(size: int) -> dict:
     }
 
 
-def run(sizes=(1_000, 10_000, 100_000), *, coverage_size: int | None = 10_000) -> list[dict]:
+def _long_boundary_stage(vertices: int) -> dict:
+    """One polygon of ``vertices`` vertices: geodesic area against Behrmann, error against pyproj.Geod."""
+    gdf = long_boundary(vertices)
+    got, seconds, peak_mb = _best(geodesic_area_m2, gdf)
+    _, ref_seconds, _ = _best(_behrmann_area, gdf)
+    return {
+        "stage": "geodesic_area (one long boundary)",
+        "size": vertices,
+        "seconds": seconds,
+        "reference": "to_crs('ESRI:54017').area",
+        "reference_seconds": ref_seconds,
+        "ratio": seconds / ref_seconds,
+        "budget": BUDGET,
+        "peak_mb": peak_mb,
+        "max_rel_error": _max_rel_error(gdf, got),
+    }
+
+
+def run(
+    sizes=(1_000, 10_000, 100_000), *, coverage_size: int | None = 10_000, boundary_vertices: int | None = 1_000_000
+) -> list[dict]:
     """Time ``geodesic_area_m2`` against ``to_crs('ESRI:54017').area`` for each size.
 
     Returns
@@ -104,6 +124,8 @@ def run(sizes=(1_000, 10_000, 100_000), *, coverage_size: int | None = 10_000) -
                 "max_rel_error": _max_rel_error(gdf, got),
             }
         )
+    if boundary_vertices:
+        records.append(_long_boundary_stage(boundary_vertices))
     if coverage_size:
         try:
             records.append(_coverage_stage(coverage_size))

@@ -94,9 +94,24 @@ def coverage(n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
 
 
 def long_boundary(vertices: int = 1_000_000, *, seed: int = 0) -> gpd.GeoDataFrame:
-    """One star-shaped polygon of ``vertices`` vertices (a detailed national boundary)."""
+    """One polygon of ``vertices`` vertices (a detailed national boundary), EPSG:4326.
+
+    Like a surveyed boundary, the vertices are dense along a winding outline
+    (edges of metres, not kilometres): a circle of 150 km radius bent by a few
+    seeded harmonics, with a few metres of per-vertex noise. (Star polygons of
+    random radii at a million sorted angles would have 15 km zigzag edges,
+    which no real boundary has.)
+    """
     rng = np.random.default_rng(seed)
-    ring = _rings(rng, np.array([[130.5, 44.0]]), np.array([150_000.0]), vertices)[0]
+    angle = np.linspace(0.0, 2 * np.pi, vertices, endpoint=False)
+    radius_m = np.full(vertices, 150_000.0)
+    for k, amplitude in zip((3, 7, 19, 61), (0.08, 0.04, 0.02, 0.005), strict=True):
+        radius_m *= 1 + amplitude * np.sin(k * angle + rng.uniform(0, 2 * np.pi))
+    radius_m += rng.uniform(-5.0, 5.0, vertices)
+    lat0 = 44.0
+    lon = 130.5 + radius_m * np.cos(angle) / (M_PER_DEG * np.cos(np.radians(lat0)))
+    lat = lat0 + radius_m * np.sin(angle) / M_PER_DEG
+    ring = np.column_stack([lon, lat])
     return gpd.GeoDataFrame({"WDPAID": [700_000_000]}, geometry=[shapely.Polygon(ring)], crs="EPSG:4326")
 
 

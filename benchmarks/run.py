@@ -25,10 +25,43 @@ RECORD_KEYS = ("stage", "size", "seconds", "reference", "reference_seconds", "ra
 #: (module, keyword arguments for a full run, for a quick run)
 SUITES = (
     ("benchmarks.bench_import", {}, {"sizes": (1_000,)}),
-    ("benchmarks.bench_measure", {}, {"sizes": (1_000,), "coverage_size": 1_000}),
+    ("benchmarks.bench_measure", {}, {"sizes": (1_000,), "coverage_size": 1_000, "boundary_vertices": 100_000}),
     ("benchmarks.bench_map", {}, {}),
     ("benchmarks.bench_build", {}, {"repeats": 1}),
 )
+
+
+#: Budgets of issue 7 every record of these stages must carry: (stage, or stage prefix ending in "*") -> budget.
+BUDGETS = {
+    "import (read + validate + normalise)": 3.0,
+    "geodesic_area*": 1.5,
+    "bigcats build (bundled layers)": 2.5,
+    "map_html_bytes": 0.2,
+}
+
+
+def _budget_for(stage: str) -> float | None:
+    for key, budget in BUDGETS.items():
+        if stage == key or (key.endswith("*") and stage.startswith(key[:-1])):
+            return budget
+    return None
+
+
+def check_record(record: dict) -> list[str]:
+    """What is missing or wrong in one record (empty when it is complete)."""
+    problems = [f"no {k!r}" for k in RECORD_KEYS if k not in record]
+    if problems:
+        return problems
+    if not (isinstance(record["seconds"], (int, float)) and record["seconds"] > 0):
+        problems.append(f"seconds is {record['seconds']!r}")
+    if not (isinstance(record["ratio"], (int, float)) and record["ratio"] > 0):
+        problems.append(f"ratio is {record['ratio']!r}")
+    budget = _budget_for(record["stage"])
+    if budget is not None and record["budget"] != budget:
+        problems.append(f"budget is {record['budget']!r}, issue 7 says {budget}")
+    if record["stage"].startswith("geodesic_area") and not isinstance(record.get("max_rel_error"), float):
+        problems.append("no max_rel_error against pyproj.Geod")
+    return problems
 
 
 def _cell(value, fmt: str = "") -> str:
@@ -43,17 +76,20 @@ def _within(record: dict) -> str:
     return "yes" if record["ratio"] <= record["budget"] else "**no**"
 
 
-def _markdown(records: list[dict]) -> str:
+def _markdown(records: list[dict], total_seconds: float | None = None) -> str:
     lines = [
-        "| stage | size | seconds | reference | reference s | ratio | budget | within | peak MB |",
-        "|---|---|---:|---|---:|---:|---:|:---:|---:|",
+        "| stage | size | seconds | reference | reference s | ratio | budget | within | peak MB | max rel. error |",
+        "|---|---|---:|---|---:|---:|---:|:---:|---:|---:|",
     ]
     for r in records:
         lines.append(
             f"| {r['stage']} | {_cell(r['size'])} | {_cell(r['seconds'], '.3f')} | {_cell(r['reference'])} "
             f"| {_cell(r['reference_seconds'], '.3f')} | {_cell(r['ratio'], '.2f')} | {_cell(r['budget'], '.2f')} "
-            f"| {_within(r)} | {_cell(r['peak_mb'], '.0f')} |"
+            f"| {_within(r)} | {_cell(r['peak_mb'], '.0f')} | {_cell(r.get('max_rel_error'), '.1e')} |"
         )
+    if total_seconds is not None:
+        over = sum(_within(r) == "**no**" for r in records)
+        lines += ["", f"Total runtime of the suite: {total_seconds:.0f} s; {len(records)} records, {over} over budget."]
     return "\n".join(lines) + "\n"
 
 
@@ -84,20 +120,21 @@ def main(argv: list[str] | None = None) -> int:
             kwargs["workdir"] = workdir
         print(f"running {module_name} ...", file=sys.stderr, flush=True)
         for record in module.run(**kwargs):
-            missing = [k for k in RECORD_KEYS if k not in record]
-            if missing:
-                raise ValueError(f"{module_name} returned a record without {missing}")
-            records.append(record)
+            problems = check_record(record)
+            if problems:
+                raise ValueError(f"{module_name} returned an incomplete record {record.get('stage')!r}: {problems}")
+            records.append({"suite": module_name.rsplit(".", 1)[-1], **record})
+    total_seconds = time.perf_counter() - started
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "quick": args.quick,
-        "total_seconds": time.perf_counter() - started,
+        "total_seconds": total_seconds,
         "skipped_suites": skipped,
         "records": records,
     }
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (out / "bench.md").write_text(_markdown(records), encoding="utf-8")
-    print(_markdown(records))
+    (out / "bench.md").write_text(_markdown(records, total_seconds), encoding="utf-8")
+    print(_markdown(records, total_seconds))
     over = [r for r in records if _within(r) == "**no**"]
     if skipped:
         print(f"suites not present yet: {', '.join(skipped)}", file=sys.stderr)

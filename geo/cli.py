@@ -92,6 +92,8 @@ def _cmd_areas(args: argparse.Namespace) -> int:
 
     from geo.pipeline import area_report_for, areas_csv_rows, areas_text
 
+    if args.engine or args.input or args.by or args.partitions is not None or args.layer:
+        return _cmd_area_totals(args)
     report = area_report_for(args.layers)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -101,6 +103,22 @@ def _cmd_areas(args: argparse.Namespace) -> int:
         print(areas_text(report), end="")
     return 0
 
+
+
+def _cmd_area_totals(args: argparse.Namespace) -> int:
+    from geo.scale import totals, totals_csv, totals_json, totals_text
+
+    engine = args.engine or "memory"
+    table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
+                   npartitions=args.partitions)
+    source = args.input or f"the park layers of {args.layers}"
+    if args.json:
+        print(totals_json(table, engine=engine, source=source), end="")
+    elif args.csv:
+        print(totals_csv(table), end="")
+    else:
+        print(totals_text(table, engine=engine, source=source), end="")
+    return 0
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -210,6 +228,13 @@ def _parser() -> argparse.ArgumentParser:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print areas.json content")
     fmt.add_argument("--csv", action="store_true", help="print the reconciliation rows as CSV")
+    p.add_argument("--engine", choices=("memory", "dask"),
+                   help="print totals per group (features, sum of areas, union) instead of the reconciliation; "
+                        "dask reads in spatially partitioned chunks, for layers larger than memory")
+    p.add_argument("--partitions", type=int, help="partitions of the dask engine (default 8)")
+    p.add_argument("--input", help="total this vector file (e.g. a WDPA extract) instead of the store's parks")
+    p.add_argument("--by", help="column of --input to total by (default country_iso3)")
+    p.add_argument("--layer", help="layer inside a multi-layer --input file")
     p.set_defaults(func=_cmd_areas)
 
     roles = ("parks_rus", "parks_chn", "border", "places")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
+
+import geopandas as gpd
+import pandas as pd
 import pytest
+import shapely
+from pyproj import Geod
 
 from benchmarks.datagen import wdpa_like, write_gpkg_sample
+from geo.cli import main
 from geo.errors import UsageError
 from geo.scale import area_totals, area_totals_dask
 
@@ -33,8 +43,6 @@ def test_in_memory_totals_against_independent_sum(tmp_path):
     gdf = wdpa_like(200, seed=3, invalid_every=0).rename(columns={"ISO3": "country_iso3"})
     path = write_gpkg_sample(gdf, tmp_path / "small.gpkg")
     totals = area_totals_dask(path, npartitions=3)
-    from pyproj import Geod
-
     geod = Geod(ellps="WGS84")
     def ring_ha(ring) -> float:
         lon, lat = ring.xy
@@ -54,3 +62,99 @@ def test_dask_engine_names_a_missing_column(tmp_path):
     path = write_gpkg_sample(wdpa_like(20, seed=1), tmp_path / "x.gpkg")
     with pytest.raises(UsageError, match="no column 'country_iso3'"):
         area_totals_dask(path)
+
+
+# ---- bigcats areas --engine: the command line over geo.scale -------------------------------------
+
+def _geod_ha(geom) -> float:
+    """Independent geodesic area (pyproj.Geod, GeographicLib) of a valid polygon, ha."""
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e4
+
+
+@pytest.fixture(scope="module")
+def wdpa_3k(tmp_path_factory):
+    return write_gpkg_sample(wdpa_like(3_000, seed=11), tmp_path_factory.mktemp("cli") / "wdpa3k.gpkg")
+
+
+def _json(capsys, argv) -> dict:
+    assert main(argv) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("by", ["ISO3", "IUCN_CAT"])
+def test_cli_dask_engine_equals_memory_engine(wdpa_3k, capsys, by):
+    memory = _json(capsys, ["areas", "--input", str(wdpa_3k), "--by", by, "--json"])
+    argv = ["areas", "--input", str(wdpa_3k), "--by", by, "--engine", "dask", "--partitions", "5", "--json"]
+    dask = _json(capsys, argv)
+    assert (memory["engine"], dask["engine"], dask["by"]) == ("memory", "dask", by)
+    expected_groups = sorted(set(gpd.read_file(wdpa_3k)[by]))
+    assert [g[by] for g in dask["groups"]] == [g[by] for g in memory["groups"]] == expected_groups
+    for got, ref in zip(dask["groups"] + [dask["total"]], memory["groups"] + [memory["total"]], strict=True):
+        assert got["features"] == ref["features"]
+        assert got["sum_area_ha"] == pytest.approx(ref["sum_area_ha"], rel=1e-9)
+        assert got["union_area_ha"] == pytest.approx(ref["union_area_ha"], rel=1e-9)
+    assert dask["total"]["features"] == 3_000
+    # Overlapping synthetic parks: the union counts them once, so it is smaller than the sum.
+    assert dask["total"]["union_area_ha"] < dask["total"]["sum_area_ha"]
+
+
+def test_cli_store_parks_by_country_against_independent_areas(layers_dir, capsys):
+    memory = _json(capsys, ["areas", "--layers", str(layers_dir), "--engine", "memory", "--json"])
+    dask = _json(capsys, ["areas", "--layers", str(layers_dir), "--engine", "dask", "--partitions", "2", "--json"])
+    parks = pd.concat([gpd.read_file(layers_dir / f"parks_{c}.geojson") for c in ("rus", "chn")], ignore_index=True)
+    expected = {}
+    for iso3, geom in zip(parks["country_iso3"], parks.geometry, strict=True):
+        n, ha = expected.get(iso3, (0, 0.0))
+        expected[iso3] = (n + 1, ha + _geod_ha(shapely.make_valid(geom)))
+    assert [g["country_iso3"] for g in dask["groups"]] == sorted(expected)
+    for result in (memory, dask):
+        for group in result["groups"]:
+            n, ha = expected[group["country_iso3"]]
+            assert group["features"] == n
+            assert group["sum_area_ha"] == pytest.approx(ha, rel=1e-6)
+            assert group["union_area_ha"] <= group["sum_area_ha"] * (1 + 1e-9)
+    for got, ref in zip(dask["groups"], memory["groups"], strict=True):
+        assert got["union_area_ha"] == pytest.approx(ref["union_area_ha"], rel=1e-9)
+
+
+def test_cli_totals_table_and_csv(wdpa_3k, capsys):
+    assert main(["areas", "--input", str(wdpa_3k), "--by", "ISO3", "--engine", "dask", "--partitions", "3"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[0].split()[:2] == ["ISO3", "features"]
+    assert [line.split()[0] for line in lines[2:5]] == ["CHN", "RUS", "total"]
+    assert "engine dask" in text
+    assert main(["areas", "--input", str(wdpa_3k), "--by", "ISO3", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["level"], r["ISO3"]) for r in rows] == [("group", "CHN"), ("group", "RUS"), ("total", "")]
+    assert sum(int(r["features"]) for r in rows[:2]) == int(rows[2]["features"]) == 3_000
+    for r in rows:
+        assert float(r["overlap_ha"]) == pytest.approx(float(r["sum_area_ha"]) - float(r["union_area_ha"]), abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--input", "{missing}"], r"cannot find .*nowhere\.gpkg; pass the path of a GeoPackage"),
+        (["--input", "{missing}", "--engine", "dask"], r"cannot find .*nowhere\.gpkg"),
+        (["--input", "{gpkg}", "--by", "NOPE"], r"the layer has no column 'NOPE' to total by; columns are \[.*'ISO3'"),
+        (["--input", "{gpkg}", "--by", "NOPE", "--engine", "dask"], r"no column 'NOPE'"),
+        (["--input", "{gpkg}", "--engine", "dask", "--partitions", "0"], r"npartitions must be at least 1, got 0"),
+        (["--engine", "dask", "--partitions", "-3"], r"npartitions must be at least 1, got -3"),
+        (["--input", "{gpkg}", "--partitions", "4"], r"--partitions applies to the dask engine only"),
+        (["--input", "{text}", "--engine", "dask"], r"cannot read .*notes\.txt as a vector layer"),
+        (["--input", "{text}"], r"cannot read .*notes\.txt as a vector layer"),
+        (["--engine", "dask", "--by", "IUCN_CAT"], r"the store's parks are totalled by country_iso3"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(wdpa_3k, layers_dir, tmp_path, capsys, extra, message):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a vector file\n", encoding="utf-8")
+    paths = {"missing": tmp_path / "nowhere.gpkg", "gpkg": wdpa_3k, "text": text}
+    argv = ["areas", "--layers", str(layers_dir), *(a.format(**paths) for a in extra)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("bigcats: error: ")
+    assert re.search(message, err), err
+    assert "Traceback" not in err
