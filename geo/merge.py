@@ -31,6 +31,12 @@ __all__ = [
 PROPOSED_ID = "PROPOSED-LBC"
 
 
+def _dissolve_land(geoms) -> shapely.Geometry:
+    """One country's land as one geometry; a single polygon is used as it is (no overlay)."""
+    geoms = np.asarray(geoms, dtype=object)
+    return geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
+
+
 def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
     """Union of polygons; the fast coverage union when they form a valid coverage."""
     geoms = np.asarray(geoms, dtype=object)
@@ -155,7 +161,7 @@ def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[
         ``area_after_ha``, ``removed_ha`` (geodesic).
     """
     countries = countries.to_crs(parks.crs)
-    land = {iso3: shapely.union_all(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
+    land = {iso3: _dissolve_land(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
     missing = sorted(set(parks["country_iso3"]) - set(land))
     if missing:
         raise DataError(
@@ -228,6 +234,25 @@ def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, s
     return np.vstack([ring, ring[:1]])
 
 
+def _segment_tree(lines: shapely.Geometry) -> shapely.STRtree:
+    """An STRtree of the single segments of a (multi)line, for indexed distance tests."""
+    segments = []
+    for part in shapely.get_parts(lines):
+        coords = shapely.get_coordinates(part)
+        if len(coords) > 1:
+            segments.append(shapely.linestrings(np.stack([coords[:-1], coords[1:]], axis=1)))
+    return shapely.STRtree(np.concatenate(segments) if segments else np.empty(0, dtype=object))
+
+
+def _within(points: np.ndarray, tree: shapely.STRtree, distance: float) -> np.ndarray:
+    """Whether each point lies within ``distance`` of the line indexed by ``tree``."""
+    out = np.zeros(len(points), dtype=bool)
+    if len(tree.geometries):
+        hit = tree.query(points, predicate="dwithin", distance=distance)[0]
+        out[hit] = True
+    return out
+
+
 def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, slack: float):
     """Snap one (multi)polygon onto one border line; the same object back when nothing moved."""
     polys = []
@@ -239,10 +264,11 @@ def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, 
         for ring in [poly.exterior, *poly.interiors]:
             coords = np.asarray(ring.coords)[:, :2]
             x, y = to_metric.transform(coords[:, 0], coords[:, 1])
-            near = shapely.distance(shapely.points(x, y), line_m) <= tolerance_m
+            # Indexed tests against the lines' segments (see _segment_tree), not full distances.
+            near = _within(shapely.points(x, y), line_m, tolerance_m)
             # A vertex already on its country's land edge (the border, a coast, a river
             # bank where the border runs in water) is as far as the park can go: it stays.
-            near &= shapely.distance(shapely.points(coords), land_edge) > 1e-9
+            near &= ~_within(shapely.points(coords), land_edge, 1e-9)
             new = _snap_ring(coords, line, near, slack) if near.any() else coords
             moved |= new is not coords
             rings.append(new)
@@ -315,8 +341,12 @@ def snap_to_border(
     slack = tolerance_m / (111_000.0 * max(np.cos(np.radians(lat0)), 0.1))
     land = countries.to_crs(parks.crs)
     land_edge = {
-        iso3: shapely.boundary(shapely.union_all(g.geometry.array)) for iso3, g in land.groupby("country_iso3")
+        iso3: shapely.boundary(_dissolve_land(g.geometry.array)) for iso3, g in land.groupby("country_iso3")
     }
+    # Segment trees make the per-vertex distance tests indexed: a country's land
+    # edge has ~10^4-10^5 vertices and each park ring is tested against it.
+    edge_trees = {iso3: _segment_tree(edge) for iso3, edge in land_edge.items()}
+    line_trees = [_segment_tree(line) for line in lines_m]
     snapped = []
     for geom, geom_m, iso3 in zip(
         parks.geometry.array, parks.geometry.to_crs(metric).array, parks["country_iso3"], strict=True
@@ -326,8 +356,8 @@ def snap_to_border(
             continue
         result = geom
         for j in tree.query(geom_m, predicate="dwithin", distance=tolerance_m):
-            edge = land_edge.get(iso3, shapely.LineString())
-            result = _snap_polygon(result, lines[j], lines_m[j], edge, to_metric, tolerance_m, slack)
+            edge = edge_trees.get(iso3) or _segment_tree(shapely.LineString())
+            result = _snap_polygon(result, lines[j], line_trees[j], edge, to_metric, tolerance_m, slack)
         snapped.append(result)
     # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
     # whose edge meets the border at a shallow angle; that ground stays protected.
