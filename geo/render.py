@@ -9,6 +9,7 @@ checksummed copies in ``geo/assets/`` (fetched by ``make assets``).
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
@@ -833,7 +834,9 @@ def _comparison_group(comparison: Comparison, lang: str):
     return group
 
 
+@functools.lru_cache(maxsize=None)
 def _macro(template: str):
+    """A MacroElement class for ``template``, compiled once per template string."""
     from branca.element import MacroElement
     from jinja2 import Template
 
