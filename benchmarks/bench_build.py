@@ -10,7 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-_RSS = "import resource, sys; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+# Peak RSS of the child's own address space (VmHWM, in kB). ru_maxrss is not used:
+# on Linux it survives fork+exec, so a child would report its parent's peak.
+_RSS = (
+    "import sys\n"
+    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
+    "print(hwm, file=sys.stderr)"
+)
 
 
 def _timed(code: str, repeats: int) -> tuple[float, float]:
