@@ -27,6 +27,7 @@ __all__ = [
     "SHP_FIELD_NAMES",
     "Source",
     "atomic_path",
+    "file_sha256",
     "export_layers",
     "read_source",
     "to_geojson_dict",
@@ -177,7 +178,8 @@ class Source:
     problems: list = field(default_factory=list)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -295,7 +297,7 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
     target, fmt = _resolve(path)
     # the checksum is computed on a thread while GDAL reads (hashlib releases the GIL)
     hashing = ThreadPoolExecutor(max_workers=1)
-    sha = hashing.submit(_sha256, path if path.is_file() else target)
+    sha = hashing.submit(file_sha256, path if path.is_file() else target)
     hashing.shutdown(wait=False)
     from geo.validate import geojson_problems
 

