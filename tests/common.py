@@ -42,3 +42,15 @@ def parallel_box(lon0: float, lat0: float, dlon: float, dlat: float, n: int = 20
     south = np.column_stack([lons, np.full(n, lat0)])
     north = np.column_stack([lons[::-1], np.full(n, lat0 + dlat)])
     return Polygon(np.vstack([south, north]))
+
+
+def geod_ha(geom) -> float:
+    """Geodesic area in ha with pyproj.Geod directly (independent of geo.measure).
+
+    Rings are oriented first (exterior counter-clockwise, holes clockwise), as
+    Geod.geometry_area_perimeter sums signed ring areas.
+    """
+    import shapely
+    from pyproj import Geod
+
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 10_000

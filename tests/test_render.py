@@ -11,17 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from pyproj import Geod
 
 from geo.errors import UsageError
+from tests.common import geod_ha as _geodesic_ha
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "geo" / "assets"
-GEOD = Geod(ellps="WGS84")
 
 
-def _geodesic_ha(geom) -> float:
-    return abs(GEOD.geometry_area_perimeter(geom)[0]) / 10_000
 
 
 @pytest.fixture(scope="module")

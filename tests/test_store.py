@@ -15,22 +15,18 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
-from pyproj import Geod
 
 from geo.cli import main
 from geo.errors import DataError, ReadError, UsageError
 from geo.store import mask_url, open_store
 from tests import pg_server
+from tests.common import geod_ha as _geod_ha
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITER = ROOT / "tests" / "store_writer.py"
-GEOD = Geod(ellps="WGS84")
 
 
-def _geod_ha(geom) -> float:
-    """Geodesic area in ha with pyproj directly (independent of geo.measure)."""
-    return abs(GEOD.geometry_area_perimeter(geom)[0]) / 1e4
 
 
 @pytest.fixture(scope="session")
