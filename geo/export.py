@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo.io import export_layers
-from geo.layers import load_layers
 from geo.merge import combine_parks, proposed_park
 
 __all__ = ["export_project"]
@@ -17,7 +16,7 @@ def export_project(layers_dir: str | Path, out: str | Path, *, fmt: str) -> list
     Parameters
     ----------
     layers_dir : str or Path
-        The layer folder.
+        The layer store: a folder, a ``.gpkg`` store or a ``postgresql://`` URL.
     out : str or Path
         A ``.gpkg`` file for ``fmt="gpkg"``, else a folder (one file per layer).
     fmt : str
@@ -28,6 +27,8 @@ def export_project(layers_dir: str | Path, out: str | Path, *, fmt: str) -> list
     list of Path
         The files written.
     """
-    layers = load_layers(layers_dir)
+    from geo.store import open_store
+
+    layers = open_store(layers_dir).read_layers()
     layers["proposed_park"] = proposed_park(combine_parks(layers["parks_rus"], layers["parks_chn"]))
     return export_layers(layers, out, fmt=fmt)

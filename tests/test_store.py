@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import shapely
 
 from geo.cli import main
 from geo.errors import DataError, ReadError, UsageError
+from geo.io import write_geojson
 from geo.store import mask_url, open_store
 from tests import pg_server
 from tests.common import geod_ha as _geod_ha
@@ -83,10 +85,11 @@ def test_end_to_end(store, tmp_path, capsys, layers_dir):
     v1_ha = _geod_ha(v1.geometry.iloc[0])
     v2, cut_ha = _shrunk(v1)
     assert cut_ha > 1000
-    # an import: a new version with its provenance
-    assert (
-        s.write_layer("parks_chn", v2, provenance={"source": "cadastre_2024.geojson", "checksum": "sha256:feed"}) == 2
-    )
+    # a real import of a file GIS staff were handed: a new version with its provenance
+    source = write_geojson(v2, tmp_path / "cadastre_2024.geojson")
+    source_sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert main(["import", str(source), "--role", "parks_chn", "--layers", store]) == 0
+    assert "imported" in capsys.readouterr().out
 
     out = tmp_path / "out"
     assert main(["build", "--layers", store, "--out", str(out)]) == 0
@@ -95,9 +98,19 @@ def test_end_to_end(store, tmp_path, capsys, layers_dir):
     assert chn["area_ha"] == pytest.approx(v1_ha - cut_ha, rel=1e-5)
     capsys.readouterr()
 
+    # areas and export read the same store
+    assert main(["areas", "--json", "--layers", store]) == 0
+    areas = json.loads(capsys.readouterr().out)
+    assert {f["id"]: f["area_ha"] for f in areas["features"]} == {f["id"]: f["area_ha"] for f in report["features"]}
+    exported = tmp_path / "export.gpkg"
+    assert main(["export", "--format", "gpkg", "--out", str(exported), "--layers", store]) == 0
+    capsys.readouterr()
+    chn_exported = gpd.read_file(exported, layer="parks_chn")
+    assert _geod_ha(chn_exported.geometry.iloc[0]) == pytest.approx(v1_ha - cut_ha, rel=1e-5)
+
     hist = s.history("parks_chn")
     assert list(hist["version"]) == [1, 2]
-    assert list(hist["source"])[1] == "cadastre_2024.geojson" and list(hist["checksum"])[1] == "sha256:feed"
+    assert list(hist["source"])[1] == "cadastre_2024.geojson" and list(hist["checksum"])[1] == source_sha
     assert list(hist["feature_count"]) == [len(v1), len(v2)]
     assert hist["area_ha"].iloc[0] == pytest.approx(v1_ha, rel=1e-5)
     assert hist["area_ha"].iloc[1] == pytest.approx(v1_ha - cut_ha, rel=1e-5)
