@@ -76,14 +76,13 @@ def _coverage_stage(size: int) -> dict:
     }
 
 
-def _long_boundary_stage(vertices: int) -> dict:
-    """One polygon of ``vertices`` vertices: geodesic area against Behrmann, error against pyproj.Geod."""
-    gdf = long_boundary(vertices)
+def _area_stage(stage: str, size: int, gdf) -> dict:
+    """Geodesic area of ``gdf`` against Behrmann planar area, with the error against pyproj.Geod."""
     got, seconds, peak_mb = _best(geodesic_area_m2, gdf)
     _, ref_seconds, _ = _best(_behrmann_area, gdf)
     return {
-        "stage": "geodesic_area (one long boundary)",
-        "size": vertices,
+        "stage": stage,
+        "size": size,
         "seconds": seconds,
         "reference": "to_crs('ESRI:54017').area",
         "reference_seconds": ref_seconds,
@@ -92,6 +91,11 @@ def _long_boundary_stage(vertices: int) -> dict:
         "peak_mb": peak_mb,
         "max_rel_error": _max_rel_error(gdf, got),
     }
+
+
+def _long_boundary_stage(vertices: int) -> dict:
+    """One polygon of ``vertices`` vertices: geodesic area against Behrmann, error against pyproj.Geod."""
+    return _area_stage("geodesic_area (one long boundary)", vertices, long_boundary(vertices))
 
 
 def run(
@@ -109,21 +113,7 @@ def run(
     for size in sizes:
         gdf = wdpa_like(size)
         gdf = gdf.set_geometry(shapely.make_valid(gdf.geometry.array))
-        got, seconds, peak_mb = _best(geodesic_area_m2, gdf)
-        _, ref_seconds, _ = _best(_behrmann_area, gdf)
-        records.append(
-            {
-                "stage": "geodesic_area",
-                "size": size,
-                "seconds": seconds,
-                "reference": "to_crs('ESRI:54017').area",
-                "reference_seconds": ref_seconds,
-                "ratio": seconds / ref_seconds,
-                "budget": BUDGET,
-                "peak_mb": peak_mb,
-                "max_rel_error": _max_rel_error(gdf, got),
-            }
-        )
+        records.append(_area_stage("geodesic_area", size, gdf))
     if boundary_vertices:
         records.append(_long_boundary_stage(boundary_vertices))
     if coverage_size:

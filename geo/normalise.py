@@ -37,6 +37,8 @@ ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 IMPORT_ROLES = tuple(ROLE_COLUMNS)
 ROLE_COUNTRY = {"parks_rus": "RUS", "parks_chn": "CHN"}
+#: Canonical park columns filled after the plain mapping (published area, quality, provenance).
+_FILLED_LATER = PARK_COLUMNS[PARK_COLUMNS.index("reported_area_ha") :]
 #: The project region (lon_min, lat_min, lon_max, lat_max); a layer outside it gets a warning.
 REGION = (124.0, 40.0, 136.0, 49.0)
 MAX_TEXT_CHARS = 10_000
@@ -330,14 +332,7 @@ def map_attributes(
         )
 
     for key in columns:
-        if key in out or key in (
-            "reported_area_ha",
-            "reported_area_source",
-            "geometry_quality",
-            "geometry_method",
-            "source",
-            "licence",
-        ):
+        if key in out or key in _FILLED_LATER:
             continue
         series = take(key)
         out[key] = series if series is not None else pd.Series([None] * n, index=gdf.index, dtype=object)
