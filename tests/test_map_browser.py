@@ -77,12 +77,20 @@ def _chn_park_point() -> tuple[float, float]:
 
 def _click_park(page, lat: float, lon: float) -> str:
     page.evaluate(f"{find_map_js()}.setView([{lat}, {lon}], 9, {{animate: false}})")
-    page.wait_for_timeout(300)
     size = page.evaluate(
         f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
     )
     box = page.locator(".folium-map").bounding_box()
-    page.mouse.click(box["x"] + size[0], box["y"] + size[1])
+    x, y = box["x"] + size[0], box["y"] + size[1]
+    # Click only once Leaflet has redrawn at the new view: the element under the point
+    # is then a clickable vector path (a fixed sleep was flaky on a loaded machine).
+    page.wait_for_function(
+        "([x, y]) => { const e = document.elementFromPoint(x, y);"
+        " return !!e && e.classList.contains('leaflet-interactive'); }",
+        arg=[x, y],
+        timeout=10_000,
+    )
+    page.mouse.click(x, y)
     page.wait_for_selector(".leaflet-popup-content", timeout=5000)
     return page.locator(".leaflet-popup-content")
 
