@@ -10,7 +10,7 @@ import os
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from geo.errors import DataError, ReadError, UsageError
 
 __all__ = [
     "SHP_FIELD_NAMES",
+    "STREAMED_FORMATS",
     "Source",
     "atomic_path",
     "file_sha256",
@@ -265,7 +266,13 @@ def _resolve(path: Path) -> tuple[Path, str]:
     return path, _FORMATS[suffix]
 
 
-def read_source(path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> Source:
+def read_source(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    on_geometries: Callable[[np.ndarray, str | None], None] | None = None,
+) -> Source:
     """Read any supported file as it is, through pyogrio/GDAL (GeoParquet through pyarrow).
 
     Parameters
@@ -278,6 +285,13 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
     encoding : str, optional
         Text encoding of a Shapefile's attributes; by default its .cpg, its
         DBF code page, or a guess between UTF-8, cp1251 and GBK.
+    on_geometries : callable, optional
+        ``on_geometries(geoms, crs)`` is called with each batch of decoded
+        geometries (an object array, in file order) and the layer's declared
+        CRS as soon as the batch is read, for the formats read in batches
+        (:data:`STREAMED_FORMATS`); a caller can start checking them while the
+        rest of the file is read. The returned layer holds those same geometry
+        objects. It is not called for other formats.
 
     Returns
     -------
@@ -331,14 +345,15 @@ def read_source(path: str | Path, *, layer: str | None = None, encoding: str | N
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         try:
-            source = _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems)
+            source = _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems, on_geometries)
         finally:
             recorded = list(caught)
-    # GDAL's notes on the file (RuntimeWarning) go into the report; anything else is passed on
+    # GDAL's notes on the file (RuntimeWarning) go into the report, once each; anything else is passed on
     for w in recorded:
         if issubclass(w.category, RuntimeWarning):
             note = f"GDAL: {str(w.message).splitlines()[0]}"
-            problems.append(Problem(path.name, "*", note, "check the source file", "warning"))
+            if not any(p.problem == note for p in problems):
+                problems.append(Problem(path.name, "*", note, "check the source file", "warning"))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return source
@@ -357,7 +372,54 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems) -> Source:
+#: Formats read in batches, geometries first (:func:`read_source`'s ``on_geometries``): those whose
+#: geometry-free second read costs next to nothing (GeoJSON or KML would be parsed twice).
+STREAMED_FORMATS = ("GeoPackage",)
+#: Formats never read through Arrow: GDAL 3.12's Arrow stream of a FlatGeobuf file without a
+#: spatial index that holds a null geometry crashes the process (segmentation fault).
+_NO_ARROW = ("FlatGeobuf",)
+#: Features per streamed batch.
+STREAM_BATCH = 8_192
+
+
+def _read_streamed(target_arg, *, layer: str | None, on_geometries) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Read a GDAL layer through Arrow: the geometries batch by batch, then the attributes.
+
+    Each batch's WKB is decoded with :func:`shapely.from_wkb` (as
+    :func:`pyogrio.read_dataframe` does) and handed to ``on_geometries`` at
+    once. The attributes come from a second, geometry-free
+    :func:`pyogrio.read_dataframe`, so their dtypes are exactly those of
+    pyogrio's own reader. Returns a DataFrame when the layer has no geometry.
+    """
+    parts: list[np.ndarray] = []
+    with pyogrio.open_arrow(target_arg, layer=layer, columns=[], use_pyarrow=True, batch_size=STREAM_BATCH) as (
+        meta,
+        reader,
+    ):
+        name = meta["geometry_name"] or "wkb_geometry"
+        crs = meta["crs"]
+        for batch in reader:
+            if name not in batch.schema.names:
+                break  # a layer without geometry: its attributes are read below
+            column = batch.column(name)
+            if isinstance(column.type, pyarrow.BaseExtensionType):  # geoarrow.wkb
+                column = column.storage
+            geoms = shapely.from_wkb(column.to_numpy(zero_copy_only=False))
+            parts.append(geoms)
+            if on_geometries is not None:
+                on_geometries(geoms, crs)
+    attrs = pyogrio.read_dataframe(target_arg, layer=layer, read_geometry=False, use_arrow=True)
+    if not parts and meta["geometry_type"] is None:
+        return attrs
+    geoms = np.concatenate(parts) if parts else np.array([], dtype=object)
+    if len(attrs.columns) == 0:
+        attrs = pd.DataFrame(index=pd.RangeIndex(len(geoms)))
+    if len(attrs) != len(geoms):  # the file changed between the two reads
+        raise ReadError(f"the layer changed while it was read ({len(geoms)} geometries, {len(attrs)} rows); read it again")
+    return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index, crs=crs), crs=crs)
+
+
+def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems, on_geometries=None) -> Source:
     try:
         layers = pyogrio.list_layers(target_arg)
     except Exception as exc:
@@ -375,7 +437,11 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     bar = Progress(f"reading {path.name}", 1)
     bar.update(0)
     try:
-        gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=forced is None and _HAVE_ARROW)
+        if forced is None and _HAVE_ARROW and fmt in STREAMED_FORMATS:
+            gdf = _read_streamed(target_arg, layer=layer, on_geometries=on_geometries)
+        else:
+            arrow = forced is None and _HAVE_ARROW and fmt not in _NO_ARROW
+            gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=arrow)
     except (LookupError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot decode the text of {path.name} with encoding {forced!r}: {_first_line(exc)}. Pass the right --encoding.") from None
     except Exception as exc:

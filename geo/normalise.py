@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from geo import __version__
 from geo.errors import DataError, ReadError, UsageError
 from geo.io import SHP_FIELD_NAMES, Source, read_source
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
-from geo.validate import Problem, Report, check_geometries, scan_geometries
+from geo.validate import GeometryScanner, Problem, Report, check_geometries
 
 __all__ = ["IMPORT_ROLES", "ROLE_COLUMNS", "ImportResult", "import_layer", "prepare_layer", "to_wgs84"]
 
@@ -42,6 +41,9 @@ _FILLED_LATER = PARK_COLUMNS[PARK_COLUMNS.index("reported_area_ha") :]
 #: The project region (lon_min, lat_min, lon_max, lat_max); a layer outside it gets a warning.
 REGION = (124.0, 40.0, 136.0, 49.0)
 MAX_TEXT_CHARS = 10_000
+#: An HTML tag. HTML's whitespace is ASCII (space, tab, LF, FF, CR); spelled out rather than ``\s``
+#: (Unicode whitespace in Python) so that pandas matches it in Arrow (RE2) instead of row by row.
+_HTML_TAG = r"<[ \t\n\f\r]*/?[ \t\n\f\r]*[a-zA-Z][^>]*>"
 
 # Source column -> canonical column, first match wins (WDPA, OpenStreetMap, our Shapefile export).
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -445,7 +447,7 @@ def _as_text(series: pd.Series) -> pd.Series:
 def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns) -> list[Problem]:
     """Over-long text and HTML markup in the source ``columns`` the layer keeps (checked on the source's own dtypes)."""
     problems = []
-    tag = r"<\s*/?\s*[a-zA-Z][^>]*>"
+    tag = _HTML_TAG
     for col in columns:
         if col not in gdf.columns or col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
             continue
@@ -537,8 +539,46 @@ def prepare_layer(
     if role is not None and role not in ROLE_COLUMNS:
         raise UsageError(f"--role {role!r} is not importable; use one of {', '.join(IMPORT_ROLES)}.")
     path = Path(path)
+    kind = (LAYERS[role].geometry if role in LAYERS else "polygon") if role is not None else None
+    # The geometry scan (validity, reasons, repairs, silent fixes: GEOS, without the GIL) runs on
+    # worker threads: for a file read in batches, each batch is queued as soon as it is read, while
+    # the reading goes on; otherwise the whole layer once read. The attributes are mapped and
+    # checked on this thread meanwhile; check_geometries then uses the scan.
+    scanner = GeometryScanner(kind=kind) if kind is not None else None
     try:
-        source = read_source(path, layer=layer, encoding=encoding)
+        return _prepare(path, role=role, kind=kind, scanner=scanner, crs=crs, layer=layer, mapping=mapping,
+                        accept_repairs=accept_repairs, encoding=encoding)
+    finally:
+        if scanner is not None:
+            scanner.close()
+
+
+def _early_scan(scanner: GeometryScanner):
+    """``on_geometries`` for :func:`geo.io.read_source`: queue batches already in EPSG:4326 for scanning."""
+    state = {"crs": None}
+
+    def on_geometries(geoms, crs) -> None:
+        if state["crs"] is None:
+            try:
+                state["crs"] = crs is not None and CRS.from_user_input(crs).equals(CRS("EPSG:4326"))
+            except _ProjCRSError:
+                state["crs"] = False
+        if state["crs"]:  # the layer is checked as read; other CRSs are transformed first, then scanned
+            scanner.add(geoms)
+
+    return on_geometries
+
+
+def _same_objects(a: np.ndarray, b) -> bool:
+    """Whether two arrays hold the very same geometry objects, in order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_repairs, encoding) -> ImportResult:
+    try:
+        source = read_source(
+            path, layer=layer, encoding=encoding, on_geometries=_early_scan(scanner) if scanner is not None else None
+        )
     except DataError as exc:  # a GeoJSON that breaks RFC 7946's structure: report every problem
         report = Report(source=path.name, role=role, features=0, problems=list(exc.problems))
         return ImportResult(report, None, {"source_name": path.name})
@@ -585,19 +625,14 @@ def prepare_layer(
         report.problems += problems
         report.repairs = repairs
         return ImportResult(report, None, provenance)
-    kind = LAYERS[role].geometry if role in LAYERS else "polygon"
-    # The geometry scan (validity, silent fixes: GEOS, without the GIL) runs on threads
-    # while the attributes are mapped and checked here; check_geometries uses its result.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scanning = pool.submit(scan_geometries, gdf.geometry.array, kind=kind)
-        try:
-            mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name)
-        except BaseException:
-            scanning.cancel()
-            raise
-        report.problems += problems
-        report.problems += _attribute_problems(gdf, mapped, role=role, used=used)
-        scan = scanning.result()
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    if not _same_objects(scanner.scanned, geoms):  # not read in batches, transformed, or made 2D
+        scanner.reset(total=len(geoms))
+        scanner.add(geoms)
+    mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name)
+    report.problems += problems
+    report.problems += _attribute_problems(gdf, mapped, role=role, used=used)
+    scan = scanner.result()
     provenance["columns"] = used
     provenance["dropped_columns"] = dropped
     ids = mapped["id"]

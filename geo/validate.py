@@ -6,7 +6,8 @@ import json
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, fields
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +17,7 @@ from geo.errors import DataError
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
 from geo.progress import Progress
 
-__all__ = ["GeometryScan", "Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems", "scan_geometries"]
+__all__ = ["GeometryScan", "GeometryScanner", "Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems", "scan_geometries"]
 
 _GEOMETRY_TYPES = {
     "polygon": {"Polygon", "MultiPolygon"},
@@ -373,19 +374,28 @@ def _silent_fixes(geoms: np.ndarray) -> np.ndarray:
 
 
 def _repair(geoms: np.ndarray, *, kind: str) -> np.ndarray:
-    """``make_valid`` (structure method) of invalid geometries; polygon roles keep the polygonal parts, unioned."""
+    """``make_valid`` (structure method) of invalid geometries; polygon roles keep the polygonal parts.
+
+    The structure method gives a valid polygonal result (or an empty one) for
+    polygonal input, which is kept as it is; only a result of another type (a
+    collection) is cut down to its polygonal parts, unioned.
+    """
     fixed = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
     if kind != "polygon" or len(fixed) == 0:
         return fixed
-    parts, owner = shapely.get_parts(fixed, return_index=True)
+    other = np.flatnonzero(~np.isin(shapely.get_type_id(fixed), (3, 6)) & ~shapely.is_empty(fixed))
+    if len(other) == 0:
+        return fixed
+    parts, owner = shapely.get_parts(fixed[other], return_index=True)
     keep = np.isin(shapely.get_type_id(parts), (3, 6))
     parts, owner = parts[keep], owner[keep]
-    # one row per repaired geometry, its polygonal parts side by side (None pads); unioned row by row
+    # one row per such geometry, its polygonal parts side by side (None pads); unioned row by row
     rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
-    table = np.full((len(fixed), int(rank.max()) + 1 if len(rank) else 1), None, dtype=object)
+    table = np.full((len(other), int(rank.max()) + 1 if len(rank) else 1), None, dtype=object)
     table[owner, rank] = parts
     unioned = shapely.union_all(table, axis=1)
-    return np.where(np.bincount(owner, minlength=len(fixed)) > 0, unioned, shapely.Polygon())
+    fixed[other] = np.where(np.bincount(owner, minlength=len(other)) > 0, unioned, shapely.Polygon())
+    return fixed
 
 
 @dataclass
@@ -405,15 +415,8 @@ class GeometryScan:
     reasons: np.ndarray
 
 
-def scan_geometries(geoms, *, kind: str) -> GeometryScan:
-    """Validity of every geometry, the silent fixes of the valid ones, the repairs of the invalid ones.
-
-    Runs in threaded chunks (GEOS releases the GIL).
-
-    The first, costly half of :func:`check_geometries`; :func:`geo.normalise.prepare_layer`
-    runs it while the attributes are mapped.
-    """
-    geoms = np.asarray(geoms, dtype=object)
+def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
+    """:class:`GeometryScan` of one chunk of geometries (GEOS work: runs on a worker thread)."""
     n = len(geoms)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = np.asarray(shapely.get_type_id(geoms))
@@ -422,26 +425,105 @@ def scan_geometries(geoms, *, kind: str) -> GeometryScan:
     valid = np.ones(n, dtype=bool)
     out = geoms.copy()  # references; a geometry is replaced only when it changes
     reasons = np.full(n, None, dtype=object)
-    progress = Progress("checking geometries", n)
-
-    def _check(start: int) -> int:
-        # Validity, then the silent fixes (right-hand winding, no repeated vertices)
-        # on the valid ones while the chunk is at hand.
-        here = start + np.flatnonzero(~missing[start : start + _CHUNK])
-        valid[here] = shapely.is_valid(geoms[here])
-        fine = here[valid[here] & fits[here]]
-        out[fine] = _silent_fixes(geoms[fine])
-        bad = here[~valid[here] & fits[here]]
-        if len(bad):
-            reasons[bad] = shapely.is_valid_reason(geoms[bad])
-            out[bad] = _repair(geoms[bad], kind=kind)
-        return min(_CHUNK, n - start)
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for done in pool.map(_check, range(0, n, _CHUNK)):
-            progress.update(done)
-    progress.close()
+    # Validity, then the silent fixes (right-hand winding, no repeated vertices)
+    # on the valid ones while the chunk is at hand.
+    here = np.flatnonzero(~missing)
+    valid[here] = shapely.is_valid(geoms[here])
+    fine = here[valid[here] & fits[here]]
+    out[fine] = _silent_fixes(geoms[fine])
+    bad = here[~valid[here] & fits[here]]
+    if len(bad):
+        reasons[bad] = shapely.is_valid_reason(geoms[bad])
+        out[bad] = _repair(geoms[bad], kind=kind)
     return GeometryScan(missing, type_names, fits, valid, out, reasons)
+
+
+class GeometryScanner:
+    """Scan geometries on worker threads as they arrive (GEOS releases the GIL).
+
+    ``add`` queues a batch (split into chunks of ``_CHUNK``) and returns at
+    once, so a reader can go on reading while earlier batches are checked;
+    ``result`` waits and gives the :class:`GeometryScan` of every geometry
+    added, in order. ``scanned`` is the object array of those geometries.
+    Use it as a context manager, or call ``close``, so the threads end.
+
+    Parameters
+    ----------
+    kind : str
+        The role's geometry kind (``polygon``, ``line`` or ``point``).
+    total : int, optional
+        Geometries expected, for the progress bar (a terminal only).
+    """
+
+    def __init__(self, *, kind: str, total: int | None = None) -> None:
+        self.kind = kind
+        self._pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+        self._futures: list = []
+        self._batches: list[np.ndarray] = []
+        self._progress = Progress("checking geometries", total or 1) if total else None
+        self._lock = threading.Lock()  # chunks finish on worker threads; one bar update at a time
+
+    def add(self, geoms) -> None:
+        """Queue a batch of geometries (any array-like of shapely geometries or None)."""
+        geoms = np.asarray(geoms, dtype=object)
+        self._batches.append(geoms)
+        for start in range(0, len(geoms), _CHUNK):
+            future = self._pool.submit(_scan_chunk, geoms[start : start + _CHUNK], kind=self.kind)
+            if self._progress is not None:
+                future.add_done_callback(lambda f, n=min(_CHUNK, len(geoms) - start): self._tick(n))
+            self._futures.append(future)
+
+    def _tick(self, n: int) -> None:
+        with self._lock:
+            self._progress.update(n)
+
+    @property
+    def scanned(self) -> np.ndarray:
+        """Every geometry added, in order (the same objects)."""
+        return np.concatenate(self._batches) if self._batches else np.array([], dtype=object)
+
+    def result(self) -> GeometryScan:
+        """Wait for every chunk; their scans joined in the order added."""
+        scans = [f.result() for f in self._futures]
+        if self._progress is not None:
+            self._progress.close()
+        if not scans:
+            empty = np.array([], dtype=object)
+            return GeometryScan(np.array([], dtype=bool), empty, np.array([], dtype=bool), np.array([], dtype=bool), empty, empty)
+        return GeometryScan(*(np.concatenate([getattr(s, f.name) for s in scans]) for f in fields(GeometryScan)))
+
+    def reset(self, *, total: int | None = None) -> None:
+        """Drop every batch added so far (queued chunks are cancelled), to scan others instead."""
+        for future in self._futures:
+            future.cancel()
+        for future in self._futures:
+            if not future.cancelled():
+                future.exception()  # wait for the chunks already running
+        self._futures, self._batches = [], []
+        self._progress = Progress("checking geometries", total or 1) if total else None
+
+    def close(self) -> None:
+        """Drop queued chunks and end the worker threads."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> GeometryScanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scan_geometries(geoms, *, kind: str) -> GeometryScan:
+    """Validity of every geometry, the silent fixes of the valid ones, the repairs of the invalid ones.
+
+    Runs in threaded chunks (GEOS releases the GIL): a :class:`GeometryScanner`
+    given the whole array at once. The first, costly half of
+    :func:`check_geometries`.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    with GeometryScanner(kind=kind, total=len(geoms)) as scanner:
+        scanner.add(geoms)
+        return scanner.result()
 
 
 def check_geometries(

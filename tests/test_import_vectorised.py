@@ -52,8 +52,9 @@ def _per_feature(gdf, *, ids, kind, layer, accept_repairs=False):
         reason = shapely.is_valid_reason(geom)
         fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
         if kind == "polygon":
-            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-            fixed = shapely.union_all(parts) if parts else shapely.Polygon()
+            if not fixed.is_empty and fixed.geom_type not in ("Polygon", "MultiPolygon"):
+                parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+                fixed = shapely.union_all(parts) if parts else shapely.Polygon()
             before = _area(geom)
             after = 0.0 if fixed.is_empty else _area(fixed)
             change = abs(after - before) / before if before > 0 else (0.0 if after == 0 else math.inf)
@@ -178,3 +179,15 @@ def test_benchmark_layer_same_as_per_feature(monkeypatch):
     assert problems == want_problems and repairs == want_repairs
     assert len(repairs) == 6
     _same_layer(got, want)
+
+
+def test_repair_keeps_only_polygonal_parts_of_a_collection():
+    """A make_valid result that is not polygonal (a collection) is cut down to its polygonal parts, unioned."""
+    from geo.validate import _repair
+
+    collection = shapely.GeometryCollection([BOWTIE, shapely.Point(131.5, 43.5), shapely.box(131.2, 43.0, 131.3, 43.1)])
+    fixed = _repair(np.array([collection, BOWTIE], dtype=object), kind="polygon")
+    want = shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(collection, method="structure")) if p.geom_type in ("Polygon", "MultiPolygon")])
+    assert fixed[0].geom_type in ("Polygon", "MultiPolygon")
+    assert shapely.equals(fixed[0], want) and fixed[0].area == pytest.approx(want.area)
+    assert shapely.equals_identical(fixed[1], shapely.make_valid(BOWTIE, method="structure", keep_collapsed=False))

@@ -1,0 +1,130 @@
+"""GeoPackage and FlatGeobuf imports stream: geometries are checked batch by batch while the file is read.
+
+``geo.io.read_source`` hands each decoded batch to ``on_geometries`` and then
+reads the attributes with a geometry-free ``pyogrio.read_dataframe``;
+``geo.normalise.prepare_layer`` queues the batches on a
+``geo.validate.GeometryScanner``. These tests hold the streamed read equal to
+pyogrio's own reader and the streamed import equal to the plain one (the whole
+layer read, then scanned), batch and chunk sizes made small so that many
+batches and chunks are crossed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+import geo.io as io
+import geo.validate as validate
+from benchmarks.datagen import wdpa_like
+from geo.normalise import prepare_layer
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(io, "STREAM_BATCH", 37)
+    monkeypatch.setattr(validate, "_CHUNK", 23)
+
+
+def _layer(n: int = 300, *, null: bool = True):
+    gdf = wdpa_like(n, seed=3)
+    gdf["ISO3"] = "CHN"
+    gdf.loc[5, "NAME"] = "<b>bold</b> park"
+    if null:
+        gdf.loc[7, "geometry"] = None
+    return gdf
+
+
+def test_streamed_read_equals_pyogrio(tmp_path, small_batches):
+    path = tmp_path / "parks.gpkg"
+    pyogrio.write_dataframe(_layer(), path, driver="GPKG")
+    batches = []
+    source = io.read_source(path, on_geometries=lambda geoms, crs: batches.append((geoms, crs)))
+    assert len(batches) == -(-300 // 37)  # every batch handed over, in order
+    assert {crs for _, crs in batches} == {"EPSG:4326"}
+    streamed = np.concatenate([g for g, _ in batches])
+    assert all(a is b for a, b in zip(streamed, source.gdf.geometry.array, strict=True))  # the very same objects
+    want = pyogrio.read_dataframe(path, use_arrow=True)
+    pd.testing.assert_frame_equal(source.gdf.drop(columns="geometry"), want.drop(columns="geometry"))
+    assert list(source.gdf.columns) == list(want.columns)
+    assert source.gdf.crs == want.crs
+    got_g, want_g = source.gdf.geometry.array, want.geometry.array
+    assert all((a is None and b is None) or shapely.equals_identical(a, b) for a, b in zip(got_g, want_g, strict=True))
+
+
+def test_flatgeobuf_with_a_null_geometry_is_read(tmp_path):
+    """GDAL's Arrow reader crashes on this file (no spatial index, a null geometry); it is read without Arrow."""
+    path = tmp_path / "parks.fgb"
+    pyogrio.write_dataframe(_layer(40), path, driver="FlatGeobuf", layer_options={"SPATIAL_INDEX": "NO"})
+    result = prepare_layer(path, role="parks_chn", accept_repairs=True)
+    assert result.report.features == 40
+    assert [p.feature for p in result.report.problems if "no geometry" in p.problem] == ["WDPA:900000007"]
+
+
+def test_other_formats_are_not_streamed(tmp_path):
+    path = tmp_path / "parks.geojson"
+    pyogrio.write_dataframe(_layer(20), path, driver="GeoJSON")
+    calls = []
+    source = io.read_source(path, on_geometries=lambda geoms, crs: calls.append(len(geoms)))
+    assert calls == [] and len(source.gdf) == 20
+
+
+def _plain(path, monkeypatch, **kw):
+    """The same import with streaming switched off: the layer read whole, then scanned."""
+    with monkeypatch.context() as m:
+        m.setattr(io, "STREAMED_FORMATS", ())
+        return prepare_layer(path, **kw)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:32652"])
+@pytest.mark.parametrize("accept_repairs", [False, True])
+def test_streamed_import_equals_plain_import(tmp_path, small_batches, monkeypatch, crs, accept_repairs):
+    path = tmp_path / "parks.gpkg"
+    layer = _layer(null=not accept_repairs)  # a null geometry is an error: the import would be refused
+    pyogrio.write_dataframe(layer.to_crs(crs), path, driver="GPKG")
+    chunks = []
+    scan_chunk = validate._scan_chunk
+    with monkeypatch.context() as m:
+        m.setattr(validate, "_scan_chunk", lambda geoms, **kw: chunks.append(len(geoms)) or scan_chunk(geoms, **kw))
+        got = prepare_layer(path, role="parks_chn", accept_repairs=accept_repairs)
+    # every geometry scanned once: in EPSG:4326 batch by batch as read (37 = 23 + 14 per batch, 4 left),
+    # in another CRS once transformed, in chunks of 23
+    assert sorted(chunks) == sorted([23, 14] * 8 + [4] if crs == "EPSG:4326" else [23] * 13 + [1])  # threads: any order
+    want = _plain(path, monkeypatch, role="parks_chn", accept_repairs=accept_repairs)
+    assert got.report.problems == want.report.problems
+    assert got.report.repairs == want.report.repairs
+    assert any("invalid geometry" in p.problem for p in got.report.problems)  # the bow ties were found
+    nulls = [p.feature for p in got.report.problems if "no geometry" in p.problem]
+    assert nulls == ([] if accept_repairs else ["WDPA:900000007"])
+    assert (got.gdf is None) == (want.gdf is None) == (not accept_repairs)
+    if got.gdf is not None:
+        pd.testing.assert_frame_equal(got.gdf.drop(columns="geometry"), want.gdf.drop(columns="geometry"))
+        pairs = zip(got.gdf.geometry.array, want.gdf.geometry.array, strict=True)
+        assert all((a is None and b is None) or shapely.equals_identical(a, b) for a, b in pairs)
+
+
+def test_streamed_import_of_a_layer_with_z(tmp_path, small_batches, monkeypatch):
+    """Z is dropped after the read, so the early scan of the 3D batches is discarded and the 2D layer scanned."""
+    layer = _layer(80, null=False)
+    layer["geometry"] = shapely.force_3d(layer.geometry.array, z=5.0)
+    path = tmp_path / "parks3d.gpkg"
+    pyogrio.write_dataframe(layer, path, driver="GPKG")
+    got = prepare_layer(path, role="parks_chn", accept_repairs=True)
+    want = _plain(path, monkeypatch, role="parks_chn", accept_repairs=True)
+    assert got.report.problems == want.report.problems
+    assert not got.gdf.geometry.has_z.any()
+    assert all(shapely.equals_identical(a, b) for a, b in zip(got.gdf.geometry.dropna(), want.gdf.geometry.dropna(), strict=True))
+
+
+def test_scanner_reset_drops_earlier_batches():
+    geoms = np.array([shapely.box(0, 0, 1, 1), shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])], dtype=object)
+    with validate.GeometryScanner(kind="polygon") as scanner:
+        scanner.add(geoms[:1])
+        scanner.reset()
+        scanner.add(geoms)
+        scan = scanner.result()
+        assert list(scan.valid) == [True, False] and scanner.scanned[1] is geoms[1]
+        assert scan.reasons[1].startswith("Self-intersection")
