@@ -372,50 +372,53 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-#: Formats read in batches, geometries first (:func:`read_source`'s ``on_geometries``): those whose
-#: geometry-free second read costs next to nothing (GeoJSON or KML would be parsed twice).
+#: Formats read in batches through Arrow (:func:`read_source`'s ``on_geometries``).
 STREAMED_FORMATS = ("GeoPackage",)
 #: Formats never read through Arrow: GDAL 3.12's Arrow stream of a FlatGeobuf file without a
 #: spatial index that holds a null geometry crashes the process (segmentation fault).
 _NO_ARROW = ("FlatGeobuf",)
 #: Features per streamed batch.
 STREAM_BATCH = 8_192
+#: After reading a file larger than this, freed buffers are handed back to the system.
+_TRIM_MIN_BYTES = 32 << 20
 
 
 def _read_streamed(target_arg, *, layer: str | None, on_geometries) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Read a GDAL layer through Arrow: the geometries batch by batch, then the attributes.
+    """Read a GDAL layer through Arrow in batches, handing each batch's geometries over as it is read.
 
     Each batch's WKB is decoded with :func:`shapely.from_wkb` (as
     :func:`pyogrio.read_dataframe` does) and handed to ``on_geometries`` at
-    once. The attributes come from a second, geometry-free
-    :func:`pyogrio.read_dataframe`, so their dtypes are exactly those of
-    pyogrio's own reader. Returns a DataFrame when the layer has no geometry.
+    once; the attribute columns are kept as Arrow and converted to pandas at
+    the end with :meth:`pyarrow.Table.to_pandas`, as pyogrio does (JSON
+    fields parsed; date-times as Arrow timestamps). Returns a DataFrame when
+    the layer has no geometry.
     """
     parts: list[np.ndarray] = []
-    with pyogrio.open_arrow(target_arg, layer=layer, columns=[], use_pyarrow=True, batch_size=STREAM_BATCH) as (
-        meta,
-        reader,
-    ):
+    kept: list = []
+    with pyogrio.open_arrow(target_arg, layer=layer, use_pyarrow=True, batch_size=STREAM_BATCH) as (meta, reader):
         name = meta["geometry_name"] or "wkb_geometry"
         crs = meta["crs"]
+        has_geometry = name in reader.schema.names
+        schema = reader.schema.remove(reader.schema.get_field_index(name)) if has_geometry else reader.schema
         for batch in reader:
-            if name not in batch.schema.names:
-                break  # a layer without geometry: its attributes are read below
-            column = batch.column(name)
-            if isinstance(column.type, pyarrow.BaseExtensionType):  # geoarrow.wkb
-                column = column.storage
-            geoms = shapely.from_wkb(column.to_numpy(zero_copy_only=False))
-            parts.append(geoms)
-            if on_geometries is not None:
-                on_geometries(geoms, crs)
-    attrs = pyogrio.read_dataframe(target_arg, layer=layer, read_geometry=False, use_arrow=True)
-    if not parts and meta["geometry_type"] is None:
+            if has_geometry:
+                column = batch.column(name)
+                if isinstance(column.type, pyarrow.BaseExtensionType):  # geoarrow.wkb
+                    column = column.storage
+                geoms = shapely.from_wkb(column.to_numpy(zero_copy_only=False))
+                parts.append(geoms)
+                if on_geometries is not None:
+                    on_geometries(geoms, crs)
+                batch = batch.drop_columns([name])
+            kept.append(batch)
+    attrs = pyarrow.Table.from_batches(kept, schema=schema).to_pandas()
+    for subtype, field_name in zip(meta["ogr_subtypes"], meta["fields"], strict=True):
+        if subtype == "OFSTJSON" and pd.api.types.infer_dtype(attrs[field_name]) == "string":
+            with contextlib.suppress(ValueError):
+                attrs[field_name] = attrs[field_name].map(json.loads, na_action="ignore")
+    if not has_geometry:
         return attrs
     geoms = np.concatenate(parts) if parts else np.array([], dtype=object)
-    if len(attrs.columns) == 0:
-        attrs = pd.DataFrame(index=pd.RangeIndex(len(geoms)))
-    if len(attrs) != len(geoms):  # the file changed between the two reads
-        raise ReadError(f"the layer changed while it was read ({len(geoms)} geometries, {len(attrs)} rows); read it again")
     return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index, crs=crs), crs=crs)
 
 
@@ -437,6 +440,7 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     bar = Progress(f"reading {path.name}", 1)
     bar.update(0)
     try:
+        size = target.stat().st_size if target.is_file() else 0
         if forced is None and _HAVE_ARROW and fmt in STREAMED_FORMATS:
             gdf = _read_streamed(target_arg, layer=layer, on_geometries=on_geometries)
         else:
@@ -449,7 +453,8 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     finally:
         bar.update(1)
         bar.close()
-    _release_freed_memory()
+    if size >= _TRIM_MIN_BYTES:
+        _release_freed_memory()
     used = forced
     if guessed:
         text_cols = [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].dtype == object or str(gdf[c].dtype) in ("str", "string")]

@@ -239,7 +239,10 @@ def _column(gdf: gpd.GeoDataFrame, names) -> str | None:
 
 
 def _clean(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), None)
+    """The values as Python objects, every missing value (NaN, NA, NaT) as None."""
+    values = series.to_numpy(dtype=object, na_value=None)
+    values[series.isna().to_numpy()] = None  # NaT is not replaced by na_value
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -288,7 +291,7 @@ def map_attributes(
         ids = _text(gdf[mapping["id"]]).tolist()
         used["id"] = mapping["id"]
     elif (col := _column(gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
-        ids = ("WDPA:" + _text(gdf[col]).astype("string")).astype(object).where(gdf[col].notna(), None).tolist()
+        ids = [None if v is None else f"WDPA:{v}" for v in _text(gdf[col]).tolist()]
         used["id"] = str(col)
     elif (col := _column(gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None:
         ids = _text(gdf[col]).tolist()
@@ -453,7 +456,9 @@ def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns)
             continue
         text = _as_text(gdf[col])
         lengths = text.str.len().fillna(0).to_numpy(dtype=np.int64)
-        html = text.str.contains(tag, regex=True, na=False).to_numpy(dtype=bool)
+        html = text.str.contains("<", regex=False, na=False).to_numpy(dtype=bool, copy=True)  # the regex only where needed
+        if html.any():
+            html[html] = text[html].str.contains(tag, regex=True, na=False).to_numpy(dtype=bool)
         for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
             fid = ids.iloc[i]
             if lengths[i] > MAX_TEXT_CHARS:

@@ -343,6 +343,7 @@ def geojson_problems(text: str, *, source: str) -> tuple[object, list[Problem]]:
 
 ROLE_GEOMETRY_TYPES = _GEOMETRY_TYPES
 _CHUNK = 2_000
+_MIN_CHUNK = 128
 #: A repair that changes a feature's area by more than this fraction is refused unless accepted.
 MAX_REPAIR_AREA_CHANGE = 0.001
 
@@ -404,7 +405,9 @@ class GeometryScan:
 
     ``fixed`` holds the silently fixed form of the valid geometries of the
     role's kind and the ``make_valid`` repair of the invalid ones (before its
-    winding and vertices are fixed); ``reasons`` shapely's reason for the invalid ones.
+    winding and vertices are fixed); ``reasons`` shapely's reason for the invalid ones;
+    ``area_before_m2`` and ``area_after_m2`` the geodesic areas of an invalid
+    polygon and of its repair (0 elsewhere; NaN of an empty repair is 0).
     """
 
     missing: np.ndarray
@@ -413,6 +416,8 @@ class GeometryScan:
     valid: np.ndarray
     fixed: np.ndarray
     reasons: np.ndarray
+    area_before_m2: np.ndarray
+    area_after_m2: np.ndarray
 
 
 def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
@@ -432,10 +437,16 @@ def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
     fine = here[valid[here] & fits[here]]
     out[fine] = _silent_fixes(geoms[fine])
     bad = here[~valid[here] & fits[here]]
+    before, after = np.zeros(n), np.zeros(n)
     if len(bad):
         reasons[bad] = shapely.is_valid_reason(geoms[bad])
         out[bad] = _repair(geoms[bad], kind=kind)
-    return GeometryScan(missing, type_names, fits, valid, out, reasons)
+        if kind == "polygon":  # the layer is in EPSG:4326 when it is scanned
+            from geo.measure import geodesic_area_m2
+
+            before[bad] = geodesic_area_m2(gpd.GeoSeries(geoms[bad], crs="EPSG:4326"))
+            after[bad] = np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(out[bad], crs="EPSG:4326")))  # empty repair: 0
+    return GeometryScan(missing, type_names, fits, valid, out, reasons, before, after)
 
 
 class GeometryScanner:
@@ -457,7 +468,8 @@ class GeometryScanner:
 
     def __init__(self, *, kind: str, total: int | None = None) -> None:
         self.kind = kind
-        self._pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+        self._workers = min(4, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=self._workers)
         self._futures: list = []
         self._batches: list[np.ndarray] = []
         self._progress = Progress("checking geometries", total or 1) if total else None
@@ -467,10 +479,12 @@ class GeometryScanner:
         """Queue a batch of geometries (any array-like of shapely geometries or None)."""
         geoms = np.asarray(geoms, dtype=object)
         self._batches.append(geoms)
-        for start in range(0, len(geoms), _CHUNK):
-            future = self._pool.submit(_scan_chunk, geoms[start : start + _CHUNK], kind=self.kind)
+        # chunks of _CHUNK; a small batch is still split so that every worker has a share
+        size = min(_CHUNK, max(_MIN_CHUNK, -(-len(geoms) // self._workers)))
+        for start in range(0, len(geoms), size):
+            future = self._pool.submit(_scan_chunk, geoms[start : start + size], kind=self.kind)
             if self._progress is not None:
-                future.add_done_callback(lambda f, n=min(_CHUNK, len(geoms) - start): self._tick(n))
+                future.add_done_callback(lambda f, n=min(size, len(geoms) - start): self._tick(n))
             self._futures.append(future)
 
     def _tick(self, n: int) -> None:
@@ -488,8 +502,8 @@ class GeometryScanner:
         if self._progress is not None:
             self._progress.close()
         if not scans:
-            empty = np.array([], dtype=object)
-            return GeometryScan(np.array([], dtype=bool), empty, np.array([], dtype=bool), np.array([], dtype=bool), empty, empty)
+            empty, flags, zero = np.array([], dtype=object), np.array([], dtype=bool), np.array([], dtype=float)
+            return GeometryScan(flags, empty, flags, flags, empty, empty, zero, zero)
         return GeometryScan(*(np.concatenate([getattr(s, f.name) for s in scans]) for f in fields(GeometryScan)))
 
     def reset(self, *, total: int | None = None) -> None:
@@ -557,7 +571,6 @@ def check_geometries(
         The repaired layer (a new GeoDataFrame sharing the unchanged
         geometries), the problems and the repairs made.
     """
-    from geo.measure import geodesic_area_m2  # geodesic areas on WGS84; the layer is in EPSG:4326 here
 
     problems: list[Problem] = []
     repairs: list[dict] = []
@@ -575,11 +588,7 @@ def check_geometries(
     broken = np.flatnonzero(fits & ~valid)
     reasons = scan.reasons
     fixed = out[broken]
-    if kind == "polygon" and len(broken):
-        before = geodesic_area_m2(gpd.GeoSeries(geoms[broken], crs=gdf.crs))
-        after = np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(fixed, crs=gdf.crs)))  # empty repair: 0
-    else:
-        before = after = np.zeros(len(broken))
+    before, after = scan.area_before_m2[broken], scan.area_after_m2[broken]
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(before > 0, np.abs(after - before) / before, np.where(after == 0, 0.0, np.inf))
     if len(broken):

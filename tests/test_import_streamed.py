@@ -1,12 +1,11 @@
-"""GeoPackage and FlatGeobuf imports stream: geometries are checked batch by batch while the file is read.
+"""GeoPackage imports stream: geometries are checked batch by batch while the file is read.
 
-``geo.io.read_source`` hands each decoded batch to ``on_geometries`` and then
-reads the attributes with a geometry-free ``pyogrio.read_dataframe``;
-``geo.normalise.prepare_layer`` queues the batches on a
-``geo.validate.GeometryScanner``. These tests hold the streamed read equal to
-pyogrio's own reader and the streamed import equal to the plain one (the whole
-layer read, then scanned), batch and chunk sizes made small so that many
-batches and chunks are crossed.
+``geo.io.read_source`` reads a GeoPackage through Arrow in batches and hands
+each decoded batch to ``on_geometries``; ``geo.normalise.prepare_layer`` queues
+the batches on a ``geo.validate.GeometryScanner``. These tests hold the
+streamed read equal to pyogrio's own reader and the streamed import equal to
+the plain one (the whole layer read, then scanned), batch and chunk sizes made
+small so that many batches and chunks are crossed.
 """
 
 from __future__ import annotations
@@ -62,6 +61,39 @@ def test_flatgeobuf_with_a_null_geometry_is_read(tmp_path):
     result = prepare_layer(path, role="parks_chn", accept_repairs=True)
     assert result.report.features == 40
     assert [p.feature for p in result.report.problems if "no geometry" in p.problem] == ["WDPA:900000007"]
+
+
+def test_streamed_read_keeps_every_attribute_type(tmp_path, small_batches):
+    """Integers (with nulls), floats, text, booleans, dates and UTC date-times come out as pyogrio reads them."""
+    import datetime as dt
+
+    import geopandas as gpd
+
+    n = 90
+    layer = gpd.GeoDataFrame(
+        {
+            "i": pd.array([k if k % 7 else None for k in range(n)], dtype="Int64"),
+            "f": [k / 3 if k % 5 else None for k in range(n)],
+            "s": [None if k % 11 == 0 else f"парк {k} 公园" for k in range(n)],
+            "b": [k % 2 == 0 for k in range(n)],
+            "d": [dt.date(2000 + k % 20, 1 + k % 12, 1) if k % 4 else None for k in range(n)],
+            "t": pd.to_datetime([f"2020-01-{1 + k % 28:02d}T10:{k % 60:02d}:00Z" for k in range(n)]),
+        },
+        geometry=[shapely.box(130 + k / 100, 43, 130.005 + k / 100, 43.005) for k in range(n)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "types.gpkg"
+    pyogrio.write_dataframe(layer, path, driver="GPKG")
+    source = io.read_source(path, on_geometries=lambda geoms, crs: None)
+    want = pyogrio.read_dataframe(path, use_arrow=True)
+    pd.testing.assert_frame_equal(source.gdf.drop(columns="geometry"), want.drop(columns="geometry"))
+
+
+def test_a_table_without_geometry_is_refused(tmp_path):
+    path = tmp_path / "table.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"a": [1, 2]}), path, driver="GPKG")
+    result = prepare_layer(path, role="parks_chn")
+    assert [p.problem for p in result.report.problems] == ["the file holds no geometry column"]
 
 
 def test_other_formats_are_not_streamed(tmp_path):
