@@ -378,7 +378,7 @@ STREAMED_FORMATS = ("GeoPackage",)
 #: spatial index that holds a null geometry crashes the process (segmentation fault).
 _NO_ARROW = ("FlatGeobuf",)
 #: Features per streamed batch.
-STREAM_BATCH = 8_192
+STREAM_BATCH = 2_048
 #: After reading a file larger than this, freed buffers are handed back to the system.
 _TRIM_MIN_BYTES = 32 << 20
 

@@ -452,11 +452,14 @@ def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
 class GeometryScanner:
     """Scan geometries on worker threads as they arrive (GEOS releases the GIL).
 
-    ``add`` queues a batch (split into chunks of ``_CHUNK``) and returns at
-    once, so a reader can go on reading while earlier batches are checked;
-    ``result`` waits and gives the :class:`GeometryScan` of every geometry
-    added, in order. ``scanned`` is the object array of those geometries.
-    Use it as a context manager, or call ``close``, so the threads end.
+    ``add`` queues a batch (split into chunks) and returns at once, so a
+    reader can go on reading while earlier batches are checked; ``result``
+    gives the :class:`GeometryScan` of every geometry added, in order. The
+    thread that calls ``result`` joins in: it scans the chunks no worker has
+    started, from the back of the queue while the workers go on from the
+    front, so there are as many scanning threads as cores and none waits
+    idle. ``scanned`` is the object array of the geometries added. Use it as
+    a context manager, or call ``close``, so the threads end.
 
     Parameters
     ----------
@@ -468,24 +471,28 @@ class GeometryScanner:
 
     def __init__(self, *, kind: str, total: int | None = None) -> None:
         self.kind = kind
-        self._workers = min(4, os.cpu_count() or 1)
+        # one core is left to the thread that reads the file and maps the attributes meanwhile
+        self._workers = max(1, min(3, (os.cpu_count() or 1) - 1))
         self._pool = ThreadPoolExecutor(max_workers=self._workers)
         self._futures: list = []
+        self._chunks: list[np.ndarray] = []
         self._batches: list[np.ndarray] = []
         self._progress = Progress("checking geometries", total or 1) if total else None
-        self._lock = threading.Lock()  # chunks finish on worker threads; one bar update at a time
+        self._lock = threading.Lock()  # chunks finish on several threads; one bar update at a time
 
     def add(self, geoms) -> None:
         """Queue a batch of geometries (any array-like of shapely geometries or None)."""
         geoms = np.asarray(geoms, dtype=object)
         self._batches.append(geoms)
-        # chunks of _CHUNK; a small batch is still split so that every worker has a share
-        size = min(_CHUNK, max(_MIN_CHUNK, -(-len(geoms) // self._workers)))
+        # chunks of at most _CHUNK; a small batch is still split so that every thread has a share
+        size = min(_CHUNK, max(_MIN_CHUNK, -(-len(geoms) // (2 * (self._workers + 1)))))
         for start in range(0, len(geoms), size):
-            future = self._pool.submit(_scan_chunk, geoms[start : start + size], kind=self.kind)
+            chunk = geoms[start : start + size]
+            future = self._pool.submit(_scan_chunk, chunk, kind=self.kind)
             if self._progress is not None:
-                future.add_done_callback(lambda f, n=min(size, len(geoms) - start): self._tick(n))
+                future.add_done_callback(lambda f, n=len(chunk): None if f.cancelled() else self._tick(n))
             self._futures.append(future)
+            self._chunks.append(chunk)
 
     def _tick(self, n: int) -> None:
         with self._lock:
@@ -497,8 +504,14 @@ class GeometryScanner:
         return np.concatenate(self._batches) if self._batches else np.array([], dtype=object)
 
     def result(self) -> GeometryScan:
-        """Wait for every chunk; their scans joined in the order added."""
-        scans = [f.result() for f in self._futures]
+        """Every chunk's scan, joined in the order added; this thread scans the chunks not yet started."""
+        scans: list = [None] * len(self._futures)
+        for k in reversed(range(len(self._futures))):
+            if self._futures[k].cancel():  # still queued: scan it here rather than wait for a worker
+                scans[k] = _scan_chunk(self._chunks[k], kind=self.kind)
+                if self._progress is not None:
+                    self._tick(len(self._chunks[k]))
+        scans = [scan if scan is not None else future.result() for scan, future in zip(scans, self._futures, strict=True)]
         if self._progress is not None:
             self._progress.close()
         if not scans:
@@ -513,7 +526,7 @@ class GeometryScanner:
         for future in self._futures:
             if not future.cancelled():
                 future.exception()  # wait for the chunks already running
-        self._futures, self._batches = [], []
+        self._futures, self._chunks, self._batches = [], [], []
         self._progress = Progress("checking geometries", total or 1) if total else None
 
     def close(self) -> None:
