@@ -246,7 +246,9 @@ def _clean(series: pd.Series) -> pd.Series:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_integer_dtype(series.dtype):  # vectorised for the common case (WDPAID, osm_id)
+    if series.dtype.kind in "iu":  # NumPy integers (WDPAID, osm_id): no missing values
+        return pd.Series([str(v) for v in series.tolist()], index=series.index, dtype=object)
+    if pd.api.types.is_integer_dtype(series.dtype):  # nullable integers
         return series.astype("string").astype(object).where(series.notna(), None)
     return _clean(series).map(
         lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.errors import DataError
@@ -405,9 +406,7 @@ class GeometryScan:
 
     ``fixed`` holds the silently fixed form of the valid geometries of the
     role's kind and the ``make_valid`` repair of the invalid ones (before its
-    winding and vertices are fixed); ``reasons`` shapely's reason for the invalid ones;
-    ``area_before_m2`` and ``area_after_m2`` the geodesic areas of an invalid
-    polygon and of its repair (0 elsewhere; NaN of an empty repair is 0).
+    winding and vertices are fixed); ``reasons`` shapely's reason for the invalid ones.
     """
 
     missing: np.ndarray
@@ -416,8 +415,6 @@ class GeometryScan:
     valid: np.ndarray
     fixed: np.ndarray
     reasons: np.ndarray
-    area_before_m2: np.ndarray
-    area_after_m2: np.ndarray
 
 
 def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
@@ -437,16 +434,10 @@ def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
     fine = here[valid[here] & fits[here]]
     out[fine] = _silent_fixes(geoms[fine])
     bad = here[~valid[here] & fits[here]]
-    before, after = np.zeros(n), np.zeros(n)
     if len(bad):
         reasons[bad] = shapely.is_valid_reason(geoms[bad])
         out[bad] = _repair(geoms[bad], kind=kind)
-        if kind == "polygon":  # the layer is in EPSG:4326 when it is scanned
-            from geo.measure import geodesic_area_m2
-
-            before[bad] = geodesic_area_m2(gpd.GeoSeries(geoms[bad], crs="EPSG:4326"))
-            after[bad] = np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(out[bad], crs="EPSG:4326")))  # empty repair: 0
-    return GeometryScan(missing, type_names, fits, valid, out, reasons, before, after)
+    return GeometryScan(missing, type_names, fits, valid, out, reasons)
 
 
 class GeometryScanner:
@@ -515,8 +506,8 @@ class GeometryScanner:
         if self._progress is not None:
             self._progress.close()
         if not scans:
-            empty, flags, zero = np.array([], dtype=object), np.array([], dtype=bool), np.array([], dtype=float)
-            return GeometryScan(flags, empty, flags, flags, empty, empty, zero, zero)
+            empty, flags = np.array([], dtype=object), np.array([], dtype=bool)
+            return GeometryScan(flags, empty, flags, flags, empty, empty)
         return GeometryScan(*(np.concatenate([getattr(s, f.name) for s in scans]) for f in fields(GeometryScan)))
 
     def reset(self, *, total: int | None = None) -> None:
@@ -585,6 +576,8 @@ def check_geometries(
         geometries), the problems and the repairs made.
     """
 
+    from geo.measure import geodesic_area_m2  # geodesic areas on WGS84; the layer is in EPSG:4326 here
+
     problems: list[Problem] = []
     repairs: list[dict] = []
     allowed = _GEOMETRY_TYPES[kind]
@@ -595,13 +588,17 @@ def check_geometries(
         raise ValueError(f"the scan covers {len(scan.valid)} geometries, the layer has {len(geoms)}")
     missing, type_names, fits, valid = scan.missing, scan.type_names, scan.fits, scan.valid
     out = scan.fixed.copy()
-    present = sorted(set(np.unique(type_names[~missing]).tolist()))
+    present = sorted(pd.unique(type_names[~missing]).tolist())  # hashing, not sorting every name
     if len(present) > 1:
         problems.append(Problem(layer, "*", f"mixed geometry types: {', '.join(present)}", f"a layer holds one kind ({kind}s); split the file", "warning" if set(present) <= allowed else "error"))
     broken = np.flatnonzero(fits & ~valid)
     reasons = scan.reasons
     fixed = out[broken]
-    before, after = scan.area_before_m2[broken], scan.area_after_m2[broken]
+    if kind == "polygon" and len(broken):  # one vectorised call for the geometries and their repairs
+        areas = geodesic_area_m2(gpd.GeoSeries(np.concatenate([geoms[broken], fixed]), crs=gdf.crs))
+        before, after = areas[: len(broken)], np.nan_to_num(areas[len(broken) :])  # empty repair: 0
+    else:
+        before = after = np.zeros(len(broken))
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(before > 0, np.abs(after - before) / before, np.where(after == 0, 0.0, np.inf))
     if len(broken):
