@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 
@@ -131,7 +132,8 @@ def to_wgs84(
         return None, problems, None
     original = _crs_name(use)
     geoms = gdf.geometry
-    have = ~(geoms.isna() | geoms.is_empty)
+    array = np.asarray(geoms.array, dtype=object)
+    have = pd.Series(~(shapely.is_missing(array) | shapely.is_empty(array)), index=geoms.index)
     if have.any():
         xmin, ymin, xmax, ymax = geoms[have].total_bounds
         if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
@@ -220,7 +222,8 @@ def to_wgs84(
                     "warning",
                 )
             )
-    out = out.set_crs("EPSG:4326", allow_override=True)
+    if out.crs is None or not out.crs.equals(CRS("EPSG:4326")):
+        out = out.set_crs("EPSG:4326", allow_override=True)
     return out, problems, original
 
 
@@ -431,7 +434,10 @@ def map_attributes(
     out["licence"] = lic
 
     frame = pd.DataFrame({c: out[c] for c in columns}, index=gdf.index)
-    result = gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=gdf.crs).reset_index(drop=True)
+    frame["geometry"] = gdf.geometry.values
+    result = gpd.GeoDataFrame(frame, geometry="geometry", crs=gdf.crs)
+    if not result.index.equals(pd.RangeIndex(len(result))):
+        result = result.reset_index(drop=True)
     dropped = [
         str(c)
         for c in gdf.columns
