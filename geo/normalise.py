@@ -16,6 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
@@ -320,16 +322,14 @@ def map_attributes(
     plain = take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
     plain_col = used.pop("_name", None)
     if plain is not None:
-        text = _as_text(gdf[plain_col])  # the source column: a string dtype is checked without a copy
+        text = _as_text(gdf[plain_col])  # the source column: Arrow text is checked without a copy
         for key, script in (("name_ru", "[\u0400-\u04ff]"), ("name_zh", "[\u4e00-\u9fff]")):
             if names[key] is None:
-                mask = text.str.contains(script, regex=True, na=False).to_numpy(dtype=bool)
+                mask = _matches(text, script)
                 if mask.any():
                     names[key] = plain.where(mask, None)
         if names["name_en"] is None:
-            mask = (text.notna() & ~text.str.contains("[\u0400-\u04ff\u4e00-\u9fff]", regex=True, na=False)).to_numpy(
-                dtype=bool
-            )
+            mask = np.asarray(pc.is_valid(text), dtype=bool) & ~_matches(text, "[\u0400-\u04ff\u4e00-\u9fff]")
             names["name_en"] = plain.where(mask, None) if mask.any() else None
     for key in ("name_en", "name_ru", "name_zh"):
         if key in columns:
@@ -448,11 +448,19 @@ def map_attributes(
     return result, problems, used, dropped
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """The string values of a column (others as missing), as a pandas string Series for vectorised checks."""
-    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
-        return series
-    return series.map(lambda v: v if isinstance(v, str) else None).astype("string")
+def _as_text(series: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """The string values of a column (others as null), as Arrow strings for vectorised checks (no copy of Arrow text)."""
+    if isinstance(series.array, pd.arrays.ArrowStringArray) or (
+        isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype)
+    ):
+        return pa.array(series.array)
+    return pa.array([v if isinstance(v, str) else None for v in series.tolist()], type=pa.large_string())
+
+
+def _matches(text, pattern: str, *, regex: bool = True) -> np.ndarray:
+    """Which values of Arrow ``text`` hold ``pattern`` (RE2 syntax; a literal with ``regex=False``); null: False."""
+    found = pc.match_substring_regex(text, pattern) if regex else pc.match_substring(text, pattern)
+    return np.asarray(pc.fill_null(found, False), dtype=bool).copy()
 
 
 def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns) -> list[Problem]:
@@ -463,10 +471,10 @@ def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns)
         if col not in gdf.columns or col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
             continue
         text = _as_text(gdf[col])
-        lengths = text.str.len().fillna(0).to_numpy(dtype=np.int64)
-        html = text.str.contains("<", regex=False, na=False).to_numpy(dtype=bool, copy=True)  # the regex only where needed
+        lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0), dtype=np.int64)
+        html = _matches(text, "<", regex=False)  # the regex only where needed
         if html.any():
-            html[html] = text[html].str.contains(tag, regex=True, na=False).to_numpy(dtype=bool)
+            html[html] = _matches(pc.filter(text, pa.array(html)), tag)
         for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
             fid = ids.iloc[i]
             if lengths[i] > MAX_TEXT_CHARS:
