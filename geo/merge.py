@@ -198,8 +198,10 @@ def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, s
     near = near[:-1]
     if not near.any() or near.all():
         return coords  # nothing near, or a ring entirely along the border: left alone
-    points = shapely.points(closed)
-    position = shapely.line_locate_point(line, points)
+    # Only the positions of the vertices that move are used (the ends of each run):
+    # locating the others on a long border line would cost a full pass over it each.
+    position = np.full(len(closed), np.nan)
+    position[near] = shapely.line_locate_point(line, shapely.points(closed[near]))
     # Start the walk at a vertex that stays, so runs of snapped vertices are contiguous.
     start = int(np.flatnonzero(~near)[0])
     order = np.roll(np.arange(len(closed)), -start)
@@ -255,27 +257,38 @@ def _within(points: np.ndarray, tree: shapely.STRtree, distance: float) -> np.nd
 
 def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, slack: float):
     """Snap one (multi)polygon onto one border line; the same object back when nothing moved."""
-    polys = []
+    polys = [poly for poly in shapely.get_parts(geom) if poly.geom_type == "Polygon"]
+    rings = [[np.asarray(ring.coords)[:, :2] for ring in (poly.exterior, *poly.interiors)] for poly in polys]
+    flat = [coords for poly_rings in rings for coords in poly_rings]
+    if not flat:
+        return geom
+    # Every vertex of every ring in one pass (one transform, one indexed query each),
+    # then split back per ring: the per-vertex tests are the same, only batched.
+    coords = np.concatenate(flat)
+    x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+    # Indexed tests against the lines' segments (see _segment_tree), not full distances.
+    near = _within(shapely.points(x, y), line_m, tolerance_m)
+    # A vertex already on its country's land edge (the border, a coast, a river
+    # bank where the border runs in water) is as far as the park can go: it stays.
+    if near.any():
+        near[near] = ~_within(shapely.points(coords[near]), land_edge, 1e-9)
+    if not near.any():
+        return geom
+    bounds = np.cumsum([0, *(len(c) for c in flat)])
     moved = False
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon":
-            continue
-        rings = []
-        for ring in [poly.exterior, *poly.interiors]:
-            coords = np.asarray(ring.coords)[:, :2]
-            x, y = to_metric.transform(coords[:, 0], coords[:, 1])
-            # Indexed tests against the lines' segments (see _segment_tree), not full distances.
-            near = _within(shapely.points(x, y), line_m, tolerance_m)
-            # A vertex already on its country's land edge (the border, a coast, a river
-            # bank where the border runs in water) is as far as the park can go: it stays.
-            near &= ~_within(shapely.points(coords), land_edge, 1e-9)
-            new = _snap_ring(coords, line, near, slack) if near.any() else coords
-            moved |= new is not coords
-            rings.append(new)
-        polys.append(shapely.Polygon(rings[0], rings[1:]))
+    out, k = [], 0
+    for poly_rings in rings:
+        new_rings = []
+        for ring_coords in poly_rings:
+            ring_near = near[bounds[k]:bounds[k + 1]]
+            k += 1
+            new = _snap_ring(ring_coords, line, ring_near, slack) if ring_near.any() else ring_coords
+            moved |= new is not ring_coords
+            new_rings.append(new)
+        out.append(shapely.Polygon(new_rings[0], new_rings[1:]))
     if not moved:
         return geom
-    return _polygonal([shapely.union_all(_polygonal(polys))])[0]
+    return _polygonal([shapely.union_all(_polygonal(out))])[0]
 
 
 def snap_to_border(
@@ -340,13 +353,17 @@ def snap_to_border(
     lat0 = float(np.mean(parks.total_bounds[1::2]))
     slack = tolerance_m / (111_000.0 * max(np.cos(np.radians(lat0)), 0.1))
     land = countries.to_crs(parks.crs)
-    land_edge = {
-        iso3: shapely.boundary(_dissolve_land(g.geometry.array)) for iso3, g in land.groupby("country_iso3")
-    }
     # Segment trees make the per-vertex distance tests indexed: a country's land
     # edge has ~10^4-10^5 vertices and each park ring is tested against it.
-    edge_trees = {iso3: _segment_tree(edge) for iso3, edge in land_edge.items()}
-    line_trees = [_segment_tree(line) for line in lines_m]
+    # Only the parks' own countries are needed (not, say, North Korea's coast).
+    park_countries = set(parks["country_iso3"])
+    edge_trees = {
+        iso3: _segment_tree(shapely.boundary(_dissolve_land(g.geometry.array)))
+        for iso3, g in land.groupby("country_iso3")
+        if iso3 in park_countries
+    }
+    # Built on first use: most parts of a long border are nowhere near a park.
+    line_trees: dict[int, shapely.STRtree] = {}
     snapped = []
     for geom, geom_m, iso3 in zip(
         parks.geometry.array, parks.geometry.to_crs(metric).array, parks["country_iso3"], strict=True
@@ -357,6 +374,8 @@ def snap_to_border(
         result = geom
         for j in tree.query(geom_m, predicate="dwithin", distance=tolerance_m):
             edge = edge_trees.get(iso3) or _segment_tree(shapely.LineString())
+            if j not in line_trees:
+                line_trees[j] = _segment_tree(lines_m[j])
             result = _snap_polygon(result, lines[j], line_trees[j], edge, to_metric, tolerance_m, slack)
         snapped.append(result)
     # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
