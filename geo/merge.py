@@ -236,23 +236,15 @@ def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, s
     return np.vstack([ring, ring[:1]])
 
 
-def _segment_tree(lines: shapely.Geometry) -> shapely.STRtree:
-    """An STRtree of the single segments of a (multi)line, for indexed distance tests."""
-    segments = []
-    for part in shapely.get_parts(lines):
-        coords = shapely.get_coordinates(part)
-        if len(coords) > 1:
-            segments.append(shapely.linestrings(np.stack([coords[:-1], coords[1:]], axis=1)))
-    return shapely.STRtree(np.concatenate(segments) if segments else np.empty(0, dtype=object))
+def _indexed(lines: shapely.Geometry) -> shapely.Geometry:
+    """``lines`` prepared (GEOS builds an index of its segments on first use), for distance tests."""
+    shapely.prepare(lines)
+    return lines
 
 
-def _within(points: np.ndarray, tree: shapely.STRtree, distance: float) -> np.ndarray:
-    """Whether each point lies within ``distance`` of the line indexed by ``tree``."""
-    out = np.zeros(len(points), dtype=bool)
-    if len(tree.geometries):
-        hit = tree.query(points, predicate="dwithin", distance=distance)[0]
-        out[hit] = True
-    return out
+def _within(points: np.ndarray, lines: shapely.Geometry, distance: float) -> np.ndarray:
+    """Whether each point lies within ``distance`` of ``lines`` (prepared by :func:`_indexed`)."""
+    return np.asarray(shapely.dwithin(lines, points, distance), dtype=bool)
 
 
 def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, slack: float):
@@ -266,7 +258,7 @@ def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, 
     # then split back per ring: the per-vertex tests are the same, only batched.
     coords = np.concatenate(flat)
     x, y = to_metric.transform(coords[:, 0], coords[:, 1])
-    # Indexed tests against the lines' segments (see _segment_tree), not full distances.
+    # Indexed tests against the lines' segments (see _indexed), not full distances.
     near = _within(shapely.points(x, y), line_m, tolerance_m)
     # A vertex already on its country's land edge (the border, a coast, a river
     # bank where the border runs in water) is as far as the park can go: it stays.
@@ -353,17 +345,17 @@ def snap_to_border(
     lat0 = float(np.mean(parks.total_bounds[1::2]))
     slack = tolerance_m / (111_000.0 * max(np.cos(np.radians(lat0)), 0.1))
     land = countries.to_crs(parks.crs)
-    # Segment trees make the per-vertex distance tests indexed: a country's land
+    # Prepared (indexed) lines make the per-vertex distance tests fast: a country's land
     # edge has ~10^4-10^5 vertices and each park ring is tested against it.
     # Only the parks' own countries are needed (not, say, North Korea's coast).
     park_countries = set(parks["country_iso3"])
-    edge_trees = {
-        iso3: _segment_tree(shapely.boundary(_dissolve_land(g.geometry.array)))
+    land_edges = {
+        iso3: _indexed(shapely.boundary(_dissolve_land(g.geometry.array)))
         for iso3, g in land.groupby("country_iso3")
         if iso3 in park_countries
     }
     # Built on first use: most parts of a long border are nowhere near a park.
-    line_trees: dict[int, shapely.STRtree] = {}
+    prepared_lines: dict[int, shapely.Geometry] = {}
     snapped = []
     for geom, geom_m, iso3 in zip(
         parks.geometry.array, parks.geometry.to_crs(metric).array, parks["country_iso3"], strict=True
@@ -373,10 +365,10 @@ def snap_to_border(
             continue
         result = geom
         for j in tree.query(geom_m, predicate="dwithin", distance=tolerance_m):
-            edge = edge_trees.get(iso3) or _segment_tree(shapely.LineString())
-            if j not in line_trees:
-                line_trees[j] = _segment_tree(lines_m[j])
-            result = _snap_polygon(result, lines[j], line_trees[j], edge, to_metric, tolerance_m, slack)
+            edge = land_edges[iso3] if iso3 in land_edges else shapely.LineString()
+            if j not in prepared_lines:
+                prepared_lines[j] = _indexed(lines_m[j])
+            result = _snap_polygon(result, lines[j], prepared_lines[j], edge, to_metric, tolerance_m, slack)
         snapped.append(result)
     # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
     # whose edge meets the border at a shallow angle; that ground stays protected.
