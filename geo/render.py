@@ -318,6 +318,28 @@ def _geodesic_ha(geoms) -> np.ndarray:
     return geodesic_area_m2(gpd.GeoSeries(list(geoms), crs="EPSG:4326")) / M2_PER_HA
 
 
+def _shown_within(
+    simple: np.ndarray, member: np.ndarray, true_ha: np.ndarray, order: np.ndarray, max_area_error: float
+) -> list | None:
+    """Each feature as the union of its simplified faces, or None as soon as one misses its area.
+
+    Features are built in ``order``; a face is made valid only when a feature built so far
+    needs it (:func:`shapely.make_valid` works face by face, so the faces, unions and areas
+    are the same as when every face is repaired first).
+    """
+    valid = np.empty(len(simple), dtype=object)
+    done = np.zeros(len(simple), dtype=bool)
+    shown: list = [None] * len(member)
+    for i in order:
+        todo = member[i] & ~done
+        valid[todo] = shapely.make_valid(simple[todo])
+        done |= todo
+        shown[i] = shapely.union_all(valid[member[i]])
+        if abs(float(_geodesic_ha([shown[i]])[0]) / true_ha[i] - 1) > max_area_error:
+            return None
+    return shown
+
+
 def display_layers(
     layers: Mapping[str, gpd.GeoDataFrame],
     parks: gpd.GeoDataFrame,
@@ -358,10 +380,14 @@ def display_layers(
     faces, member = faces[keep], member[:, keep]
 
     chosen = None
+    # Smallest features first: they lose the largest share of their area, so a candidate
+    # that fails usually fails on the first one tried and the others are never built.
+    first = np.argsort(true_ha, kind="stable")
     for tolerance_deg, grid_deg in _CANDIDATES:
         simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
-        simple = shapely.make_valid(simple)
-        shown = [shapely.union_all(simple[m]) for m in member]
+        shown = _shown_within(simple, member, true_ha, first, max_area_error)
+        if shown is None:
+            continue
         error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
         if error <= max_area_error:
             chosen = (tolerance_deg, grid_deg, shown, error)
