@@ -258,8 +258,13 @@ def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, 
     # then split back per ring: the per-vertex tests are the same, only batched.
     coords = np.concatenate(flat)
     x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+    # Only the vertices inside the line's box grown by the tolerance can be within it
+    # (outside, one axis alone is farther); the others are never made into points.
+    xmin, ymin, xmax, ymax = shapely.bounds(line_m)
+    near = (x >= xmin - tolerance_m) & (x <= xmax + tolerance_m) & (y >= ymin - tolerance_m) & (y <= ymax + tolerance_m)
     # Indexed tests against the lines' segments (see _indexed), not full distances.
-    near = _within(shapely.points(x, y), line_m, tolerance_m)
+    if near.any():
+        near[near] = _within(shapely.points(x[near], y[near]), line_m, tolerance_m)
     # A vertex already on its country's land edge (the border, a coast, a river
     # bank where the border runs in water) is as far as the park can go: it stays.
     if near.any():
