@@ -375,7 +375,10 @@ def display_layers(
     lines = shapely.union_all(shapely.boundary(feats))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
     inside = shapely.point_on_surface(faces)
-    member = np.array([shapely.intersects(f, inside) for f in feats])
+    # member[i, j]: face j lies in feature i (its inner point does); one indexed query for all pairs
+    feat_idx, face_idx = shapely.STRtree(inside).query(feats, predicate="intersects")
+    member = np.zeros((len(feats), len(faces)), dtype=bool)
+    member[feat_idx, face_idx] = True
     keep = member.any(axis=0)
     faces, member = faces[keep], member[:, keep]
 
