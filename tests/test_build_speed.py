@@ -218,3 +218,36 @@ def test_display_choice_equals_the_plain_candidate_loop(bundled):
     assert np.all(shapely.equals_identical(np.asarray(shown.parks.geometry.array), np.array(geoms[n:], dtype=object)))
     # the coarsest candidate fails on the bundled layers, so the early stop was exercised
     assert (tolerance_deg, grid_deg) != render._CANDIDATES[0]
+
+
+class _Cycle:
+    """An object that refers to itself: only the cycle collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_command_leaves_what_survives_it_frozen_and_gives_it_back(tmp_path):
+    import gc
+    import weakref
+
+    from geo.cli import main
+
+    argv = ["build", "--layers", str(tmp_path / "no-such-store"), "--out", str(tmp_path / "out")]
+    enabled = gc.isenabled()
+    gc.disable()  # no automatic collection between the steps below
+    try:
+        garbage = _Cycle()
+        ref = weakref.ref(garbage)
+        del garbage
+        assert main(argv) == 2
+        assert gc.get_freeze_count() > 0
+        gc.collect()
+        assert ref() is not None  # frozen: interpreter shutdown will not scan it either
+        gc.unfreeze()
+        gc.collect()
+        assert ref() is None  # handed back, it is collected as usual
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
