@@ -27,6 +27,9 @@ GEOD = Geod(ellps="WGS84")
 
 M2_PER_HA = 10_000.0
 
+#: Longitude/latitude on WGS84, built once (a CRS takes about 0.3 ms to build; it is compared on every call).
+_LONLAT_CRS = (CRS("EPSG:4326"), CRS("OGC:CRS84"))
+
 _EQUAL_AREA_METHODS = (
     "equal area",
     "mollweide",
@@ -45,7 +48,7 @@ def _as_lonlat(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> gpd.GeoSeries:
             "the layer has no CRS, so its coordinates cannot be measured. "
             "Set the CRS the data was made in (GeoDataFrame.set_crs), never a guess."
         )
-    if not geoms.crs.equals(CRS("EPSG:4326")) and not geoms.crs.equals(CRS("OGC:CRS84")):
+    if not any(geoms.crs.equals(lonlat) for lonlat in _LONLAT_CRS):
         geoms = geoms.to_crs("EPSG:4326")
     return geoms
 
