@@ -277,8 +277,30 @@ def geodesic_length_m(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     for i, geom in enumerate(geoms.array):
         if geom is None or geom.is_empty:
             continue
-        out[i] = GEOD.geometry_length(geom)
+        out[i] = _geometry_length_m(geom)
     return out
+
+
+def _geometry_length_m(geom: shapely.Geometry) -> float:
+    """:meth:`pyproj.Geod.geometry_length`, the same sums in the same order, without a shapely object per part.
+
+    A border of a thousand parts (it has gaps wherever it runs through water) costs one
+    coordinate fetch instead of a thousand. Lines and multi-lines only; anything else
+    goes to pyproj as it is.
+    """
+    if shapely.get_type_id(geom) not in (1, 5):  # LineString, MultiLineString
+        return GEOD.geometry_length(geom)
+    parts = shapely.get_parts(geom)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    ends = np.cumsum(np.bincount(index, minlength=len(parts)))
+    if len(parts) == 1 and shapely.get_type_id(geom) == 1:
+        return GEOD.line_length(coords[:, 0], coords[:, 1])
+    total = 0.0
+    start = 0
+    for end in ends:
+        total += GEOD.line_length(coords[start:end, 0], coords[start:end, 1])
+        start = end
+    return total
 
 
 def planar_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:

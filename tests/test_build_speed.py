@@ -251,3 +251,29 @@ def test_a_command_leaves_what_survives_it_frozen_and_gives_it_back(tmp_path):
         gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+def test_geodesic_length_equals_pyproj_geometry_length_bit_for_bit(layers_dir):
+    import geopandas as gpd
+    from pyproj import Geod
+
+    from geo.measure import geodesic_length_m
+
+    layers = load_layers(layers_dir)
+    rng = np.random.default_rng(3)
+    lines = [
+        shapely.linestrings(np.column_stack([rng.uniform(130, 131, 6), rng.uniform(42, 44, 6)])) for _ in range(40)
+    ]
+    geoms = [
+        *layers["border"].geometry,  # hundreds of parts: the border has gaps where it runs in water
+        *layers["stretch"].geometry,
+        lines[0],
+        shapely.MultiLineString(lines),
+        parallel_box(130.0, 42.0, 0.5, 0.5, n=50),  # a polygon goes to pyproj as it is
+        LineString(),
+        None,
+    ]
+    got = geodesic_length_m(gpd.GeoSeries(geoms, crs="EPSG:4326"))
+    geod = Geod(ellps="WGS84")
+    expected = [np.nan if g is None or g.is_empty else geod.geometry_length(g) for g in geoms]
+    np.testing.assert_array_equal(got, np.array(expected))
