@@ -214,8 +214,9 @@ def test_display_choice_equals_the_plain_candidate_loop(bundled):
     tolerance_deg, grid_deg, geoms, error = _plain_display_choice(layers, parks)
     assert (shown.tolerance_deg, shown.grid_deg, shown.max_area_error) == (tolerance_deg, grid_deg, error)
     n = len(layers["countries"])
-    assert np.all(shapely.equals_identical(np.asarray(shown.countries.geometry.array), np.array(geoms[:n], dtype=object)))
-    assert np.all(shapely.equals_identical(np.asarray(shown.parks.geometry.array), np.array(geoms[n:], dtype=object)))
+    expected = np.array(geoms, dtype=object)
+    assert np.all(shapely.equals_identical(np.asarray(shown.countries.geometry.array), expected[:n]))
+    assert np.all(shapely.equals_identical(np.asarray(shown.parks.geometry.array), expected[n:]))
     # the coarsest candidate fails on the bundled layers, so the early stop was exercised
     assert (tolerance_deg, grid_deg) != render._CANDIDATES[0]
 
