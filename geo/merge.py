@@ -491,7 +491,9 @@ def _between_parks(candidates: list, parks_m: np.ndarray, union_m: shapely.Geome
     # Count distinct parks per piece (a park may appear once per piece already; be safe).
     distinct = np.array([len(set(park_idx[piece_idx == i])) for i in range(len(pieces))]) if len(piece_idx) else touching
     filled = shapely.union_all([shapely.Polygon(shapely.get_exterior_ring(p)) for p in shapely.get_parts(union_m)])
-    enclosed = shapely.covered_by(pieces, shapely.buffer(filled, touch_m))
+    grown = shapely.buffer(filled, touch_m)
+    shapely.prepare(grown)  # indexed once for every piece: covers(grown, piece) is covered_by(piece, grown)
+    enclosed = shapely.covers(grown, pieces)
     return list(pieces[(distinct >= 2) | enclosed])
 
 

@@ -278,3 +278,33 @@ def test_geodesic_length_equals_pyproj_geometry_length_bit_for_bit(layers_dir):
     geod = Geod(ellps="WGS84")
     expected = [np.nan if g is None or g.is_empty else geod.geometry_length(g) for g in geoms]
     np.testing.assert_array_equal(got, np.array(expected))
+
+
+def _plain_between_parks(candidates, parks_m, union_m, *, touch_m=1.0):
+    """The gap filter as it was: an unprepared covered_by per piece."""
+    if not candidates:
+        return []
+    pieces = np.asarray(candidates, dtype=object)
+    piece_idx, park_idx = shapely.STRtree(parks_m).query(pieces, predicate="dwithin", distance=touch_m)
+    touching = np.bincount(piece_idx, minlength=len(pieces)) if len(piece_idx) else np.zeros(len(pieces), int)
+    distinct = (
+        np.array([len(set(park_idx[piece_idx == i])) for i in range(len(pieces))]) if len(piece_idx) else touching
+    )
+    filled = shapely.union_all([Polygon(shapely.get_exterior_ring(p)) for p in shapely.get_parts(union_m)])
+    enclosed = shapely.covered_by(pieces, shapely.buffer(filled, touch_m))
+    return list(pieces[(distinct >= 2) | enclosed])
+
+
+@pytest.mark.parametrize("case", ["bundled", "synthetic"])
+def test_coverage_gaps_equal_the_plain_unprepared_filter(case, bundled, monkeypatch):
+    if case == "bundled":
+        layers, parks = bundled
+        parks, _ = snap_to_border(parks, layers["border"], layers["countries"], tolerance_m=SNAP_TOLERANCE_M)
+    else:  # two parks 300-400 m apart and a hole: gaps between parks and an enclosed one
+        parks, _, _ = _synthetic()
+    fast = check_coverage(parks, gap_width_m=GAP_WIDTH_M)
+    monkeypatch.setattr(merge, "_between_parks", _plain_between_parks)
+    plain = check_coverage(parks, gap_width_m=GAP_WIDTH_M)
+    assert len(fast["gaps"]) > 0
+    assert _same_geometries(fast["gaps"], plain["gaps"])
+    pd.testing.assert_frame_equal(fast["gaps"].drop(columns="geometry"), plain["gaps"].drop(columns="geometry"))
