@@ -309,8 +309,9 @@ def _drop_small_rings(geom: shapely.Geometry, min_area: float) -> shapely.Geomet
     for part in shapely.get_parts(geom):
         if part.area < min_area:
             continue
-        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= min_area]
-        polys.append(shapely.Polygon(part.exterior, holes))
+        holes = shapely.get_rings(part)[1:]  # the interiors; their areas measured all at once
+        holes = holes[shapely.area(shapely.polygons(holes)) >= min_area]
+        polys.append(shapely.Polygon(part.exterior, list(holes)))
     return shapely.MultiPolygon(polys) if len(polys) != 1 else polys[0]
 
 

@@ -308,3 +308,25 @@ def test_coverage_gaps_equal_the_plain_unprepared_filter(case, bundled, monkeypa
     assert len(fast["gaps"]) > 0
     assert _same_geometries(fast["gaps"], plain["gaps"])
     pd.testing.assert_frame_equal(fast["gaps"].drop(columns="geometry"), plain["gaps"].drop(columns="geometry"))
+
+
+def _plain_drop_small_rings(geom, min_area):
+    """The display's ring filter as it was: a Polygon built and measured per hole."""
+    polys = []
+    for part in shapely.get_parts(geom):
+        if part.area < min_area:
+            continue
+        holes = [ring for ring in part.interiors if Polygon(ring).area >= min_area]
+        polys.append(Polygon(part.exterior, holes))
+    return shapely.MultiPolygon(polys) if len(polys) != 1 else polys[0]
+
+
+def test_small_ring_filter_equals_the_plain_one(layers_dir):
+    layers = load_layers(layers_dir)
+    geoms = [*layers["countries"].geometry, *layers["parks_rus"].geometry, *layers["parks_chn"].geometry]
+    holes = sum(len(p.interiors) for g in geoms for p in shapely.get_parts(g))
+    assert holes > 100  # lakes and river islands: the filter has work to do
+    for min_area in (render._MIN_RING_DEG2, 1e-5, 0.0):
+        for geom in geoms:
+            fast = render._drop_small_rings(geom, min_area)
+            assert shapely.equals_identical(fast, _plain_drop_small_rings(geom, min_area))
