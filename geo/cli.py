@@ -22,11 +22,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from geo.pipeline import build
-
-    # The modules just imported live as long as the command: frozen, the cycle collector
-    # stops rescanning them during the build (main() hands them back afterwards).
-    gc.freeze()
+    # Importing makes objects that live as long as the command and next to no garbage: the
+    # cycle collector is paused meanwhile, then the imported modules are frozen, so it does
+    # not rescan them during the build either (main() hands them back afterwards).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from geo.pipeline import build
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
     result = build(args.layers, args.out, offline=args.offline, lang=args.lang, compare=_compare(args.compare))
     for name, path in result.files.items():
         print(f"wrote {path}")
