@@ -676,7 +676,6 @@ def make_map(
         Displays inline in Jupyter; save it with :func:`save_map` (``offline=True`` inlines the assets).
     """
     import folium  # imported here: only rendering needs it
-    from folium import plugins
 
     t = _t(lang)
     shown = display_layers(layers, parks, max_area_error=max_area_error)
@@ -804,15 +803,13 @@ def make_map(
     if schematic_layers:
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)
 
-    fullscreen = plugins.Fullscreen(position="topleft")
-    measure = plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
-                                     primary_area_unit="hectares")
-    mouse = plugins.MousePosition(position="bottomright", separator=" | ", num_digits=4, prefix="WGS84:",
-                                  empty_string="WGS84: point at the map")
-    for element, key in ((fullscreen, "fullscreen"), (measure, "measure"), (mouse, "mouse")):
-        element.default_js = [(f"{key}_js", ASSETS[f"{key}_js"][0])]
-        element.default_css = [(f"{key}_css", ASSETS[f"{key}_css"][0])]
-        element.add_to(fmap)
+    # folium.plugins' defaults spelled out (see _control)
+    _control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
+             force_separate_button=False).add_to(fmap)
+    _control("MeasureControl", position="topleft", primary_length_unit="kilometers", secondary_length_unit="miles",
+             primary_area_unit="hectares", secondary_area_unit="acres").add_to(fmap)
+    _control("MousePosition", position="bottomright", separator=" | ", empty_string="WGS84: point at the map",
+             lng_first=False, num_digits=4, prefix="WGS84:").add_to(fmap)
     mini = shapely.simplify(shapely.union_all(shown.countries.geometry.values), 0.05)
     _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01))).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
@@ -924,6 +921,80 @@ def _NoticeToggle(layer_names: list[str]):  # noqa: N802 - reads like a class at
         {% endmacro %}"""
     )()
     element.layer_names = layer_names
+    return element
+
+
+#: The map's three Leaflet controls: (asset key in :data:`ASSETS`, script) as ``folium.plugins``
+#: renders them (folium 0.20, MIT licence). They are declared here because ``import folium.plugins``
+#: loads all ~40 of folium's plugins, about 0.07 s of every build, for these three;
+#: ``tests/test_build_speed.py`` checks that the page stays the one folium's classes give.
+_CONTROLS = {
+    "Fullscreen": ("fullscreen", """
+        {% macro script(this, kwargs) %}
+            L.control.fullscreen(
+                {{ this.options|tojavascript }}
+            ).addTo({{this._parent.get_name()}});
+        {% endmacro %}
+        """),
+    "MeasureControl": ("measure", """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.Measure(
+                {{ this.options|tojavascript }});
+            {{this._parent.get_name()}}.addControl({{this.get_name()}});
+
+            // Workaround for using this plugin with Leaflet>=1.8.0
+            // https://github.com/ljagis/leaflet-measure/issues/171
+            L.Control.Measure.include({
+                _setCaptureMarkerIcon: function () {
+                    // disable autopan
+                    this._captureMarker.options.autoPanOnFocus = false;
+                    // default function
+                    this._captureMarker.setIcon(
+                        L.divIcon({
+                            iconSize: this._map.getSize().multiplyBy(2)
+                        })
+                    );
+                },
+            });
+
+        {% endmacro %}
+        """),
+    "MousePosition": ("mouse", """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.MousePosition(
+                {{ this.options|tojavascript }}
+            );
+            {{ this.get_name() }}.options["latFormatter"] =
+                {{ this.lat_formatter }};
+            {{ this.get_name() }}.options["lngFormatter"] =
+                {{ this.lng_formatter }};
+            {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+    """),
+}
+
+
+@functools.cache
+def _control_class(name: str):
+    """The element class of one of :data:`_CONTROLS`, its script and pinned assets, compiled once."""
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from folium.template import Template
+
+    key, script = _CONTROLS[name]
+    return type(name, (JSCSSMixin, MacroElement), {
+        "_template": Template(script),
+        "default_js": [(f"{key}_js", ASSETS[f"{key}_js"][0])],
+        "default_css": [(f"{key}_css", ASSETS[f"{key}_css"][0])],
+    })
+
+
+def _control(name: str, **options):
+    """A Leaflet control of :data:`_CONTROLS` with its options (snake_case, as folium.plugins takes them)."""
+    element = _control_class(name)()
+    element._name = name
+    element.options = {key: value for key, value in options.items() if value is not None}
+    element.lat_formatter = element.lng_formatter = "undefined"  # MousePosition: Leaflet's own formatting
     return element
 
 

@@ -20,6 +20,7 @@ from geo.layers import load_layers
 from geo.merge import check_coverage, clip_to_land, combine_parks, merge_parks, snap_to_border
 from geo.pipeline import GAP_WIDTH_M, SNAP_TOLERANCE_M
 from tests.common import parallel_box
+from tests.conftest import ROOT
 
 # --------------------------------------------------------------------------- the plain methods
 
@@ -330,3 +331,56 @@ def test_small_ring_filter_equals_the_plain_one(layers_dir):
         for geom in geoms:
             fast = render._drop_small_rings(geom, min_area)
             assert shapely.equals_identical(fast, _plain_drop_small_rings(geom, min_area))
+
+
+def _page_ids_numbered(text: str) -> str:
+    import re
+
+    ids: dict[str, str] = {}
+    return re.sub(r"_[0-9a-f]{32}", lambda m: ids.setdefault(m.group(0), f"_id{len(ids)}"), text)
+
+
+def test_map_controls_render_as_folium_plugins_do():
+    import folium
+    from folium import plugins
+
+    def page(controls) -> str:
+        fmap = folium.Map(location=[43.0, 131.0], zoom_start=7, tiles=None)
+        for element in controls:
+            element.add_to(fmap)
+        return _page_ids_numbered(fmap.get_root().render())
+
+    theirs = [
+        plugins.Fullscreen(position="topleft"),
+        plugins.MeasureControl(position="topleft", primary_length_unit="kilometers", primary_area_unit="hectares"),
+        plugins.MousePosition(position="bottomright", separator=" | ", num_digits=4, prefix="WGS84:",
+                              empty_string="WGS84: point at the map"),
+    ]
+    for element, key in zip(theirs, ("fullscreen", "measure", "mouse"), strict=True):
+        element.default_js = [(f"{key}_js", render.ASSETS[f"{key}_js"][0])]
+        element.default_css = [(f"{key}_css", render.ASSETS[f"{key}_css"][0])]
+    ours = [
+        render._control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
+                        force_separate_button=False),
+        render._control("MeasureControl", position="topleft", primary_length_unit="kilometers",
+                        secondary_length_unit="miles", primary_area_unit="hectares", secondary_area_unit="acres"),
+        render._control("MousePosition", position="bottomright", separator=" | ",
+                        empty_string="WGS84: point at the map", lng_first=False, num_digits=4, prefix="WGS84:"),
+    ]
+    expected = page(theirs)
+    assert "L.Control.Measure.include" in expected and "L.Control.MousePosition" in expected
+    assert page(ours) == expected
+
+
+def test_a_build_does_not_import_every_folium_plugin(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from geo.cli import main\n"
+        f"assert main(['build', '--layers', {str(ROOT / 'layers')!r}, '--out', {str(tmp_path)!r}]) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('folium.plugins')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
