@@ -247,17 +247,32 @@ def _within(points: np.ndarray, lines: shapely.Geometry, distance: float) -> np.
     return np.asarray(shapely.dwithin(lines, points, distance), dtype=bool)
 
 
-def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, slack: float):
-    """Snap one (multi)polygon onto one border line; the same object back when nothing moved."""
+def _ring_vertices(geom, to_metric) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The rings of a (multi)polygon's polygons and all their vertices, in lon/lat and in metres.
+
+    Returns ``(rings per polygon, rings, lon/lat, x, y)``, or None without a polygon.
+    :func:`snap_to_border` computes it once per park and again only after a snap moved it.
+    """
     polys = [poly for poly in shapely.get_parts(geom) if poly.geom_type == "Polygon"]
     rings = [[np.asarray(ring.coords)[:, :2] for ring in (poly.exterior, *poly.interiors)] for poly in polys]
     flat = [coords for poly_rings in rings for coords in poly_rings]
     if not flat:
+        return None
+    coords = np.concatenate(flat)
+    x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+    return rings, flat, coords, x, y
+
+
+def _snap_polygon(geom, vertices, line, line_m, land_edge, tolerance_m: float, slack: float):
+    """Snap one (multi)polygon onto one border line; the same object back when nothing moved.
+
+    ``vertices`` is :func:`_ring_vertices` of ``geom``.
+    """
+    if vertices is None:
         return geom
     # Every vertex of every ring in one pass (one transform, one indexed query each),
     # then split back per ring: the per-vertex tests are the same, only batched.
-    coords = np.concatenate(flat)
-    x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+    rings, flat, coords, x, y = vertices
     # Only the vertices inside the line's box grown by the tolerance can be within it
     # (outside, one axis alone is farther); the others are never made into points.
     xmin, ymin, xmax, ymax = shapely.bounds(line_m)
@@ -369,11 +384,16 @@ def snap_to_border(
             snapped.append(geom)
             continue
         result = geom
+        vertices = None
         for j in tree.query(geom_m, predicate="dwithin", distance=tolerance_m):
             edge = land_edges[iso3] if iso3 in land_edges else shapely.LineString()
             if j not in prepared_lines:
                 prepared_lines[j] = _indexed(lines_m[j])
-            result = _snap_polygon(result, lines[j], prepared_lines[j], edge, to_metric, tolerance_m, slack)
+            if vertices is None:  # the park's vertices, projected once until a snap moves them
+                vertices = _ring_vertices(result, to_metric)
+            moved = _snap_polygon(result, vertices, lines[j], prepared_lines[j], edge, tolerance_m, slack)
+            if moved is not result:
+                result, vertices = moved, None
         snapped.append(result)
     # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
     # whose edge meets the border at a shallow angle; that ground stays protected.

@@ -62,7 +62,7 @@ def _plain_snap_ring(coords, line, near, slack):
     return np.vstack([ring, ring[:1]])
 
 
-def _plain_snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m, slack):
+def _plain_snap_polygon(geom, _vertices, line, line_m, land_edge, tolerance_m, slack, to_metric=None):
     """The snap of one park as it was: ring by ring, full (unindexed) distances to every vertex."""
     polys, moved = [], False
     for poly in shapely.get_parts(geom):
@@ -126,7 +126,8 @@ def _synthetic():
     )
     border = gpd.GeoDataFrame(
         {"id": ["RUS-CHN"], "left_iso3": ["RUS"], "right_iso3": ["CHN"]},
-        geometry=[LineString([(131.0, 42.0), (131.0, 44.0)])],
+        # two parts (the border is broken where it runs in water): a park can snap to both in turn
+        geometry=[shapely.MultiLineString([[(131.0, 42.0), (131.0, 43.1)], [(131.0, 43.12), (131.0, 44.0)]])],
         crs="EPSG:4326",
     )
     short = 0.0037  # about 300 m of longitude at 43N
@@ -168,7 +169,12 @@ def test_snap_equals_the_plain_vertex_by_vertex_snap(case, bundled, monkeypatch)
     else:
         parks, border, countries = _synthetic()
     fast, fast_report = snap_to_border(parks, border, countries, tolerance_m=SNAP_TOLERANCE_M)
-    monkeypatch.setattr(merge, "_snap_polygon", _plain_snap_polygon)
+    from functools import partial
+
+    from pyproj import Transformer
+
+    to_metric = Transformer.from_crs(parks.crs, merge._local_metric_crs(parks), always_xy=True)
+    monkeypatch.setattr(merge, "_snap_polygon", partial(_plain_snap_polygon, to_metric=to_metric))
     plain, plain_report = snap_to_border(parks, border, countries, tolerance_m=SNAP_TOLERANCE_M)
     assert _same_geometries(fast, plain)
     pd.testing.assert_frame_equal(fast_report, plain_report, check_exact=True)
