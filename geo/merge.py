@@ -505,8 +505,14 @@ def _between_parks(candidates: list, parks_m: np.ndarray, union_m: shapely.Geome
     if not candidates:
         return []
     pieces = np.asarray(candidates, dtype=object)
-    tree = shapely.STRtree(parks_m)
-    piece_idx, park_idx = tree.query(pieces, predicate="dwithin", distance=touch_m)
+    # Candidate pairs by the pieces' boxes grown by touch_m, then the exact test with each
+    # (large) park prepared, so its segments are indexed once rather than scanned per piece.
+    xmin, ymin, xmax, ymax = shapely.bounds(pieces).T
+    grown_boxes = shapely.box(xmin - touch_m, ymin - touch_m, xmax + touch_m, ymax + touch_m)
+    piece_idx, park_idx = shapely.STRtree(parks_m).query(grown_boxes)
+    shapely.prepare(parks_m)  # check_coverage's own projected copies
+    near = shapely.dwithin(parks_m[park_idx], pieces[piece_idx], touch_m)
+    piece_idx, park_idx = piece_idx[near], park_idx[near]
     touching = np.bincount(piece_idx, minlength=len(pieces)) if len(piece_idx) else np.zeros(len(pieces), int)
     # Count distinct parks per piece (a park may appear once per piece already; be safe).
     distinct = np.array([len(set(park_idx[piece_idx == i])) for i in range(len(pieces))]) if len(piece_idx) else touching
