@@ -27,6 +27,9 @@ GEOD = Geod(ellps="WGS84")
 
 M2_PER_HA = 10_000.0
 
+#: Longitude/latitude on WGS84, built once (a CRS takes about 0.3 ms to build; it is compared on every call).
+_LONLAT_CRS = (CRS("EPSG:4326"), CRS("OGC:CRS84"))
+
 _EQUAL_AREA_METHODS = (
     "equal area",
     "mollweide",
@@ -45,7 +48,7 @@ def _as_lonlat(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> gpd.GeoSeries:
             "the layer has no CRS, so its coordinates cannot be measured. "
             "Set the CRS the data was made in (GeoDataFrame.set_crs), never a guess."
         )
-    if not geoms.crs.equals(CRS("EPSG:4326")) and not geoms.crs.equals(CRS("OGC:CRS84")):
+    if not any(geoms.crs.equals(lonlat) for lonlat in _LONLAT_CRS):
         geoms = geoms.to_crs("EPSG:4326")
     return geoms
 
@@ -274,8 +277,30 @@ def geodesic_length_m(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     for i, geom in enumerate(geoms.array):
         if geom is None or geom.is_empty:
             continue
-        out[i] = GEOD.geometry_length(geom)
+        out[i] = _geometry_length_m(geom)
     return out
+
+
+def _geometry_length_m(geom: shapely.Geometry) -> float:
+    """:meth:`pyproj.Geod.geometry_length`, the same sums in the same order, without a shapely object per part.
+
+    A border of a thousand parts (it has gaps wherever it runs through water) costs one
+    coordinate fetch instead of a thousand. Lines and multi-lines only; anything else
+    goes to pyproj as it is.
+    """
+    if shapely.get_type_id(geom) not in (1, 5):  # LineString, MultiLineString
+        return GEOD.geometry_length(geom)
+    parts = shapely.get_parts(geom)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    ends = np.cumsum(np.bincount(index, minlength=len(parts)))
+    if len(parts) == 1 and shapely.get_type_id(geom) == 1:
+        return GEOD.line_length(coords[:, 0], coords[:, 1])
+    total = 0.0
+    start = 0
+    for end in ends:
+        total += GEOD.line_length(coords[start:end, 0], coords[start:end, 1])
+        start = end
+    return total
 
 
 def planar_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:

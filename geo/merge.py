@@ -198,8 +198,10 @@ def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, s
     near = near[:-1]
     if not near.any() or near.all():
         return coords  # nothing near, or a ring entirely along the border: left alone
-    points = shapely.points(closed)
-    position = shapely.line_locate_point(line, points)
+    # Only the positions of the vertices that move are used (the ends of each run):
+    # locating the others on a long border line would cost a full pass over it each.
+    position = np.full(len(closed), np.nan)
+    position[near] = shapely.line_locate_point(line, shapely.points(closed[near]))
     # Start the walk at a vertex that stays, so runs of snapped vertices are contiguous.
     start = int(np.flatnonzero(~near)[0])
     order = np.roll(np.arange(len(closed)), -start)
@@ -234,48 +236,71 @@ def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, s
     return np.vstack([ring, ring[:1]])
 
 
-def _segment_tree(lines: shapely.Geometry) -> shapely.STRtree:
-    """An STRtree of the single segments of a (multi)line, for indexed distance tests."""
-    segments = []
-    for part in shapely.get_parts(lines):
-        coords = shapely.get_coordinates(part)
-        if len(coords) > 1:
-            segments.append(shapely.linestrings(np.stack([coords[:-1], coords[1:]], axis=1)))
-    return shapely.STRtree(np.concatenate(segments) if segments else np.empty(0, dtype=object))
+def _indexed(lines: shapely.Geometry) -> shapely.Geometry:
+    """``lines`` prepared (GEOS builds an index of its segments on first use), for distance tests."""
+    shapely.prepare(lines)
+    return lines
 
 
-def _within(points: np.ndarray, tree: shapely.STRtree, distance: float) -> np.ndarray:
-    """Whether each point lies within ``distance`` of the line indexed by ``tree``."""
-    out = np.zeros(len(points), dtype=bool)
-    if len(tree.geometries):
-        hit = tree.query(points, predicate="dwithin", distance=distance)[0]
-        out[hit] = True
-    return out
+def _within(points: np.ndarray, lines: shapely.Geometry, distance: float) -> np.ndarray:
+    """Whether each point lies within ``distance`` of ``lines`` (prepared by :func:`_indexed`)."""
+    return np.asarray(shapely.dwithin(lines, points, distance), dtype=bool)
 
 
-def _snap_polygon(geom, line, line_m, land_edge, to_metric, tolerance_m: float, slack: float):
-    """Snap one (multi)polygon onto one border line; the same object back when nothing moved."""
-    polys = []
+def _ring_vertices(geom, to_metric) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The rings of a (multi)polygon's polygons and all their vertices, in lon/lat and in metres.
+
+    Returns ``(rings per polygon, rings, lon/lat, x, y)``, or None without a polygon.
+    :func:`snap_to_border` computes it once per park and again only after a snap moved it.
+    """
+    polys = [poly for poly in shapely.get_parts(geom) if poly.geom_type == "Polygon"]
+    rings = [[np.asarray(ring.coords)[:, :2] for ring in (poly.exterior, *poly.interiors)] for poly in polys]
+    flat = [coords for poly_rings in rings for coords in poly_rings]
+    if not flat:
+        return None
+    coords = np.concatenate(flat)
+    x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+    return rings, flat, coords, x, y
+
+
+def _snap_polygon(geom, vertices, line, line_m, land_edge, tolerance_m: float, slack: float):
+    """Snap one (multi)polygon onto one border line; the same object back when nothing moved.
+
+    ``vertices`` is :func:`_ring_vertices` of ``geom``.
+    """
+    if vertices is None:
+        return geom
+    # Every vertex of every ring in one pass (one transform, one indexed query each),
+    # then split back per ring: the per-vertex tests are the same, only batched.
+    rings, flat, coords, x, y = vertices
+    # Only the vertices inside the line's box grown by the tolerance can be within it
+    # (outside, one axis alone is farther); the others are never made into points.
+    xmin, ymin, xmax, ymax = shapely.bounds(line_m)
+    near = (x >= xmin - tolerance_m) & (x <= xmax + tolerance_m) & (y >= ymin - tolerance_m) & (y <= ymax + tolerance_m)
+    # Indexed tests against the lines' segments (see _indexed), not full distances.
+    if near.any():
+        near[near] = _within(shapely.points(x[near], y[near]), line_m, tolerance_m)
+    # A vertex already on its country's land edge (the border, a coast, a river
+    # bank where the border runs in water) is as far as the park can go: it stays.
+    if near.any():
+        near[near] = ~_within(shapely.points(coords[near]), land_edge, 1e-9)
+    if not near.any():
+        return geom
+    bounds = np.cumsum([0, *(len(c) for c in flat)])
     moved = False
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon":
-            continue
-        rings = []
-        for ring in [poly.exterior, *poly.interiors]:
-            coords = np.asarray(ring.coords)[:, :2]
-            x, y = to_metric.transform(coords[:, 0], coords[:, 1])
-            # Indexed tests against the lines' segments (see _segment_tree), not full distances.
-            near = _within(shapely.points(x, y), line_m, tolerance_m)
-            # A vertex already on its country's land edge (the border, a coast, a river
-            # bank where the border runs in water) is as far as the park can go: it stays.
-            near &= ~_within(shapely.points(coords), land_edge, 1e-9)
-            new = _snap_ring(coords, line, near, slack) if near.any() else coords
-            moved |= new is not coords
-            rings.append(new)
-        polys.append(shapely.Polygon(rings[0], rings[1:]))
+    out, k = [], 0
+    for poly_rings in rings:
+        new_rings = []
+        for ring_coords in poly_rings:
+            ring_near = near[bounds[k]:bounds[k + 1]]
+            k += 1
+            new = _snap_ring(ring_coords, line, ring_near, slack) if ring_near.any() else ring_coords
+            moved |= new is not ring_coords
+            new_rings.append(new)
+        out.append(shapely.Polygon(new_rings[0], new_rings[1:]))
     if not moved:
         return geom
-    return _polygonal([shapely.union_all(_polygonal(polys))])[0]
+    return _polygonal([shapely.union_all(_polygonal(out))])[0]
 
 
 def snap_to_border(
@@ -340,13 +365,17 @@ def snap_to_border(
     lat0 = float(np.mean(parks.total_bounds[1::2]))
     slack = tolerance_m / (111_000.0 * max(np.cos(np.radians(lat0)), 0.1))
     land = countries.to_crs(parks.crs)
-    land_edge = {
-        iso3: shapely.boundary(_dissolve_land(g.geometry.array)) for iso3, g in land.groupby("country_iso3")
-    }
-    # Segment trees make the per-vertex distance tests indexed: a country's land
+    # Prepared (indexed) lines make the per-vertex distance tests fast: a country's land
     # edge has ~10^4-10^5 vertices and each park ring is tested against it.
-    edge_trees = {iso3: _segment_tree(edge) for iso3, edge in land_edge.items()}
-    line_trees = [_segment_tree(line) for line in lines_m]
+    # Only the parks' own countries are needed (not, say, North Korea's coast).
+    park_countries = set(parks["country_iso3"])
+    land_edges = {
+        iso3: _indexed(shapely.boundary(_dissolve_land(g.geometry.array)))
+        for iso3, g in land.groupby("country_iso3")
+        if iso3 in park_countries
+    }
+    # Built on first use: most parts of a long border are nowhere near a park.
+    prepared_lines: dict[int, shapely.Geometry] = {}
     snapped = []
     for geom, geom_m, iso3 in zip(
         parks.geometry.array, parks.geometry.to_crs(metric).array, parks["country_iso3"], strict=True
@@ -355,9 +384,16 @@ def snap_to_border(
             snapped.append(geom)
             continue
         result = geom
+        vertices = None
         for j in tree.query(geom_m, predicate="dwithin", distance=tolerance_m):
-            edge = edge_trees.get(iso3) or _segment_tree(shapely.LineString())
-            result = _snap_polygon(result, lines[j], line_trees[j], edge, to_metric, tolerance_m, slack)
+            edge = land_edges[iso3] if iso3 in land_edges else shapely.LineString()
+            if j not in prepared_lines:
+                prepared_lines[j] = _indexed(lines_m[j])
+            if vertices is None:  # the park's vertices, projected once until a snap moves them
+                vertices = _ring_vertices(result, to_metric)
+            moved = _snap_polygon(result, vertices, lines[j], prepared_lines[j], edge, tolerance_m, slack)
+            if moved is not result:
+                result, vertices = moved, None
         snapped.append(result)
     # Snapping only fills: a vertex pulled onto the border can cut a wedge off a park
     # whose edge meets the border at a shallow angle; that ground stays protected.
@@ -469,13 +505,21 @@ def _between_parks(candidates: list, parks_m: np.ndarray, union_m: shapely.Geome
     if not candidates:
         return []
     pieces = np.asarray(candidates, dtype=object)
-    tree = shapely.STRtree(parks_m)
-    piece_idx, park_idx = tree.query(pieces, predicate="dwithin", distance=touch_m)
+    # Candidate pairs by the pieces' boxes grown by touch_m, then the exact test with each
+    # (large) park prepared, so its segments are indexed once rather than scanned per piece.
+    xmin, ymin, xmax, ymax = shapely.bounds(pieces).T
+    grown_boxes = shapely.box(xmin - touch_m, ymin - touch_m, xmax + touch_m, ymax + touch_m)
+    piece_idx, park_idx = shapely.STRtree(parks_m).query(grown_boxes)
+    shapely.prepare(parks_m)  # check_coverage's own projected copies
+    near = shapely.dwithin(parks_m[park_idx], pieces[piece_idx], touch_m)
+    piece_idx, park_idx = piece_idx[near], park_idx[near]
     touching = np.bincount(piece_idx, minlength=len(pieces)) if len(piece_idx) else np.zeros(len(pieces), int)
     # Count distinct parks per piece (a park may appear once per piece already; be safe).
     distinct = np.array([len(set(park_idx[piece_idx == i])) for i in range(len(pieces))]) if len(piece_idx) else touching
     filled = shapely.union_all([shapely.Polygon(shapely.get_exterior_ring(p)) for p in shapely.get_parts(union_m)])
-    enclosed = shapely.covered_by(pieces, shapely.buffer(filled, touch_m))
+    grown = shapely.buffer(filled, touch_m)
+    shapely.prepare(grown)  # indexed once for every piece: covers(grown, piece) is covered_by(piece, grown)
+    enclosed = shapely.covers(grown, pieces)
     return list(pieces[(distinct >= 2) | enclosed])
 
 
@@ -555,6 +599,15 @@ def resolve_overlaps(parks: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Data
     return resolved, report
 
 
+def _same_geometries(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+    """Whether two layers hold the same ids and bit-identical geometries in the same CRS."""
+    if len(a) != len(b) or a.crs != b.crs:
+        return False
+    if ("id" in a) != ("id" in b) or ("id" in a and not np.array_equal(a["id"].to_numpy(), b["id"].to_numpy())):
+        return False
+    return bool(np.all(shapely.equals_identical(np.asarray(a.geometry.array), np.asarray(b.geometry.array))))
+
+
 @dataclass(frozen=True)
 class MergeResult:
     """What :func:`merge_parks` returns: the merged layers and every report."""
@@ -601,7 +654,11 @@ def merge_parks(
     snapped, snap_report = snap_to_border(clipped, border, countries, tolerance_m=tolerance_m)
     coverage_before = check_coverage(snapped, gap_width_m=gap_width_m)
     resolved, overlap_report = resolve_overlaps(snapped)
-    coverage_after = check_coverage(resolved, gap_width_m=gap_width_m)
+    if _same_geometries(resolved, snapped):
+        # Nothing overlapped, so nothing moved: the check would find the same (a copy each).
+        coverage_after = {name: table.copy() for name, table in coverage_before.items()}
+    else:
+        coverage_after = check_coverage(resolved, gap_width_m=gap_width_m)
     return MergeResult(
         parks=resolved,
         snapped_parks=snapped,

@@ -309,13 +309,36 @@ def _drop_small_rings(geom: shapely.Geometry, min_area: float) -> shapely.Geomet
     for part in shapely.get_parts(geom):
         if part.area < min_area:
             continue
-        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= min_area]
-        polys.append(shapely.Polygon(part.exterior, holes))
+        holes = shapely.get_rings(part)[1:]  # the interiors; their areas measured all at once
+        holes = holes[shapely.area(shapely.polygons(holes)) >= min_area]
+        polys.append(shapely.Polygon(part.exterior, list(holes)))
     return shapely.MultiPolygon(polys) if len(polys) != 1 else polys[0]
 
 
 def _geodesic_ha(geoms) -> np.ndarray:
     return geodesic_area_m2(gpd.GeoSeries(list(geoms), crs="EPSG:4326")) / M2_PER_HA
+
+
+def _shown_within(
+    simple: np.ndarray, member: np.ndarray, true_ha: np.ndarray, order: np.ndarray, max_area_error: float
+) -> list | None:
+    """Each feature as the union of its simplified faces, or None as soon as one misses its area.
+
+    Features are built in ``order``; a face is made valid only when a feature built so far
+    needs it (:func:`shapely.make_valid` works face by face, so the faces, unions and areas
+    are the same as when every face is repaired first).
+    """
+    valid = np.empty(len(simple), dtype=object)
+    done = np.zeros(len(simple), dtype=bool)
+    shown: list = [None] * len(member)
+    for i in order:
+        todo = member[i] & ~done
+        valid[todo] = shapely.make_valid(simple[todo])
+        done |= todo
+        shown[i] = shapely.union_all(valid[member[i]])
+        if abs(float(_geodesic_ha([shown[i]])[0]) / true_ha[i] - 1) > max_area_error:
+            return None
+    return shown
 
 
 def display_layers(
@@ -353,15 +376,22 @@ def display_layers(
     lines = shapely.union_all(shapely.boundary(feats))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
     inside = shapely.point_on_surface(faces)
-    member = np.array([shapely.intersects(f, inside) for f in feats])
+    # member[i, j]: face j lies in feature i (its inner point does); one indexed query for all pairs
+    feat_idx, face_idx = shapely.STRtree(inside).query(feats, predicate="intersects")
+    member = np.zeros((len(feats), len(faces)), dtype=bool)
+    member[feat_idx, face_idx] = True
     keep = member.any(axis=0)
     faces, member = faces[keep], member[:, keep]
 
     chosen = None
+    # Smallest features first: they lose the largest share of their area, so a candidate
+    # that fails usually fails on the first one tried and the others are never built.
+    first = np.argsort(true_ha, kind="stable")
     for tolerance_deg, grid_deg in _CANDIDATES:
         simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
-        simple = shapely.make_valid(simple)
-        shown = [shapely.union_all(simple[m]) for m in member]
+        shown = _shown_within(simple, member, true_ha, first, max_area_error)
+        if shown is None:
+            continue
         error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
         if error <= max_area_error:
             chosen = (tolerance_deg, grid_deg, shown, error)
@@ -646,7 +676,6 @@ def make_map(
         Displays inline in Jupyter; save it with :func:`save_map` (``offline=True`` inlines the assets).
     """
     import folium  # imported here: only rendering needs it
-    from folium import plugins
 
     t = _t(lang)
     shown = display_layers(layers, parks, max_area_error=max_area_error)
@@ -774,15 +803,13 @@ def make_map(
     if schematic_layers:
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)
 
-    fullscreen = plugins.Fullscreen(position="topleft")
-    measure = plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
-                                     primary_area_unit="hectares")
-    mouse = plugins.MousePosition(position="bottomright", separator=" | ", num_digits=4, prefix="WGS84:",
-                                  empty_string="WGS84: point at the map")
-    for element, key in ((fullscreen, "fullscreen"), (measure, "measure"), (mouse, "mouse")):
-        element.default_js = [(f"{key}_js", ASSETS[f"{key}_js"][0])]
-        element.default_css = [(f"{key}_css", ASSETS[f"{key}_css"][0])]
-        element.add_to(fmap)
+    # folium.plugins' defaults spelled out (see _control)
+    _control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
+             force_separate_button=False).add_to(fmap)
+    _control("MeasureControl", position="topleft", primary_length_unit="kilometers", secondary_length_unit="miles",
+             primary_area_unit="hectares", secondary_area_unit="acres").add_to(fmap)
+    _control("MousePosition", position="bottomright", separator=" | ", empty_string="WGS84: point at the map",
+             lng_first=False, num_digits=4, prefix="WGS84:").add_to(fmap)
     mini = shapely.simplify(shapely.union_all(shown.countries.geometry.values), 0.05)
     _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01))).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
@@ -894,6 +921,80 @@ def _NoticeToggle(layer_names: list[str]):  # noqa: N802 - reads like a class at
         {% endmacro %}"""
     )()
     element.layer_names = layer_names
+    return element
+
+
+#: The map's three Leaflet controls: (asset key in :data:`ASSETS`, script) as ``folium.plugins``
+#: renders them (folium 0.20, MIT licence). They are declared here because ``import folium.plugins``
+#: loads all ~40 of folium's plugins, about 0.07 s of every build, for these three;
+#: ``tests/test_build_speed.py`` checks that the page stays the one folium's classes give.
+_CONTROLS = {
+    "Fullscreen": ("fullscreen", """
+        {% macro script(this, kwargs) %}
+            L.control.fullscreen(
+                {{ this.options|tojavascript }}
+            ).addTo({{this._parent.get_name()}});
+        {% endmacro %}
+        """),
+    "MeasureControl": ("measure", """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.Measure(
+                {{ this.options|tojavascript }});
+            {{this._parent.get_name()}}.addControl({{this.get_name()}});
+
+            // Workaround for using this plugin with Leaflet>=1.8.0
+            // https://github.com/ljagis/leaflet-measure/issues/171
+            L.Control.Measure.include({
+                _setCaptureMarkerIcon: function () {
+                    // disable autopan
+                    this._captureMarker.options.autoPanOnFocus = false;
+                    // default function
+                    this._captureMarker.setIcon(
+                        L.divIcon({
+                            iconSize: this._map.getSize().multiplyBy(2)
+                        })
+                    );
+                },
+            });
+
+        {% endmacro %}
+        """),
+    "MousePosition": ("mouse", """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.MousePosition(
+                {{ this.options|tojavascript }}
+            );
+            {{ this.get_name() }}.options["latFormatter"] =
+                {{ this.lat_formatter }};
+            {{ this.get_name() }}.options["lngFormatter"] =
+                {{ this.lng_formatter }};
+            {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+    """),
+}
+
+
+@functools.cache
+def _control_class(name: str):
+    """The element class of one of :data:`_CONTROLS`, its script and pinned assets, compiled once."""
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from folium.template import Template
+
+    key, script = _CONTROLS[name]
+    return type(name, (JSCSSMixin, MacroElement), {
+        "_template": Template(script),
+        "default_js": [(f"{key}_js", ASSETS[f"{key}_js"][0])],
+        "default_css": [(f"{key}_css", ASSETS[f"{key}_css"][0])],
+    })
+
+
+def _control(name: str, **options):
+    """A Leaflet control of :data:`_CONTROLS` with its options (snake_case, as folium.plugins takes them)."""
+    element = _control_class(name)()
+    element._name = name
+    element.options = {key: value for key, value in options.items() if value is not None}
+    element.lat_formatter = element.lng_formatter = "undefined"  # MousePosition: Leaflet's own formatting
     return element
 
 

@@ -76,7 +76,15 @@ def _chn_park_point() -> tuple[float, float]:
 
 
 def _click_park(page, lat: float, lon: float) -> str:
-    page.evaluate(f"{find_map_js()}.setView([{lat}, {lon}], 9, {{animate: false}})")
+    # Centre the map on the point; a view change still running from the page load (the initial
+    # fitBounds) can undo the first setView, so it is repeated until the view holds.
+    page.wait_for_function(
+        f"([lat, lon]) => {{ const m = {find_map_js()}; const c = m.getCenter();"
+        " if (m.getZoom() === 9 && Math.abs(c.lat - lat) < 1e-6 && Math.abs(c.lng - lon) < 1e-6) return true;"
+        " m.stop(); m.setView([lat, lon], 9, {animate: false}); return false; }",
+        arg=[lat, lon],
+        timeout=10_000,
+    )
     size = page.evaluate(
         f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
     )
