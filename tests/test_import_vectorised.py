@@ -161,10 +161,12 @@ def test_lines_same_as_per_feature():
     assert shapely.get_num_coordinates(got.geometry.array[0]) == 3
 
 
-def test_benchmark_layer_same_as_per_feature(monkeypatch):
-    # several chunks, so the threaded path and the chunk edges are exercised
+@pytest.mark.parametrize("invalid_every", [100, 2])
+def test_benchmark_layer_same_as_per_feature(monkeypatch, invalid_every):
+    # several chunks, so the threaded path and the chunk edges are exercised; with every second
+    # polygon a bow tie, the repairs' areas are measured on two threads
     monkeypatch.setattr(validate, "_CHUNK", 97)
-    gdf = wdpa_like(600).rename(columns={"WDPAID": "id"})
+    gdf = wdpa_like(600, invalid_every=invalid_every).rename(columns={"WDPAID": "id"})
     gdf["geometry"] = gpd.GeoSeries(
         [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in gdf.geometry], crs="EPSG:4326"
     )  # as a GeoPackage of WDPA stores them
@@ -177,7 +179,7 @@ def test_benchmark_layer_same_as_per_feature(monkeypatch):
     got, problems, repairs = check_geometries(gdf, ids=ids, kind="polygon", layer="parks_chn")
     want, want_problems, want_repairs = _per_feature(gdf, ids=ids, kind="polygon", layer="parks_chn")
     assert problems == want_problems and repairs == want_repairs
-    assert len(repairs) == 6
+    assert len(repairs) == 600 // invalid_every
     _same_layer(got, want)
 
 
