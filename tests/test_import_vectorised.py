@@ -193,3 +193,16 @@ def test_repair_keeps_only_polygonal_parts_of_a_collection():
     assert fixed[0].geom_type in ("Polygon", "MultiPolygon")
     assert shapely.equals(fixed[0], want) and fixed[0].area == pytest.approx(want.area)
     assert shapely.equals_identical(fixed[1], shapely.make_valid(BOWTIE, method="structure", keep_collapsed=False))
+
+
+def test_validity_of_large_geometries_on_two_threads_same_as_shapely():
+    """check_layers' threaded validity gives shapely's answer, in the layer's order."""
+    from geo.validate import _valid_in_parallel
+
+    big = [shapely.Point(130 + k, 43).buffer(0.5, quad_segs=2_500 + 500 * k) for k in range(4)]  # 10,000+ vertices each
+    bowtie = shapely.Polygon([(131.0, 43.0), (131.2, 43.1), (131.2, 43.0), (131.0, 43.1)])
+    twisted = shapely.Polygon(np.roll(np.asarray(big[3].exterior.coords)[:-1], 1, axis=0)[[1, 0, *range(2, 12_000)]])
+    geoms = np.array([big[0], bowtie, big[1], None, big[2], twisted, big[3]], dtype=object)
+    assert shapely.get_num_coordinates(geoms).sum() >= 20_000  # the threaded path
+    got = _valid_in_parallel(geoms)
+    assert got.tolist() == shapely.is_valid(geoms).tolist() == [True, False, True, False, True, False, True]
