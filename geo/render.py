@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,18 +325,30 @@ def _shown_within(
 ) -> list | None:
     """Each feature as the union of its simplified faces, or None as soon as one misses its area.
 
-    Features are built in ``order``; a face is made valid only when a feature built so far
-    needs it (:func:`shapely.make_valid` works face by face, so the faces, unions and areas
-    are the same as when every face is repaired first).
+    The first feature in ``order`` (the smallest, the likeliest to miss) is built alone, so a
+    candidate that fails costs little; the others are built on two threads (GEOS releases the
+    GIL). :func:`shapely.make_valid` works face by face and each feature is the union of its own
+    faces in face order, so the faces, unions and areas are those of a plain loop.
     """
     valid = np.empty(len(simple), dtype=object)
-    done = np.zeros(len(simple), dtype=bool)
     shown: list = [None] * len(member)
-    for i in order:
-        todo = member[i] & ~done
-        valid[todo] = shapely.make_valid(simple[todo])
-        done |= todo
-        shown[i] = shapely.union_all(valid[member[i]])
+
+    def build(i: int):
+        return shapely.union_all(valid[member[i]])
+
+    first, rest = order[0], order[1:]
+    valid[member[first]] = shapely.make_valid(simple[member[first]])
+    shown[first] = build(first)
+    if abs(float(_geodesic_ha([shown[first]])[0]) / true_ha[first] - 1) > max_area_error:
+        return None
+    todo = np.flatnonzero(member[rest].any(axis=0) & ~member[first]) if len(rest) else np.array([], dtype=int)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = [todo[0::2], todo[1::2]]
+        for half, fixed in zip(halves, pool.map(lambda idx: shapely.make_valid(simple[idx]), halves), strict=True):
+            valid[half] = fixed
+        for i, geom in zip(rest, pool.map(build, rest), strict=True):
+            shown[i] = geom
+    for i in rest:  # in order: the first that misses its area rejects the candidate
         if abs(float(_geodesic_ha([shown[i]])[0]) / true_ha[i] - 1) > max_area_error:
             return None
     return shown
@@ -387,15 +400,29 @@ def display_layers(
     # Smallest features first: they lose the largest share of their area, so a candidate
     # that fails usually fails on the first one tried and the others are never built.
     first = np.argsort(true_ha, kind="stable")
-    for tolerance_deg, grid_deg in _CANDIDATES:
-        simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
-        shown = _shown_within(simple, member, true_ha, first, max_area_error)
-        if shown is None:
-            continue
-        error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
-        if error <= max_area_error:
-            chosen = (tolerance_deg, grid_deg, shown, error)
-            break
+    def simplified(candidate):
+        tolerance_deg, grid_deg = candidate
+        return shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
+
+    # The next candidates' simplifications run ahead on two threads while one is checked (GEOS,
+    # off the GIL); once a candidate is chosen, a simplification still running is left to finish
+    # on its own rather than waited for.
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        ahead = [pool.submit(simplified, candidate) for candidate in _CANDIDATES[:2]]
+        for k, (tolerance_deg, grid_deg) in enumerate(_CANDIDATES):
+            simple = ahead[k].result()
+            if k + 2 < len(_CANDIDATES):
+                ahead.append(pool.submit(simplified, _CANDIDATES[k + 2]))
+            shown = _shown_within(simple, member, true_ha, first, max_area_error)
+            if shown is None:
+                continue
+            error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
+            if error <= max_area_error:
+                chosen = (tolerance_deg, grid_deg, shown, error)
+                break
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     if chosen is None:  # the finest candidate failed: show full resolution rather than a wrong area
         shown = list(originals)
         chosen = (0.0, 0.0, shown, 0.0)
