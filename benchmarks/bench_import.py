@@ -9,7 +9,7 @@ reference would be ``pyogrio.write_dataframe``, not a read.
 
 The reference is :func:`pyogrio.read_dataframe` with its defaults on the same
 GeoPackage, timed in the same run (issue 3: budget 3x, aim 2x): reference,
-Arrow read and import run in turn, 15 times at 1,000 polygons, 7 at 10,000
+Arrow read and import run in turn, 40 times at 1,000 polygons, 10 at 10,000
 and 3 at 100,000, and each keeps its best time, so that both sides meet the
 same moments of a shared machine. The import reads a GeoPackage as an Arrow
 stream; ``arrow_read_seconds`` records :func:`pyogrio.read_dataframe` with
@@ -188,7 +188,7 @@ def run(sizes=(1_000, 10_000, 100_000), *, workdir: str | Path, memory: bool = T
     workdir = Path(workdir)
     records = []
     for n in sizes:
-        repeat = 15 if n <= 1_000 else 7 if n <= 10_000 else 3
+        repeat = 40 if n <= 1_000 else 10 if n <= 10_000 else 3
         mixed = write_gpkg_sample(wdpa_like(n), workdir / f"wdpa_{n}.gpkg")
         rec = _record("import (read + validate + normalise)", n, mixed, repeat)
         rec["peak_mb"] = None  # measured on the country extract, whose import yields a layer
