@@ -359,8 +359,11 @@ def map_attributes(
         years = pd.to_numeric(out["status_year"], errors="coerce")
         out["status_year"] = years.where(years > 0).astype("Int64")  # WDPA writes 0 for "not reported"
     if "country_iso3" in columns:
-        iso = out["country_iso3"].astype("string").str.strip().str.upper().astype(object)
-        iso = iso.where(iso.notna(), None)
+        iso = pd.Series(
+            [None if v is None else str(v).strip().upper() for v in out["country_iso3"].tolist()],
+            index=gdf.index,
+            dtype=object,
+        )
         expected = ROLE_COUNTRY.get(role)
         if expected:
             wrong = iso.notna() & (iso != expected)
@@ -433,7 +436,7 @@ def map_attributes(
         lic = pd.Series([None] * n, index=gdf.index, dtype=object)
     out["licence"] = lic
 
-    frame = pd.DataFrame({c: out[c] for c in columns}, index=gdf.index)
+    frame = pd.DataFrame({c: out[c].array for c in columns}, index=gdf.index)  # every column is on gdf's index
     frame["geometry"] = gdf.geometry.values
     result = gpd.GeoDataFrame(frame, geometry="geometry", crs=gdf.crs)
     if not result.index.equals(pd.RangeIndex(len(result))):
@@ -516,9 +519,7 @@ def _attribute_problems(gdf: gpd.GeoDataFrame, mapped: gpd.GeoDataFrame, *, role
                 "give every feature its own id (or --map id=COLUMN with a unique column)",
             )
         )
-    problems += _text_problems(
-        gdf.reset_index(drop=True), role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()]
-    )
+    problems += _text_problems(gdf, role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()])
     return problems
 
 
