@@ -202,6 +202,17 @@ def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, s
     # locating the others on a long border line would cost a full pass over it each.
     position = np.full(len(closed), np.nan)
     position[near] = shapely.line_locate_point(line, shapely.points(closed[near]))
+    return _walk_runs(closed, near, position, line, slack)
+
+
+def _walk_runs(
+    closed: np.ndarray, near: np.ndarray, position: np.ndarray, line: shapely.LineString, slack: float
+) -> np.ndarray:
+    """The snapped ring: each run of ``near`` vertices replaced by the line between its ends.
+
+    ``position`` holds the distance along ``line`` of (at least) every ``near`` vertex;
+    ``closed`` is the ring without its closing vertex, which the result repeats.
+    """
     # Start the walk at a vertex that stays, so runs of snapped vertices are contiguous.
     start = int(np.flatnonzero(~near)[0])
     order = np.roll(np.arange(len(closed)), -start)

@@ -32,34 +32,7 @@ def _plain_snap_ring(coords, line, near, slack):
     if not near.any() or near.all():
         return coords
     position = shapely.line_locate_point(line, shapely.points(closed))
-    start = int(np.flatnonzero(~near)[0])
-    order = np.roll(np.arange(len(closed)), -start)
-    out, k = [], 0
-    while k < len(order):
-        i = order[k]
-        if not near[i]:
-            out.append(closed[i][None, :])
-            k += 1
-            continue
-        run = [i]
-        while k + 1 < len(order) and near[order[k + 1]]:
-            k += 1
-            run.append(order[k])
-        k += 1
-        a, b = position[run[0]], position[run[-1]]
-        run_length = float(np.sum(np.hypot(*np.diff(closed[run], axis=0).T))) if len(run) > 1 else 0.0
-        if abs(b - a) > 1.5 * run_length + 2 * slack:
-            out.append(closed[run])
-            continue
-        piece = shapely.ops.substring(line, min(a, b), max(a, b))
-        piece_coords = np.asarray(piece.coords)[:, :2] if piece.geom_type == "LineString" else np.empty((0, 2))
-        if len(piece_coords) <= 1:
-            piece_coords = shapely.get_coordinates(shapely.line_interpolate_point(line, [a, b]))
-        elif a > b:
-            piece_coords = piece_coords[::-1]
-        out.append(piece_coords)
-    ring = np.vstack(out)
-    return np.vstack([ring, ring[:1]])
+    return merge._walk_runs(closed, near, position, line, slack)  # the same walk, every vertex located
 
 
 def _plain_snap_polygon(geom, _vertices, line, line_m, land_edge, tolerance_m, slack, to_metric=None):
