@@ -77,7 +77,11 @@ def start() -> Server:
     if os.geteuid() == 0:  # the server refuses to run as root
         user = pwd.getpwnam("postgres")
         os.chown(base, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
+        # util-linux's runuser lives in sbin, which a non-login PATH may leave out
+        runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+        if runuser is None:
+            raise RuntimeError("running PostgreSQL as root needs runuser (util-linux); install it")
+        run_as = [runuser, "-u", "postgres", "--"]
     data = base / "data"
     password = secrets.token_hex(12)
     pwfile = base / "pwfile"
