@@ -98,15 +98,13 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def _cmd_areas(args: argparse.Namespace) -> int:
-    import json
-
-    from geo.pipeline import area_report_for, areas_csv_rows, areas_text
+    from geo.pipeline import area_report_for, areas_csv_rows, areas_json, areas_text
 
     if args.engine or args.input or args.by or args.partitions is not None or args.layer:
         return _cmd_area_totals(args)
     report = area_report_for(args.layers)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(areas_json(report), end="")
     elif args.csv:
         print(areas_csv_rows(report), end="")
     else:

@@ -99,12 +99,23 @@ def shared_edge(rus: gpd.GeoDataFrame, chn: gpd.GeoDataFrame) -> shapely.MultiLi
 
     Computed as the line parts of the intersection of the two countries'
     park boundaries; points where they only touch are dropped.
+    Empty (not an error) when the parks do not touch or one side has none.
     """
-    a = shapely.union_all(rus.geometry.array)
-    b = shapely.union_all(chn.geometry.array)
-    common = shapely.intersection(shapely.boundary(a), shapely.boundary(b))
-    lines = [g for g in shapely.get_parts(common) if g.geom_type == "LineString"]
-    return shapely.MultiLineString(lines)
+    a = _boundary(rus.geometry.array)
+    b = _boundary(chn.geometry.array)
+    return _line_parts(shapely.intersection(a, b))
+
+
+def _boundary(geoms) -> shapely.Geometry:
+    """The boundary of the union of polygons; an empty line when there are none."""
+    union = _dissolve(geoms)
+    return shapely.boundary(_polygonal([union])[0]) if not union.is_empty else shapely.LineString()
+
+
+def _line_parts(geom) -> shapely.MultiLineString:
+    """The non-empty line parts of ``geom`` (an intersection may also hold points and empty parts)."""
+    parts = shapely.get_parts(geom) if geom is not None else []
+    return shapely.MultiLineString([g for g in parts if g.geom_type == "LineString" and not g.is_empty])
 
 
 # --------------------------------------------------------------------------- border-aware merge
@@ -122,6 +133,8 @@ def _local_metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
     measured geodesically afterwards.
     """
     lon0, lat0 = np.asarray(gdf.to_crs("EPSG:4326").total_bounds).reshape(2, 2).mean(axis=0)
+    if not (np.isfinite(lon0) and np.isfinite(lat0)):  # no geometry left (all clipped away): nothing is measured
+        lon0 = lat0 = 0.0
     return f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs"
 
 

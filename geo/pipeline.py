@@ -18,10 +18,11 @@ from geo import __version__
 from geo.io import atomic_path, write_gpkg
 from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_area_m2, geodesic_length_m
 from geo.merge import combine_parks, merge_parks, shared_edge
-from geo.errors import UsageError
+from geo.errors import DataError, UsageError
+from geo.layers import LAYERS, park_layers
 from geo.validate import check_layers
 
-__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "merged_layers"]
+__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_json", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "merged_layers"]
 
 ARTICLE = (
     "WWF-Russia news, 12 March 2019, 'New step in creation of Sino-Russian transboundary "
@@ -56,6 +57,22 @@ class BuildResult:
     report: dict
 
 
+def _json_safe(value):
+    """``value`` with every NaN or infinity as None (JSON has no NaN; a ratio of nothing is undefined)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    return value
+
+
+def areas_json(report: dict) -> str:
+    """``areas.json``: the report as strict JSON (NaN written as null)."""
+    return json.dumps(_json_safe(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def _ha(m2: float) -> float:
     return float(m2) / M2_PER_HA
 
@@ -86,7 +103,15 @@ SNAP_TOLERANCE_M = 500.0
 def _merge(layers: dict[str, gpd.GeoDataFrame]):
     """Check and merge loaded layers; return the :class:`geo.merge.MergeResult`."""
     check_layers(layers)
-    parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
+    parks = combine_parks(*park_layers(layers).values())
+    if len(parks) == 0:
+        raise DataError(
+            "the layers hold no park: every park layer is empty or missing",
+            problems=[
+                f"{role}: {len(layers[role])} features" if role in layers else f"{role}: missing"
+                for role in LAYERS if role.startswith("parks_")
+            ] + ["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"],
+        )
     parks["area_input_ha"] = geodesic_area_m2(parks) / M2_PER_HA
     return merge_parks(
         parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M
@@ -211,7 +236,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     report_border = {
         "rus_chn_length_km": None if rus_chn_m is None else rus_chn_m / 1000,
         "stretch_length_km": stretch_m / 1000,
-        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000 if not edge.iloc[0].is_empty else 0.0,
+        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000,
         "length_method": "geodesic on the WGS84 ellipsoid",
         "shared_edge_note": f"length along which Russian and Chinese parks touch, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
     }
@@ -591,7 +616,9 @@ def build(
 
     from geo.render import make_map, map_html
 
-    fmap = make_map(layers, parks, proposed, areas=report, lang=lang, comparisons=comparisons)
+    # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
+    drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
+    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -608,7 +635,7 @@ def build(
         gpkg_layers["places"] = layers["places"]
     write_gpkg(gpkg_layers, files["land_of_big_cats.gpkg"])
     with atomic_path(files["areas.json"]) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(areas_json(report), encoding="utf-8")
     with atomic_path(files["areas.csv"]) as tmp:
         tmp.write_text(_areas_csv(report), encoding="utf-8")
     with atomic_path(files["areas.md"]) as tmp:
