@@ -77,7 +77,9 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     parks' areas when they overlap.
     """
     union = _dissolve(parks.geometry.array)
-    quality = "schematic" if (parks.get("geometry_quality", pd.Series(dtype=str)) != "surveyed").any() else "surveyed"
+    qualities = set(parks.get("geometry_quality", pd.Series(dtype=object)).fillna("unverified"))
+    # the union is as good as its weakest part: schematic where any part is, else unverified where any is
+    quality = "surveyed" if qualities <= {"surveyed"} else "unverified" if qualities <= {"surveyed", "unverified"} else "schematic"
     return gpd.GeoDataFrame(
         [
             {

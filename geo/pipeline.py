@@ -240,7 +240,8 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
         "length_method": "geodesic on the WGS84 ellipsoid",
         "shared_edge_note": f"length along which Russian and Chinese parks touch, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
     }
-    schematic = [f["id"] for f in features if f["geometry_quality"] != "surveyed"]
+    schematic = [f["id"] for f in features if f["geometry_quality"] not in ("surveyed", "unverified")]
+    unverified = [f["id"] for f in features if f["geometry_quality"] == "unverified"]
     reconciliation = [
         _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
         for f in features
@@ -255,14 +256,20 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     published_ha = PUBLISHED_TOTALS["proposed_park"]["reported_area_ha"]
     checks = {
         "geometry_quality": {
-            "status": "warn" if schematic else "ok",
+            "status": "warn" if schematic or unverified else "ok",
             "schematic_features": schematic,
-            "message": (
-                "these boundaries are schematic (built from the real border and the published area), "
-                "not surveyed; their areas match the published figures by construction"
-                if schematic
-                else "every park boundary is surveyed"
-            ),
+            "unverified_features": unverified,
+            "message": " ".join(
+                [
+                    "these boundaries are schematic (built from the real border and the published area), "
+                    "not surveyed; their areas match the published figures by construction."
+                ] * bool(schematic)
+                + [
+                    f"{len(unverified)} imported boundary(ies) came without a statement of quality (unverified); "
+                    "import with --quality surveyed if they are surveyed."
+                ] * bool(unverified)
+            )
+            or "every park boundary is surveyed",
         },
         "reconciliation": {
             "tolerance": (

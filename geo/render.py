@@ -114,6 +114,8 @@ _TEXT = {
         "russia": "Russia (computed)", "china": "China (computed)", "sum_parks": "Sum of parks",
         "proposed_name": "Land of Big Cats (proposed)", "stretch": "Border stretch", "length": "Length (geodesic)",
         "legend": "Legend", "schematic": "schematic boundary (dashed)", "surveyed": "surveyed boundary (solid)",
+        "unverified": "unverified boundary (dashed)",
+        "notice_unverified": "Imported without a statement of how they were drawn (unverified, dashed):",
         "land": "country land", "notice_title": "Schematic boundaries.",
         "notice": "Dashed outlines are reproducible sketches built from the real border and the published "
         "areas, not surveys. Schematic on this map:",
@@ -140,6 +142,8 @@ _TEXT = {
         "proposed_name": "Земля больших кошек (предложение)", "stretch": "Участок границы",
         "length": "Длина (геодезическая)", "legend": "Условные обозначения",
         "schematic": "схематичная граница (пунктир)", "surveyed": "снятая граница (сплошная)",
+        "unverified": "непроверенная граница (пунктир)",
+        "notice_unverified": "Импортированы без указания, как построена граница (не проверены, пунктир):",
         "land": "суша", "notice_title": "Схематичные границы.",
         "notice": "Пунктирные контуры — воспроизводимые схемы по реальной границе и опубликованным "
         "площадям, а не съёмка. Схематичны на этой карте:",
@@ -164,6 +168,7 @@ _TEXT = {
         "russia": "俄罗斯（计算）", "china": "中国（计算）", "sum_parks": "各公园之和",
         "proposed_name": "大猫之地（拟建）", "stretch": "边界段", "length": "长度（测地）", "legend": "图例",
         "schematic": "示意边界（虚线）", "surveyed": "实测边界（实线）", "land": "陆地",
+        "unverified": "未核实边界（虚线）", "notice_unverified": "导入时未说明边界如何绘制（未核实，虚线）：",
         "notice_title": "示意边界。", "notice": "虚线轮廓是根据真实边界和公布面积可重复生成的示意图，并非实测。"
         "本图中的示意边界：",
         "earlier": "第{version}版（较早）", "earlier_legend": "较早版本（灰色点线，无填充）",
@@ -535,8 +540,19 @@ def _label(row, lang: str) -> str:
 # --------------------------------------------------------------------------- panels
 
 
+_KINDS = ("surveyed", "schematic", "unverified")
+
+
+def _quality_kind(quality) -> str:
+    """How a park's ``geometry_quality`` is drawn: surveyed (solid), unverified or schematic (dashed)."""
+    return quality if quality in ("surveyed", "unverified") else "schematic"
+
+
 def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None) -> str:
-    """The legend; ``styles`` holds the (country, schematic) park styles on the map (all when None)."""
+    """The legend; ``styles`` holds the (country, kind) park styles on the map (all when None).
+
+    ``kind`` is ``surveyed``, ``schematic`` or ``unverified`` (see :func:`_quality_kind`).
+    """
     t = _t(lang)
 
     def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
@@ -547,13 +563,13 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
         )
         return f"<div>{swatch} {_e(label)}</div>"
 
-    styles = styles or {(iso3, schematic) for iso3 in COUNTRY_COLOURS for schematic in (False, True)}
+    styles = styles or {(iso3, kind) for iso3 in COUNTRY_COLOURS for kind in _KINDS}
     rows = [
-        line(COUNTRY_COLOURS[iso3], f"{t[f'parks_{iso3}']}: {t['schematic' if schematic else 'surveyed']}",
-             dash="6 4" if schematic else "", fill=COUNTRY_COLOURS[iso3])
-        for iso3 in COUNTRY_COLOURS for schematic in (False, True) if (iso3, schematic) in styles
+        line(COUNTRY_COLOURS[iso3], f"{t[f'parks_{iso3}']}: {t[kind]}",
+             dash="6 4" if kind != "surveyed" else "", fill=COUNTRY_COLOURS[iso3])
+        for iso3 in COUNTRY_COLOURS for kind in _KINDS if (iso3, kind) in styles
     ] + [
-        line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(q for _i, q in styles) else ""),
+        line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(k != "surveyed" for _i, k in styles) else ""),
         line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
         line(STRETCH_COLOUR, f"{t['stretch']}, 270 km", width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
@@ -634,15 +650,23 @@ def _panels_html(lang: str, notice: str) -> str:
     )
 
 
-def _notice_html(lang: str, names: list[str]) -> str:
-    """The schematic-boundaries notice, naming (escaped) the schematic features on the map."""
+def _notice_html(lang: str, names: list[str], unverified: list[str] = ()) -> str:
+    """The schematic-boundaries notice, naming (escaped) the schematic and the unverified features on the map."""
     t = _t(lang)
     items = "".join(f"<li>{_e(name)}</li>" for name in names)
+    schematic = (
+        f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}"
+        f"<ul id='schematic-names' style='margin:2px 0 0 0;padding-left:18px'>{items}</ul>"
+        if names else ""
+    )
+    more = "".join(f"<li>{_e(name)}</li>" for name in unverified)
+    more = (
+        f"{_e(t['notice_unverified'])}<ul id='unverified-names' style='margin:2px 0 0 0;padding-left:18px'>{more}</ul>"
+        if unverified else ""
+    )
     return (
         "<div id='schematic-notice' style='background:#fff3cd;border:1px solid #d4a017;border-radius:4px;"
-        "padding:6px 10px;font:13px sans-serif;pointer-events:auto'>"
-        f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}"
-        f"<ul id='schematic-names' style='margin:2px 0 0 0;padding-left:18px'>{items}</ul></div>"
+        f"padding:6px 10px;font:13px sans-serif;pointer-events:auto'>{schematic}{more}</div>"
     )
 
 
@@ -745,7 +769,7 @@ def make_map(
         "UPR-EGP, and the GIS User Community",
     ).add_to(fmap)
 
-    schematic_layers, schematic_names = [], []
+    schematic_layers, schematic_names, unverified_names = [], [], []
     for iso3 in ("RUS", "CHN"):
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
         colour = COUNTRY_COLOURS[iso3]
@@ -760,11 +784,12 @@ def make_map(
             layer.add_to(group)
             if schematic:
                 schematic_layers.append(group)
-                schematic_names.append(_label(row, lang))
+                names = unverified_names if _quality_kind(row.get("geometry_quality")) == "unverified" else schematic_names
+                names.append(_label(row, lang))
         group.add_to(fmap)
 
     proposed_group = folium.FeatureGroup(name=t["proposed"], show=True)
-    proposed_schematic = bool(schematic_names)  # the union of the parks: schematic where any part is
+    proposed_schematic = bool(schematic_names or unverified_names)  # the union: dashed where any part is
     layer = folium.GeoJson(
         shapely.to_geojson(shown.proposed.geometry.iloc[0]),
         style_function=lambda _f: _style(PROPOSED_COLOUR, weight=3, dash="10 5" if proposed_schematic else None),
@@ -821,10 +846,10 @@ def make_map(
         towns.add_to(fmap)
 
     root = fmap.get_root().html
-    styles = {(iso3, q != "surveyed") for iso3, q in zip(parks["country_iso3"], parks.get(
+    styles = {(iso3, _quality_kind(q)) for iso3, q in zip(parks["country_iso3"], parks.get(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
     root.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
-    notice = _notice_html(lang, schematic_names) if schematic_layers else ""
+    notice = _notice_html(lang, schematic_names, unverified_names) if schematic_layers else ""
     root.add_child(folium.Element(_panels_html(lang, notice)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
