@@ -7,6 +7,7 @@ import ctypes
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -160,18 +161,19 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
         for name, gdf in layers.items():
             # GeoPackage 1.2: opened without a version warning by the GDAL inside older QGIS/ogrinfo releases
             _gdal_write(path, lambda: pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
-                                                              dataset_options={"VERSION": "1.2"}))
+                                                              dataset_options={"VERSION": "1.2"}), tmp)
     return path
 
 
-def _gdal_write(path: Path, write: Callable[[], None]) -> None:
-    """Run a GDAL write of ``path``; its failure (a full disk...) becomes a :class:`WriteError` naming the cause."""
+def _gdal_write(path: Path, write: Callable[[], None], tmp: Path | None = None) -> None:
+    """Run a GDAL write of ``path`` (into ``tmp``); a failure (a full disk...) becomes a :class:`WriteError` naming the cause."""
     try:
         write()
     except OSError:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError, FeatureError, ... with GDAL's message
-        reason = no_room_reason(path, exc)
+        written = [] if tmp is None else [p for p in Path(tmp).parent.iterdir() if p.name.startswith(Path(tmp).name)]
+        reason = no_room_reason(path, exc, written=written)
         raise WriteError(
             f"cannot write {path}: {reason or _first_line(exc)}. "
             + ("Free space on the disk or write somewhere else (--out); " if reason else "Check the path and its folder; ")
@@ -519,8 +521,10 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     from geo.progress import Progress
 
     geometry_type = str(layers[names.index(layer) if layer in names else 0, 1])
-    curved = any(word in geometry_type for word in _CURVED)
-    if curved:  # GDAL's Arrow stream keeps curves (GEOS cannot read them); pyogrio's plain read linearises them
+    retried = fmt.startswith("curved ")
+    curved = any(word in geometry_type for word in _CURVED) or retried
+    fmt = fmt.removeprefix("curved ")
+    if curved and not retried:  # GDAL's Arrow stream keeps curves (GEOS cannot read them); pyogrio's plain read linearises them
         problems.append(Problem(path.name, "*", f"curved geometries ({geometry_type}) linearised: arcs approximated by "
                                 "straight segments", "none needed; check the outline if exact arcs matter", "warning"))
     options = _csv_options(target, xy) if fmt == "CSV" else {}
@@ -540,6 +544,10 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
             raise UsageError(f"--encoding {forced!r} is not a text encoding Python knows: {_first_line(exc)}. Pass e.g. --encoding cp1251.") from None
         raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
     except Exception as exc:
+        if "Nonlinear geometry" in str(exc) and not curved:  # curves the layer's declared type did not announce
+            problems.append(Problem(path.name, "*", "curved geometries linearised: arcs approximated by straight segments",
+                                    "none needed; check the outline if exact arcs matter", "warning"))
+            return _read_ogr(path, target, target_arg, "curved " + fmt, sha, layer, encoding, parsed, problems, None, xy)
         if "closed linestring" not in str(exc):
             raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
         gdf = _read_unclosed(path, target_arg, layer=layer, encoding=forced, problems=problems)
@@ -680,6 +688,27 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
     if fmt == "gpkg":
         return [write_gpkg(layers, out)]
     out.mkdir(parents=True, exist_ok=True)
+    # every layer is written into a staging folder first, then moved in: all layers or none
+    stage = Path(tempfile.mkdtemp(prefix=".export.", dir=out))
+    try:
+        staged = _export_into(layers, stage, fmt=fmt)
+        written = []
+        for path in staged:
+            final = out / path.relative_to(stage)
+            if path.parent != stage:  # a Shapefile set in its own folder
+                final.parent.mkdir(exist_ok=True)
+                for part in sorted(path.parent.iterdir()):
+                    os.replace(part, final.parent / part.name)
+            else:
+                os.replace(path, final)
+            written.append(final)
+        return written
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _export_into(layers: dict[str, gpd.GeoDataFrame], out: Path, *, fmt: str) -> list[Path]:
+    """Write each layer into the (staging) folder ``out``; see :func:`export_layers`."""
     written: list[Path] = []
     for name, gdf in layers.items():
         if fmt == "geojson":
@@ -705,7 +734,7 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
             if "id" in named.columns:  # KML readers take "id" for the Placemark's own id; keep ours apart
                 named = named.rename(columns={"id": "feature_id"})
             with atomic_path(path) as tmp:
-                pyogrio.write_dataframe(named, tmp, driver="KML", layer=name)
+                _gdal_write(path, lambda: pyogrio.write_dataframe(named, tmp, driver="KML", layer=name), tmp)
             written.append(path)
         elif fmt == "shp":
             columns = [c for c in gdf.columns if c != gdf.geometry.name]
@@ -719,7 +748,9 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's truncation notice; recorded below instead
-                    pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8")
+                    _gdal_write(final, lambda: pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp",
+                                                                       driver="ESRI Shapefile", encoding="UTF-8"),
+                                tmpdir / f"{name}.shp")
                 with open(tmpdir / "SHAPEFILE_FIELDS.csv", "w", encoding="utf-8") as fh:
                     fh.write("field,column,note\n" + "".join(
                         f"{v},{k},{'text cut at 254 bytes (DBF limit); full text in the GeoPackage or GeoJSON export' if k in cut else ''}\n"

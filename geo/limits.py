@@ -187,7 +187,7 @@ def check_input(path: Path, files: list[Path], fmt: str, limits: ReadLimits) -> 
                 f"cannot read {path}: it is {_size_text(total)}{what} and reading it needs about {_size_text(need)} of "
                 f"memory, more than the {_size_text(max(available[0], 0))} left under {available[1]}. Free memory, run "
                 "on a larger machine or split the file; for area totals use 'bigcats areas --engine dask --input FILE'. "
-                "BIGCATS_MEMORY_CHECK=0 skips this estimate."
+                "BIGCATS_MEMORY_CHECK=0 skips this estimate (GDAL then aborts the process if memory runs out)."
             )
 
 
@@ -252,22 +252,24 @@ def within_time(fn: Callable[[], T], seconds: float, what: str) -> T:
 
 # -- writing: why there was no room --------------------------------------------------------------------
 
-_NO_ROOM = re.compile(r"no space left|disk is full|disk full|database or disk is full|file too large|"
-                      r"file is too large|write error|disk i/o error|failed to write|could not write", re.I)
+_NO_ROOM = re.compile(r"no space left|disk is full|disk full|database or disk is full|file too large|file is too large", re.I)
+#: Messages that may mean a full disk, among other causes: then the disk and the size limit are looked at.
+_MAYBE_NO_ROOM = re.compile(r"write error|failed to write|could not write|disk i/o error|failed to commit|"
+                            r"error writing|cannot write|short write", re.I)
 
 
-def no_room_reason(path: str | Path, exc: BaseException | None = None) -> str | None:
+def no_room_reason(path: str | Path, exc: BaseException | None = None, *, written: list[Path] = ()) -> str | None:
     """Why writing ``path`` failed for want of room, or None when it does not look like that.
 
     An ``OSError`` says it by its errno (ENOSPC, EDQUOT, EFBIG); GDAL and SQLite only
-    by their message, so the file system's free space and the file size limit
-    (``ulimit -f``) are looked at to name the cause.
+    by their message, and not always clearly ("disk I/O error", "Failed to commit
+    transaction"): then the file system's free space, the file size limit
+    (``ulimit -f``) and the size the ``written`` files reached tell.
     """
     code = getattr(exc, "errno", None)
-    if code is None and isinstance(exc, OSError):
-        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     text = str(exc or "")
-    if code not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) and not _NO_ROOM.search(text):
+    sure = code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or bool(_NO_ROOM.search(text))
+    if not sure and not _MAYBE_NO_ROOM.search(text) and not written:
         return None
     folder = Path(os.path.abspath(path)).parent
     while not folder.exists() and folder != folder.parent:
@@ -278,15 +280,19 @@ def no_room_reason(path: str | Path, exc: BaseException | None = None) -> str | 
         free = vfs.f_bavail * vfs.f_frsize
     soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     limited = soft != resource.RLIM_INFINITY
+    largest = max((f.stat().st_size for f in written if f.exists()), default=0)
+    at_limit = limited and largest >= soft - min(soft // 2, 1 * _MB)
     free_text = f" ({_size_text(free)} free)" if free is not None else ""
     if code == errno.EDQUOT:
         return "the disk quota is used up"
     if code == errno.ENOSPC or (code != errno.EFBIG and re.search(r"no space left|disk is full|disk full", text, re.I)):
         return "the disk is full" + free_text
-    if limited:
+    if limited and (sure or at_limit):
         return f"the file size limit of this process (ulimit -f, {_size_text(soft)}) is reached"
     if free is not None and free < 64 * _MB:
         return "the disk is full" + free_text
+    if limited and _MAYBE_NO_ROOM.search(text):
+        return f"the file size limit of this process (ulimit -f, {_size_text(soft)}) was probably reached"
     if code == errno.EFBIG:
         return "the file is larger than the file system allows"
     return None

@@ -409,6 +409,13 @@ def totals_json(table: pd.DataFrame, *, engine: str, source: str) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _csv_text(value):
+    """A group key safe in a spreadsheet (see :func:`geo.pipeline.csv_text`)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def totals_csv(table: pd.DataFrame) -> str:
     """The totals as CSV: one ``group`` row per group and a last ``total`` row (union of everything)."""
     by = table.index.name
@@ -422,7 +429,7 @@ def totals_csv(table: pd.DataFrame) -> str:
     for level, r in rows:
         overlap = _overlap_ha(r)
         writer.writerow(
-            [level, r[by], r["features"], f"{r['sum_area_ha']:.6f}", f"{r['union_area_ha']:.6f}", f"{overlap:.6f}"]
+            [level, _csv_text(r[by]), r["features"], f"{r['sum_area_ha']:.6f}", f"{r['union_area_ha']:.6f}", f"{overlap:.6f}"]
         )
     return buf.getvalue()
 

@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError, LayerNotFoundError, ReadError, UsageError
-from geo.io import _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
+from geo.io import _gdal_write, _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
 from geo.layers import LAYERS
 from geo.layers import read_layer as _read_folder_layer
 from geo.measure import M2_PER_HA, geodesic_area_m2
@@ -741,16 +741,17 @@ class GeoPackageStore(LayerStore):
             options: dict = {"dataset_options": {"VERSION": "1.2"}}
             for role in LAYERS:
                 empty = gpd.GeoDataFrame({"version": pd.Series([], dtype="int64")}, geometry=[], crs="EPSG:4326")
-                pyogrio.write_dataframe(
+                _gdal_write(path, lambda: pyogrio.write_dataframe(
                     empty, tmp, layer=role, driver="GPKG", geometry_type=_GEOM_TYPES[LAYERS[role].geometry], **options
-                )
+                ), tmp)
                 options = {}
                 hist = gpd.GeoDataFrame(
                     {"version": pd.Series([], dtype="int64"), "properties": pd.Series([], dtype="object")},
                     geometry=[],
                     crs="EPSG:4326",
                 )
-                pyogrio.write_dataframe(hist, tmp, layer=f"{role}_history", driver="GPKG", geometry_type="Unknown")
+                _gdal_write(path, lambda: pyogrio.write_dataframe(hist, tmp, layer=f"{role}_history", driver="GPKG",
+                                                                  geometry_type="Unknown"), tmp)
             store = cls(tmp, must_exist=False)
             with store._connect() as conn:
                 conn.execute("BEGIN IMMEDIATE")
@@ -822,7 +823,10 @@ class PostGISStore(LayerStore):
         from urllib.parse import unquote
 
         found = re.findall(r"://[^:/@\s]*:(\S*)@", self.url) + re.findall(r"(?i)\bpassword\s*=\s*'?([^\s&']+)", self.url)
-        return [p for raw in found for p in {raw, unquote(raw)} if len(p) >= 3]
+        # libpq takes a URL's host from the first "@": the rest of a password holding "@" shows up as a host name
+        pieces = [p for raw in found for p in {raw, unquote(raw)}]
+        pieces += ["@".join(p.split("@")[i:]) for p in list(pieces) for i in range(1, p.count("@") + 1)]
+        return sorted((p for p in set(pieces) if len(p) >= 3), key=len, reverse=True)
 
     @staticmethod
     def _t(name: str):
