@@ -706,7 +706,7 @@ def make_map(
 
     t = _t(lang)
     shown = display_layers(layers, parks, max_area_error=max_area_error)
-    bounds = parks.total_bounds
+    bounds = (parks if len(parks) else layers["stretch"]).total_bounds  # no park to draw: frame the stretch
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
