@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,6 +452,28 @@ def area_report_for(layers: str | Path | dict = "layers") -> dict:
     return area_report(layers, parks, proposed, by_country, merge=merge)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), and tab/CR.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value):
+    """A text cell safe to open in a spreadsheet: a leading ``=``, ``+``, ``-``, ``@``, tab or CR gets a ``'`` before it.
+
+    Numbers (and None) are returned as they are, so numeric columns stay numeric.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _md_text(value) -> str:
+    """Attribute text for a Markdown table cell: HTML escaped, ``|`` and line breaks neutralised."""
+    import html
+
+    text = html.escape("" if value is None else str(value), quote=True)
+    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
+
+
 def _areas_csv(report: dict) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -471,14 +494,14 @@ def _areas_csv(report: dict) -> str:
         writer.writerow(
             [
                 "park",
-                f["id"],
-                f["name_en"],
-                f["country_iso3"],
+                csv_text(f["id"]),
+                csv_text(f["name_en"]),
+                csv_text(f["country_iso3"]),
                 f"{f['area_ha']:.4f}",
                 f"{f['area_km2']:.6f}",
                 f["reported_area_ha"],
-                f["reported_area_source"],
-                f["geometry_quality"],
+                csv_text(f["reported_area_source"]),
+                csv_text(f["geometry_quality"]),
             ]
         )
     for key, t in report["totals"].items():
@@ -571,7 +594,7 @@ def areas_markdown(report: dict) -> str:
     ]
     for row in areas_rows(report):
         lines.append(
-            f"| {row['level']} | {row['id']} | {row['name_en']} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
+            f"| {row['level']} | {_md_text(row['id'])} | {_md_text(row['name_en'])} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
             f"{_fmt(row['reported_area_ha'])} | {_fmt(row['difference_ha'])} | {_fmt(row['difference_pct'], 2)} | {row['status']} |"
         )
     lines += ["", "## Checks", ""]
@@ -600,7 +623,7 @@ def areas_csv_rows(report: dict) -> str:
     )
     writer.writeheader()
     for row in areas_rows(report):
-        writer.writerow({**row, "area_km2": row["area_ha"] / 100})
+        writer.writerow({**{k: csv_text(v) for k, v in row.items()}, "area_km2": row["area_ha"] / 100})
     return buf.getvalue()
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import ReadError, UsageError
+from geo.limits import check_local_file, gdal_path
 from geo.measure import M2_PER_HA, geodesic_area_m2
 
 __all__ = [
@@ -97,11 +98,13 @@ def _finish(partials: pd.DataFrame, by: str, crs) -> pd.DataFrame:
     return out
 
 
-def _check(path: Path, by: str, columns) -> None:
+def _check(path: Path, by: str, columns, geometry: str = "geometry") -> None:
     if not path.exists():
         raise ReadError(f"cannot find {path}; pass the path of a GeoPackage, GeoParquet or other vector file.")
+    names = sorted(c for c in columns if c != geometry)
+    if by == geometry and by in columns:
+        raise UsageError(f"--by {by!r} is the layer's geometry column; total by an attribute column, one of {names}.")
     if by not in columns:
-        names = sorted(c for c in columns if c != "geometry")
         raise UsageError(f"the layer has no column {by!r} to total by; columns are {names}. Pass one with --by.")
 
 
@@ -151,11 +154,13 @@ def area_totals(path: str | Path, *, by: str = "country_iso3", layer: str | None
     path = Path(path)
     if not path.exists():
         _check(path, by, [])
+    check_local_file(path)
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        with gdal_path(path) as local:  # a local file, never a remote or virtual GDAL path
+            gdf = gpd.read_file(local, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
         raise _read_error(path, exc) from None
-    _check(path, by, gdf.columns)
+    _check(path, by, gdf.columns, gdf.geometry.name)
     return frame_totals(gdf, by=by)
 
 
@@ -199,12 +204,14 @@ def area_totals_dask(
     _check_partitions(npartitions)
     if not path.exists():
         _check(path, by, [])
-    try:
-        ddf = dask_geopandas.read_file(path, npartitions=npartitions, layer=layer)
-    except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
-        raise _read_error(path, exc) from None
-    _check(path, by, ddf.columns)
-    return _dask_totals(ddf, by=by, npartitions=npartitions, scheduler=scheduler)
+    check_local_file(path)
+    with gdal_path(path) as local:  # a local file, never a remote or virtual GDAL path
+        try:
+            ddf = dask_geopandas.read_file(local, npartitions=npartitions, layer=layer)
+        except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
+            raise _read_error(path, exc) from None
+        _check(path, by, ddf.columns, ddf.geometry.name)
+        return _dask_totals(ddf, by=by, npartitions=npartitions, scheduler=scheduler)
 
 
 def _dask_geopandas():
@@ -402,6 +409,13 @@ def totals_json(table: pd.DataFrame, *, engine: str, source: str) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _csv_text(value):
+    """A group key safe in a spreadsheet (see :func:`geo.pipeline.csv_text`)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def totals_csv(table: pd.DataFrame) -> str:
     """The totals as CSV: one ``group`` row per group and a last ``total`` row (union of everything)."""
     by = table.index.name
@@ -415,7 +429,7 @@ def totals_csv(table: pd.DataFrame) -> str:
     for level, r in rows:
         overlap = _overlap_ha(r)
         writer.writerow(
-            [level, r[by], r["features"], f"{r['sum_area_ha']:.6f}", f"{r['union_area_ha']:.6f}", f"{overlap:.6f}"]
+            [level, _csv_text(r[by]), r["features"], f"{r['sum_area_ha']:.6f}", f"{r['union_area_ha']:.6f}", f"{overlap:.6f}"]
         )
     return buf.getvalue()
 
