@@ -17,6 +17,7 @@ __all__ = [
     "M2_PER_HA",
     "area_table",
     "crosscheck_areas",
+    "densify_geodesic",
     "geodesic_area_m2",
     "geodesic_length_m",
     "planar_area_m2",
@@ -154,6 +155,37 @@ def _densify_long_edges(
     new[inner, 0], new[inner, 1] = plon, plat
     new_offsets = np.concatenate([[0], np.cumsum(counts)])[ring_offsets]
     return new, new_offsets
+
+
+def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
+    """Polygons with points inserted along the WGS84 geodesic of every edge longer than ``max_edge_m``.
+
+    The areas measured here take each edge as a geodesic; overlays (intersection,
+    union, difference) work in the plane of longitude/latitude, where an edge is a
+    straight line. A vertex an overlay puts on a long edge lies on the straight line,
+    off the geodesic, and changes the measured area (about 2 ha on a 20 km edge at
+    43N). With points on the geodesic every ``max_edge_m``, the two agree to a few
+    square metres per kilometre of edge, and the polygon measured is the same.
+    Missing, empty and non-polygonal geometries are returned as they are.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    todo = np.flatnonzero(
+        ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & np.isin(shapely.get_type_id(geoms), (3, 6))
+    )
+    if not len(todo):
+        return out
+    kind, coords, offsets = shapely.to_ragged_array(geoms[todo])
+    coords = coords[:, :2]
+    ring_offsets = offsets[0]
+    dense, dense_offsets = _densify_long_edges(coords, ring_offsets, np.full(len(coords), float(max_edge_m)))
+    if dense is coords:
+        return out
+    made = shapely.from_ragged_array(kind, dense, (dense_offsets, *offsets[1:]))
+    single = shapely.get_type_id(geoms[todo]) == 3
+    made[single & (shapely.get_type_id(made) == 6)] = shapely.get_geometry(made[single & (shapely.get_type_id(made) == 6)], 0)
+    out[todo] = made
+    return out
 
 
 def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ import shapely.ops
 from pyproj import Transformer
 
 from geo.errors import DataError
-from geo.measure import M2_PER_HA, geodesic_area_m2, geodesic_length_m
+from geo.measure import M2_PER_HA, densify_geodesic, geodesic_area_m2, geodesic_length_m
 
 __all__ = [
     "CLIP_NOISE_HA",
@@ -55,11 +55,17 @@ def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
 
 
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Stack park layers of both countries into one GeoDataFrame in EPSG:4326."""
+    """Stack park layers of both countries into one GeoDataFrame in EPSG:4326.
+
+    Edges longer than 1 km get points along their geodesic (:func:`geo.measure.densify_geodesic`):
+    the same polygons, whose overlays in lon/lat then keep their geodesic areas.
+    """
     frames = [layer.to_crs("EPSG:4326") for layer in layers if len(layer)]
     if not frames:
         return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    parks = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    parks[parks.geometry.name] = densify_geodesic(parks.geometry.array)
+    return parks
 
 
 def dissolve_by_country(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -143,6 +149,20 @@ def _local_metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
     return f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs"
 
 
+def _projected(parks: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """The parks' geometries in ``crs``, repaired where the projection left one invalid.
+
+    A park valid in lon/lat can self-intersect once projected (two edges a few
+    millimetres apart after an overlap was cut out of it); GEOS overlays refuse such
+    a polygon (TopologyException). The repair moves nothing by more than that.
+    """
+    geoms = np.asarray(parks.geometry.to_crs(crs).array, dtype=object)
+    bad = ~(shapely.is_missing(geoms) | shapely.is_valid(geoms))
+    if bad.any():
+        geoms[bad] = _polygonal(geoms[bad])
+    return geoms
+
+
 def _area_ha(geoms, crs) -> np.ndarray:
     return np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(geoms, crs=crs))) / M2_PER_HA
 
@@ -209,7 +229,7 @@ def _other_side_ha(pieces, iso3s, land: dict, crs) -> tuple[np.ndarray, np.ndarr
         rows = rows[shapely.intersects(geom, pieces[rows])] if len(rows) else rows
         if not len(rows):
             continue
-        part = _area_ha(_overlay_near(shapely.intersection, pieces[rows], geom), crs)
+        part = np.maximum(_area_ha(_overlay_near(shapely.intersection, pieces[rows], geom), crs), 0.0)  # no -1e-10
         ha[rows] += part
         for i in rows[part > 0]:
             where[i].append(str(iso3))
@@ -621,7 +641,7 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
         crs=crs,
     )
     metric = _local_metric_crs(parks)
-    projected = np.asarray(parks.geometry.to_crs(metric).array, dtype=object)
+    projected = _projected(parks, metric)
     union_m = _dissolve(projected, valid=valid)
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)

@@ -325,6 +325,14 @@ def _geodesic_ha(geoms) -> np.ndarray:
     return geodesic_area_m2(gpd.GeoSeries(list(geoms), crs="EPSG:4326")) / M2_PER_HA
 
 
+def _areal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal parts of ``geom``: a face simplified into a sliver collapses into a line when repaired."""
+    if shapely.get_type_id(geom) != 7:  # not a GeometryCollection
+        return geom
+    parts = shapely.get_parts(geom)
+    return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+
+
 def _shown_within(
     simple: np.ndarray, member: np.ndarray, true_ha: np.ndarray, order: np.ndarray, max_area_error: float
 ) -> list | None:
@@ -339,7 +347,7 @@ def _shown_within(
     shown: list = [None] * len(member)
 
     def build(i: int):
-        return shapely.union_all(valid[member[i]])
+        return _areal(shapely.union_all(valid[member[i]]))
 
     first, rest = order[0], order[1:]
     valid[member[first]] = shapely.make_valid(simple[member[first]])
