@@ -341,7 +341,7 @@ def _clipped_across(before, after, report: pd.DataFrame, countries, crs) -> tupl
         ha[rows], where[rows] = _other_side_ha(
             removed, report["country_iso3"].to_numpy(dtype=object)[rows], _lands(countries, crs), crs
         )
-    return np.minimum(ha, report["removed_ha"].to_numpy()), where
+    return np.minimum(ha, np.maximum(report["removed_ha"].to_numpy(), 0.0)), where  # removed may be -1e-10
 
 
 def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, slack: float) -> np.ndarray:
