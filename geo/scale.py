@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import ReadError, UsageError
+from geo.errors import DataError, ReadError, UsageError
 from geo.limits import check_local_file, gdal_path
 from geo.measure import M2_PER_HA, geodesic_area_m2
 
@@ -315,7 +315,11 @@ def store_park_totals(
     if engine == "dask":
         _check_partitions(npartitions)
     store = open_store(layers)
-    parts = [store.read_layer(role) for role in PARK_ROLES]
+    present = store._roles()
+    parts = [store.read_layer(role) for role in PARK_ROLES if role in present]  # a park layer may be absent
+    if not parts:
+        raise DataError(f"the layers hold no park: {', '.join(PARK_ROLES)} are missing",
+                        problems=["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"])
     parks = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
     return frame_totals(parks, by="country_iso3", engine=engine, npartitions=npartitions)
 

@@ -133,6 +133,8 @@ def test_only_one_countrys_parks(how, kind, layers_copy, tmp_path, request, caps
     assert code == 0 and "check(s) fail" in err
     _built(tmp_path / "out")
     assert cli(capsys, "export", "--format", "geojson", "--layers", store, "--out", tmp_path / "x")[0] == 0
+    code, out, _ = cli(capsys, "areas", "--engine", "memory", "--layers", store)
+    assert code == 0 and "CHN" in out
 
 
 def test_no_park_at_all_is_a_data_error(layers_copy, tmp_path, capsys):
@@ -141,6 +143,9 @@ def test_no_park_at_all_is_a_data_error(layers_copy, tmp_path, capsys):
     for command in (["areas"], ["build", "--out", tmp_path / "out"]):
         code, _, err = cli(capsys, *command, "--layers", layers_copy)
         assert code == 1 and "hold no park" in err and "parks_rus: missing" in err and "parks_chn: 0 features" in err
+    (layers_copy / "parks_chn.geojson").unlink()
+    code, _, err = cli(capsys, "areas", "--engine", "memory", "--layers", layers_copy)
+    assert code == 1 and "hold no park" in err
     assert not (tmp_path / "out").exists()
 
 
