@@ -18,7 +18,12 @@ settings.register_profile("ci", max_examples=5, deadline=None, derandomize=True,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.register_profile("thorough", max_examples=150, deadline=None, database=None, suppress_health_check=_SLOW_OK,
                           print_blob=True)
-settings.load_profile("ci")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The ci profile unless --hypothesis-profile names another (hypothesis's plugin loads that one)."""
+    if not config.getoption("hypothesis_profile", default=None):
+        settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"
