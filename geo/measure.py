@@ -182,8 +182,8 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
     if dense is coords:
         return out
     made = shapely.from_ragged_array(kind, dense, (dense_offsets, *offsets[1:]))
-    single = shapely.get_type_id(geoms[todo]) == 3
-    made[single & (shapely.get_type_id(made) == 6)] = shapely.get_geometry(made[single & (shapely.get_type_id(made) == 6)], 0)
+    promoted = (shapely.get_type_id(geoms[todo]) == 3) & (shapely.get_type_id(made) == 6)  # Polygons stay Polygons
+    made[promoted] = shapely.get_geometry(made[promoted], 0)
     out[todo] = made
     return out
 

@@ -85,7 +85,10 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     union = _dissolve(parks.geometry.array)
     qualities = set(parks.get("geometry_quality", pd.Series(dtype=object)).fillna("unverified"))
     # the union is as good as its weakest part: schematic where any part is, else unverified where any is
-    quality = "surveyed" if qualities and qualities <= {"surveyed"} else "unverified" if qualities <= {"surveyed", "unverified"} else "schematic"
+    if qualities and qualities <= {"surveyed"}:
+        quality = "surveyed"
+    else:
+        quality = "unverified" if qualities <= {"surveyed", "unverified"} else "schematic"
     return gpd.GeoDataFrame(
         [
             {
