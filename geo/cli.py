@@ -134,7 +134,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 def _cmd_areas(args: argparse.Namespace) -> int:
     from geo.pipeline import area_report_for, areas_csv_rows, areas_json, areas_text, failed_checks
 
-    if args.engine or args.input or args.by or args.partitions is not None or args.layer:
+    if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
         return _cmd_area_totals(args)
     report = area_report_for(args.layers)
     if args.json:
@@ -152,7 +152,7 @@ def _cmd_area_totals(args: argparse.Namespace) -> int:
 
     engine = args.engine or "memory"
     table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
-                   npartitions=args.partitions)
+                   npartitions=args.partitions, scheduler=args.scheduler)
     source = args.input or f"the park layers of {args.layers}"
     if args.json:
         print(totals_json(table, engine=engine, source=source), end="")
@@ -297,7 +297,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("memory", "dask"),
                    help="print totals per group (features, sum of areas, union) instead of the reconciliation; "
                         "dask reads in spatially partitioned chunks, for layers larger than memory")
-    p.add_argument("--partitions", type=int, help="partitions of the dask engine (default 8)")
+    p.add_argument("--partitions", type=int,
+                   help="partitions of the dask engine (default: one per 20,000 features, at least 2 per worker)")
+    p.add_argument("--scheduler", help="address of a dask scheduler (tcp://host:8786) for --engine dask; "
+                                       "default: a local cluster of worker processes")
     p.add_argument("--input", help="total this vector file (e.g. a WDPA extract) instead of the store's parks")
     p.add_argument("--by", help="column of --input to total by (default country_iso3)")
     p.add_argument("--layer", help="layer inside a multi-layer --input file")
