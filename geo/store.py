@@ -44,6 +44,7 @@ import shapely
 from geo.errors import DataError, LayerNotFoundError, ReadError, UsageError
 from geo.io import _gdal_write, _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
 from geo.layers import LAYERS
+from geo.limits import gdal_path
 from geo.layers import read_layer as _read_folder_layer
 from geo.measure import M2_PER_HA, geodesic_area_m2
 
@@ -436,7 +437,8 @@ class FolderStore(LayerStore):
             return _read_folder_layer(self.folder, role)
         path = self._vpath(role, version)
         try:
-            gdf = gpd.read_file(path, engine="pyogrio")
+            with gdal_path(path) as local:  # the local file, whatever the store's folder is called
+                gdf = gpd.read_file(local, engine="pyogrio")
         except Exception as exc:
             raise ReadError(
                 f"cannot read version {version} of '{role}' from {path}: {str(exc).splitlines()[0]}."
