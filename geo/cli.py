@@ -53,12 +53,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
         gc.freeze()
         if enabled:
             gc.enable()
+    from geo.pipeline import failed_checks
+
     result = build(args.layers, args.out, offline=args.offline, lang=args.lang, compare=_compare(args.compare))
     for name, path in result.files.items():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
     print(f"proposed park: {total:,.0f} ha (geodesic); map: {result.files['land_of_big_cats.html'].resolve()}")
-    return 0
+    then = "exit 1 (--strict)" if args.strict else "exit 0; --strict exits 1 on them"
+    code = _report_failures(failed_checks(result.report), f"the outputs are written; {then}")
+    return code if args.strict else 0
+
+
+def _report_failures(failures: list[str], what: str) -> int:
+    """Print the checks that fail (stderr); 1 if any fails, else 0."""
+    if not failures:
+        return 0
+    print(f"bigcats: {len(failures)} check(s) fail ({what}; see 'checks' in areas.json):", file=sys.stderr)
+    for line in failures:
+        print(f"  - {line}", file=sys.stderr)
+    return 1
 
 
 def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
@@ -118,20 +132,18 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def _cmd_areas(args: argparse.Namespace) -> int:
-    import json
+    from geo.pipeline import area_report_for, areas_csv_rows, areas_json, areas_text, failed_checks
 
-    from geo.pipeline import area_report_for, areas_csv_rows, areas_text
-
-    if args.engine or args.input or args.by or args.partitions is not None or args.layer:
+    if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
         return _cmd_area_totals(args)
     report = area_report_for(args.layers)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(areas_json(report), end="")
     elif args.csv:
         print(areas_csv_rows(report), end="")
     else:
         print(areas_text(report), end="")
-    return 0
+    return _report_failures(failed_checks(report), "exit 1")
 
 
 
@@ -140,7 +152,7 @@ def _cmd_area_totals(args: argparse.Namespace) -> int:
 
     engine = args.engine or "memory"
     table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
-                   npartitions=args.partitions)
+                   npartitions=args.partitions, scheduler=args.scheduler)
     source = args.input or f"the park layers of {args.layers}"
     if args.json:
         print(totals_json(table, engine=engine, source=source), end="")
@@ -248,6 +260,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
     p.add_argument("--compare", action="append", metavar="ROLE=VERSION",
                    help="also draw this earlier version of a park layer from the store (repeatable)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when a check of the area report fails (the outputs are written all the same)")
     p.set_defaults(func=_cmd_build)
 
     store_help = "layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)"
@@ -283,7 +297,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("memory", "dask"),
                    help="print totals per group (features, sum of areas, union) instead of the reconciliation; "
                         "dask reads in spatially partitioned chunks, for layers larger than memory")
-    p.add_argument("--partitions", type=int, help="partitions of the dask engine (default 8)")
+    p.add_argument("--partitions", type=int,
+                   help="partitions of the dask engine (default: one per 20,000 features, at least 2 per worker)")
+    p.add_argument("--scheduler", help="address of a dask scheduler (tcp://host:8786) for --engine dask; "
+                                       "default: a local cluster of worker processes")
     p.add_argument("--input", help="total this vector file (e.g. a WDPA extract) instead of the store's parks")
     p.add_argument("--by", help="column of --input to total by (default country_iso3)")
     p.add_argument("--layer", help="layer inside a multi-layer --input file")

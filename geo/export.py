@@ -6,6 +6,7 @@ from pathlib import Path
 
 from geo.errors import UsageError
 from geo.io import export_layers
+from geo.layers import park_layers
 from geo.merge import combine_parks, proposed_park
 
 __all__ = ["export_project"]
@@ -32,7 +33,7 @@ def export_project(layers_dir: str | Path, out: str | Path, *, fmt: str) -> list
 
     _refuse_store_paths(layers_dir, out, fmt=fmt)
     layers = open_store(layers_dir).read_layers()
-    layers["proposed_park"] = proposed_park(combine_parks(layers["parks_rus"], layers["parks_chn"]))
+    layers["proposed_park"] = proposed_park(combine_parks(*park_layers(layers).values()))
     return export_layers(layers, out, fmt=fmt)
 
 

@@ -83,9 +83,9 @@ def check_layers(layers: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
         ids = gdf["id"].astype(str).tolist() if "id" in gdf.columns else [str(i) for i in range(len(gdf))]
         if role.startswith("parks_"):
             missing = [c for c in PARK_COLUMNS if c not in gdf.columns]
-            if missing:
+            if missing and len(gdf):  # an empty GeoJSON layer has no columns to check
                 problems.append(Problem(role, "*", f"missing attributes {missing}", "re-import the layer with 'bigcats import' and --map"))
-            elif bad := sorted(set(gdf["geometry_quality"].dropna()) - set(GEOMETRY_QUALITIES)):
+            elif not missing and (bad := sorted(set(gdf["geometry_quality"].dropna()) - set(GEOMETRY_QUALITIES))):
                 problems.append(Problem(role, "*", f"unknown geometry_quality {bad}", f"use one of {list(GEOMETRY_QUALITIES)}"))
         allowed = _GEOMETRY_TYPES[spec.geometry]
         geoms = np.asarray(gdf.geometry.array, dtype=object)
