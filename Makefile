@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: map test layers bench bench-quick clean assets chromium postgis
+.PHONY: map test layers bench bench-large bench-quick bench-tools clean assets chromium postgis
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,17 @@ clean:
 	rm -rf output .pytest_cache
 
 ## make bench: the benchmark suite (output/bench.json, output/bench.md)
-bench: $(STAMP) chromium
+bench: $(STAMP) chromium bench-tools
 	$(PY) -m benchmarks.run --out output
+
+## make bench-large: the suite plus the 1,000,000-polygon totals (dask against memory; several minutes more)
+bench-large: $(STAMP) chromium bench-tools
+	$(PY) -m benchmarks.run --large --out output
+
+## make bench-tools: mapshaper from npm (the display benchmark's reference), into output/bench-tools
+bench-tools:
+	@test -x output/bench-tools/node_modules/.bin/mapshaper || \
+		npm install --no-save --no-audit --no-fund --prefix output/bench-tools mapshaper@0.7.70
 
 ## make bench-quick: the smallest sizes only, a smoke test that the suite works
 bench-quick: $(STAMP)

@@ -488,13 +488,15 @@ def _display_geometries(
     """
     feats = np.array(originals, dtype=object)
     grid_deg = _grid_for(feats) if grid else 0.0
-    if (layer == layer[0]).all() and bool(shapely.coverage_is_valid(feats)):
-        # Already one valid coverage: each feature is its own face, no noding. Snapping to the
-        # grid vertex by vertex keeps shared edges shared; kept only when it stays a coverage.
-        feats = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2)
-        faces = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
-        if not (shapely.is_valid(faces).all() and bool(shapely.coverage_is_valid(faces))):
-            faces, grid_deg = feats, 0.0
+    snapped = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
+    single = bool((layer == layer[0]).all())
+    if single and shapely.is_valid(snapped).all() and bool(shapely.coverage_is_valid(snapped)):
+        # One valid coverage, still one on the grid (snapping vertex by vertex keeps shared
+        # edges shared): each feature is its own face, no noding.
+        faces = _drop_rings_of_coverage(snapped, true_ha, max_area_error / 2)
+        feat = face = np.arange(len(feats))
+    elif single and grid_deg and bool(shapely.coverage_is_valid(feats)):  # the grid broke it: none
+        faces, grid_deg = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2), 0.0
         feat = face = np.arange(len(feats))
     else:
         faces, feat, face = _faces(feats, layer, grid_deg)
