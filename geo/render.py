@@ -175,47 +175,92 @@ _TEXT = {
 }
 
 _ARTICLE = "WWF-Russia news, 12 March 2019"
-#: Milestones (shared DATA.md, from the WWF-Russia article of 12 March 2019).
+#: Milestones of the story: (year, fact ids whose sources are cited, text per language). Every
+#: figure comes from the facts table passed in (``{id}`` placeholders name its rows).
 _MILESTONES = (
-    ("2001", "Hunchun nature reserve (Jilin) established with WWF support; first Hunchun Forest Bureau–WWF "
-             "Russia agreement. Russia: Kedrovaya Pad, Barsovy and Borisovskoe Plateau refuges."),
-    ("2004", "First plan for a transboundary area, under NEASPEC (UNESCAP)."),
-    ("2007", "Jilin–Primorsky agreement."),
-    ("2010", "Russian proposal to China (Year of the Tiger), not supported then."),
-    ("2012", "Land of the Leopard National Park created: 60% of the Amur leopard's critical habitat."),
-    ("2017", "Pilot Northeast China Tiger and Leopard National Park, 1.46 million ha."),
-    ("2019", "26 February, Changchun: MoU between the United Directorate 'Land of Leopard' and the Northeast "
-             "China Tiger and Leopard National Park administration."),
-    ("next", "Proposed transboundary park 'Land of Big Cats', 1.8 million ha."),
+    ("1916", ("park.RUS-KPAD.protected_since", "park.RUS-KPAD.zapovednik_since"), {
+        "en": "Kedrovaya Pad protected from {park.RUS-KPAD.protected_since}; a zapovednik (strict nature "
+              "reserve) from {park.RUS-KPAD.zapovednik_since}.",
+        "ru": "Кедровая Падь охраняется с {park.RUS-KPAD.protected_since} года; заповедник с "
+              "{park.RUS-KPAD.zapovednik_since} года.",
+        "zh": "雪松谷自{park.RUS-KPAD.protected_since}年起受保护，{park.RUS-KPAD.zapovednik_since}年成为自然保护区。"}),
+    ("2001", ("landscape",), {
+        "en": "Hunchun nature reserve (Jilin) established with WWF support; first Hunchun Forest Bureau–WWF "
+              "Russia agreement. Russia: Kedrovaya Pad, Barsovy and Borisovskoe Plateau refuges.",
+        "ru": "Заповедник Хуньчунь (провинция Цзилинь) создан при поддержке WWF; первое соглашение Хуньчуньского "
+              "лесхоза и WWF России. В России: заповедник «Кедровая Падь», заказники «Барсовый» и «Борисовское плато».",
+        "zh": "在WWF支持下建立珲春自然保护区（吉林）；珲春林业局与WWF俄罗斯签署首个协议。俄罗斯：雪松谷保护区、"
+              "巴尔苏维和鲍里索夫高原野生动物保护区。"}),
+    ("2004", ("landscape",), {
+        "en": "First plan for a transboundary area, under NEASPEC (UNESCAP).",
+        "ru": "Первый план трансграничной территории в рамках NEASPEC (ЭСКАТО ООН).",
+        "zh": "在东北亚环境合作计划（NEASPEC，联合国亚太经社会）框架下提出首个跨境保护区规划。"}),
+    ("2007", ("landscape",), {
+        "en": "Jilin–Primorsky agreement.", "ru": "Соглашение провинции Цзилинь и Приморского края.",
+        "zh": "吉林省与滨海边疆区签署协议。"}),
+    ("2010", ("landscape",), {
+        "en": "Russian proposal to China (Year of the Tiger), not supported then.",
+        "ru": "Предложение России Китаю (Год тигра), тогда не поддержанное.", "zh": "俄罗斯向中国提议（虎年），当时未获支持。"}),
+    ("2012", ("park.RUS-LOTL.established", "park.RUS-LOTL.reported_area_ha", "park.RUS-LOTL.critical_habitat_pct"), {
+        "en": "Land of the Leopard National Park created ({park.RUS-LOTL.established}, {park.RUS-LOTL.reported_area_ha} "
+              "ha): {park.RUS-LOTL.critical_habitat_pct}% of the Amur leopard's critical habitat.",
+        "ru": "Создан национальный парк «Земля леопарда» ({park.RUS-LOTL.established}, {park.RUS-LOTL.reported_area_ha} "
+              "га): {park.RUS-LOTL.critical_habitat_pct}% критически важных местообитаний дальневосточного леопарда.",
+        "zh": "建立“豹之乡”国家公园（{park.RUS-LOTL.established}，{park.RUS-LOTL.reported_area_ha}公顷），覆盖远东豹"
+              "{park.RUS-LOTL.critical_habitat_pct}%的关键栖息地。"}),
+    ("2017", ("park.CHN-NETLNP.reported_area_ha", "park.CHN-NETLNP.jilin_share_pct"), {
+        "en": "Pilot Northeast China Tiger and Leopard National Park, {park.CHN-NETLNP.reported_area_ha} ha "
+              "({park.CHN-NETLNP.jilin_share_pct}% in Jilin).",
+        "ru": "Пилотный национальный парк «Северо-Восточный Китай: тигр и леопард», {park.CHN-NETLNP.reported_area_ha} "
+              "га ({park.CHN-NETLNP.jilin_share_pct}% в провинции Цзилинь).",
+        "zh": "东北虎豹国家公园试点，{park.CHN-NETLNP.reported_area_ha}公顷（吉林省占{park.CHN-NETLNP.jilin_share_pct}%）。"}),
+    ("2019", ("landscape",), {
+        "en": "26 February, Changchun: MoU between the United Directorate 'Land of Leopard' and the Northeast "
+              "China Tiger and Leopard National Park administration.",
+        "ru": "26 февраля, Чанчунь: меморандум между объединённой дирекцией «Земля леопарда» и администрацией "
+              "национального парка «Северо-Восточный Китай: тигр и леопард».",
+        "zh": "2月26日，长春：“豹之乡”联合管理局与东北虎豹国家公园管理局签署谅解备忘录。"}),
+    ("2021", ("park.CHN-NETLNP.established", "park.CHN-NETLNP.reported_area_ha.2021"), {
+        "en": "Northeast China Tiger and Leopard National Park formally established ({park.CHN-NETLNP.established}) "
+              "on {park.CHN-NETLNP.reported_area_ha.2021} ha, beside the pilot's {park.CHN-NETLNP.reported_area_ha} ha.",
+        "ru": "Национальный парк «Северо-Восточный Китай: тигр и леопард» учреждён ({park.CHN-NETLNP.established}) на "
+              "{park.CHN-NETLNP.reported_area_ha.2021} га (пилотный парк: {park.CHN-NETLNP.reported_area_ha} га).",
+        "zh": "东北虎豹国家公园正式设立（{park.CHN-NETLNP.established}），面积{park.CHN-NETLNP.reported_area_ha.2021}"
+              "公顷（试点：{park.CHN-NETLNP.reported_area_ha}公顷）。"}),
+    ("next", ("total.proposed_park.reported_area_ha",), {
+        "en": "Proposed transboundary park 'Land of Big Cats', {total.proposed_park.reported_area_ha} ha.",
+        "ru": "Предлагаемый трансграничный парк «Земля больших кошек», {total.proposed_park.reported_area_ha} га.",
+        "zh": "拟建“大猫之地”跨境公园，{total.proposed_park.reported_area_ha}公顷。"}),
 )
-#: The milestones in Russian and Chinese (same facts, same source).
-_MILESTONES_I18N = {
-    "ru": (
-        "Заповедник Хуньчунь (провинция Цзилинь) создан при поддержке WWF; первое соглашение Хуньчуньского "
-        "лесхоза и WWF России. В России: заповедник «Кедровая Падь», заказники «Барсовый» и «Борисовское плато».",
-        "Первый план трансграничной территории в рамках NEASPEC (ЭСКАТО ООН).",
-        "Соглашение провинции Цзилинь и Приморского края.",
-        "Предложение России Китаю (Год тигра), тогда не поддержанное.",
-        "Создан национальный парк «Земля леопарда»: 60% критически важных местообитаний дальневосточного леопарда.",
-        "Пилотный национальный парк «Северо-Восточный Китай: тигр и леопард», 1,46 млн га.",
-        "26 февраля, Чанчунь: меморандум между объединённой дирекцией «Земля леопарда» и администрацией "
-        "национального парка «Северо-Восточный Китай: тигр и леопард».",
-        "Предлагаемый трансграничный парк «Земля больших кошек», 1,8 млн га.",
-    ),
-    "zh": (
-        "在WWF支持下建立珲春自然保护区（吉林）；珲春林业局与WWF俄罗斯签署首个协议。俄罗斯：雪松谷保护区、"
-        "巴尔苏维和鲍里索夫高原野生动物保护区。",
-        "在东北亚环境合作计划（NEASPEC，联合国亚太经社会）框架下提出首个跨境保护区规划。",
-        "吉林省与滨海边疆区签署协议。",
-        "俄罗斯向中国提议（虎年），当时未获支持。",
-        "建立“豹之乡”国家公园，覆盖远东豹60%的关键栖息地。",
-        "东北虎豹国家公园试点，146万公顷。",
-        "2月26日，长春：“豹之乡”联合管理局与东北虎豹国家公园管理局签署谅解备忘录。",
-        "拟建“大猫之地”跨境公园，180万公顷。",
-    ),
-}
-#: Counts in the landscape (same article): start / under the joint programme / 2019.
-_COUNTS = {"leopards": (30, 56, 120), "tigers": (14, 27, 43)}
+#: The landscape line above the milestones (its name is the fact ``landscape``).
+_LANDSCAPE = {"en": "Landscape: {landscape}.", "ru": "Ландшафт: {landscape}.", "zh": "景观：{landscape}。"}
+
+
+def _fact_text(fact) -> str:
+    """A fact's value as shown: numbers with thousands separators, text as it is."""
+    try:
+        number = float(fact.value)
+    except ValueError:
+        return fact.value
+    return f"{number:,.0f}" if number >= 10_000 else fact.value
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """Replace each ``{fact id}`` of a story template with the fact's value."""
+    return re.sub(r"\{([^{}]+)\}", lambda m: values[m.group(1)], template)
+
+
+def _story_facts(facts):
+    if facts is None:
+        from geo.facts import read_facts
+
+        facts = read_facts()
+    return facts
+
+
+def _counts(facts) -> dict:
+    """Counts in the landscape (start / under the joint programme / 2019), from the facts table."""
+    return {kind: tuple(int(v) for v in facts[f"count.{kind}"].value.split(";")) for kind in ("leopards", "tigers")}
 
 
 def _t(lang: str) -> dict:
@@ -736,13 +781,13 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
     )
 
 
-def _chart_svg(lang: str) -> str:
+def _chart_svg(lang: str, facts=None) -> str:
     t = _t(lang)
     width, height, base = 300, 125, 110
     periods = (t["early"], t["later"], t["now"])
     bars = []
     for i, (kind, colour) in enumerate((("leopards", "#d68910"), ("tigers", "#a04000"))):
-        for j, count in enumerate(_COUNTS[kind]):
+        for j, count in enumerate(_counts(_story_facts(facts))[kind]):
             x = 25 + j * 95 + i * 26
             h = count * 0.7
             label = f"{count}" if j < 2 else f">{count}" if kind == "leopards" else f"{count}"
@@ -766,26 +811,44 @@ def _chart_svg(lang: str) -> str:
     )
 
 
-def _story_html(lang: str) -> str:
+def _story_html(lang: str, facts=None) -> str:
     t = _t(lang)
-    texts = _MILESTONES_I18N.get(lang, [text for _year, text in _MILESTONES])
+    facts = _story_facts(facts)
+    values = {fid: _fact_text(fact) for fid, fact in facts.items()}
+    cited: list = []
+
+    def cite(ids) -> str:
+        marks = []
+        for fid in ids:
+            key = (facts[fid].source_title, facts[fid].source_url)
+            if key not in cited:
+                cited.append(key)
+            marks.append(cited.index(key) + 1)
+        return "".join(f"<sup>{n}</sup>" for n in sorted(set(marks)))
+
     items = "".join(
-        f"<li><b>{_e(t.get(year, year))}</b> {_e(text)}</li>"
-        for (year, _en), text in zip(_MILESTONES, texts, strict=True)
+        f"<li><b>{_e(t.get(year, year))}</b> {_e(_fill(texts.get(lang, texts['en']), values))}{cite(ids)}</li>"
+        for year, ids, texts in _MILESTONES
+    )
+    landscape = _e(_fill(_LANDSCAPE.get(lang, _LANDSCAPE["en"]), values)) + cite(["landscape"])
+    counts = cite(["count.leopards", "count.tigers"])
+    sources = "".join(
+        f"<li>{_e(title)}, <a href='{_e(url)}' target='_blank' rel='noopener'>{_e(url)}</a></li>"
+        for title, url in cited
     )
     return (
         "<details id='bigcats-story' open style='background:#fffe;pointer-events:auto;"
         "border:1px solid #999;border-radius:4px;padding:4px 8px;font:12px sans-serif;"
         "min-height:0;flex:0 1 auto;overflow:auto'>"
-        f"<summary><b>{_e(t['story'])}</b></summary><ol style='padding-left:16px;margin:4px 0'>{items}</ol>"
-        f"<b>{_e(t['count_title'])}</b><br>{_chart_svg(lang)}"
-        f"<div style='font-size:10px'>{_e(t['source'])}: {_e(_ARTICLE)}, 'New step in creation of "
-        "Sino-Russian transboundary nature reserve for protection and recovery of Amur tiger and Far Eastern "
-        "leopard'.</div></details>"
+        f"<summary><b>{_e(t['story'])}</b></summary><div id='bigcats-landscape'>{landscape}</div>"
+        f"<ol style='padding-left:16px;margin:4px 0'>{items}</ol>"
+        f"<b>{_e(t['count_title'])}</b>{counts}<br>{_chart_svg(lang, facts)}"
+        f"<div style='font-size:10px'>{_e(t['source'])}:<ol id='bigcats-sources' style='padding-left:16px;"
+        f"margin:0;word-break:break-all'>{sources}</ol></div></details>"
     )
 
 
-def _panels_html(lang: str, notice: str) -> str:
+def _panels_html(lang: str, notice: str, facts=None) -> str:
     """Title, schematic notice and story stacked in one column left of the map, so they never overlap.
 
     The column stops above the legend (bottom left); the story scrolls inside what is left.
@@ -796,7 +859,7 @@ def _panels_html(lang: str, notice: str) -> str:
         "max-height:calc(100vh - 290px);display:flex;flex-direction:column;gap:6px;pointer-events:none'>"
         "<div id='bigcats-title' style='background:#fffe;border:1px solid #999;border-radius:4px;padding:5px 8px;"
         f"font:bold 14px sans-serif;pointer-events:auto'>{_e(t['title'])}</div>"
-        f"{notice}{_story_html(lang)}</div>"
+        f"{notice}{_story_html(lang, facts)}</div>"
     )
 
 
@@ -842,6 +905,7 @@ def make_map(
     lang: str = "en",
     max_area_error: float = 0.005,
     comparisons: Sequence[Comparison] = (),
+    facts: Mapping | None = None,
 ):
     """Build the folium map of the parks, the proposed park, the borders and the towns.
 
@@ -862,6 +926,8 @@ def make_map(
     comparisons : sequence of Comparison
         Earlier versions to draw beside the current layers, each as its own switchable group
         (grey dotted outline, no fill) whose popups give the hectares gained and lost.
+    facts : mapping of str to geo.facts.Fact, optional
+        The published facts the story shows, each with its source (default: the bundled table).
 
     Returns
     -------
@@ -872,7 +938,7 @@ def make_map(
 
     t = _t(lang)
     shown = display_layers(layers, parks, max_area_error=max_area_error)
-    bounds = parks.total_bounds
+    bounds = (parks if len(parks) else layers["stretch"]).total_bounds  # no park to draw: frame the stretch
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
@@ -991,7 +1057,7 @@ def make_map(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
     root.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
     notice = _notice_html(lang, schematic_names) if schematic_layers else ""
-    root.add_child(folium.Element(_panels_html(lang, notice)))
+    root.add_child(folium.Element(_panels_html(lang, notice, facts)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)

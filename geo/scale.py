@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import ReadError, UsageError
+from geo.limits import check_local_file, gdal_path
 from geo.measure import M2_PER_HA, geodesic_area_m2
 
 __all__ = [
@@ -142,11 +143,13 @@ def _finish(partials: pd.DataFrame, by: str, crs) -> pd.DataFrame:
     return out
 
 
-def _check(path: Path, by: str, columns) -> None:
+def _check(path: Path, by: str, columns, geometry: str = "geometry") -> None:
     if not path.exists():
         raise ReadError(f"cannot find {path}; pass the path of a GeoPackage, GeoParquet or other vector file.")
+    names = sorted(c for c in columns if c != geometry)
+    if by == geometry and by in columns:
+        raise UsageError(f"--by {by!r} is the layer's geometry column; total by an attribute column, one of {names}.")
     if by not in columns:
-        names = sorted(c for c in columns if c != "geometry")
         raise UsageError(f"the layer has no column {by!r} to total by; columns are {names}. Pass one with --by.")
 
 
@@ -196,11 +199,13 @@ def area_totals(path: str | Path, *, by: str = "country_iso3", layer: str | None
     path = Path(path)
     if not path.exists():
         _check(path, by, [])
+    check_local_file(path)
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        with gdal_path(path) as local:  # a local file, never a remote or virtual GDAL path
+            gdf = gpd.read_file(local, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
         raise _read_error(path, exc) from None
-    _check(path, by, gdf.columns)
+    _check(path, by, gdf.columns, gdf.geometry.name)
     return frame_totals(gdf, by=by)
 
 
@@ -256,18 +261,20 @@ def area_totals_dask(
         _check_partitions(npartitions)
     if not path.exists():
         _check(path, by, [])
-    try:
-        info = pyogrio.read_info(path, layer=layer)
-        _check(path, by, list(info["fields"]))
-        fids, bounds = pyogrio.read_bounds(path, layer=layer)
-    except (ReadError, UsageError):
-        raise
-    except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
-        raise _read_error(path, exc) from None
-    fids = np.asarray(fids)
-    chunks = _hilbert_chunks(np.asarray(bounds, dtype=float).T, npartitions)
-    tasks = [(_read_partition_totals, str(path), layer, np.sort(fids[chunk]), by) for chunk in chunks if len(chunk)]
-    return _run(tasks, by=by, crs=info["crs"], scheduler=scheduler)
+    check_local_file(path)
+    with gdal_path(path) as local:  # a local file, never a remote or virtual GDAL path
+        try:
+            info = pyogrio.read_info(local, layer=layer)
+            _check(path, by, list(info["fields"]))
+            fids, bounds = pyogrio.read_bounds(local, layer=layer)
+        except (ReadError, UsageError):
+            raise
+        except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
+            raise _read_error(path, exc) from None
+        fids = np.asarray(fids)
+        chunks = _hilbert_chunks(np.asarray(bounds, dtype=float).T, npartitions)
+        tasks = [(_read_partition_totals, local, layer, np.sort(fids[chunk]), by) for chunk in chunks if len(chunk)]
+        return _run(tasks, by=by, crs=info["crs"], scheduler=scheduler)
 
 
 def _local_workers() -> int:
@@ -549,6 +556,13 @@ def totals_json(table: pd.DataFrame, *, engine: str, source: str) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _csv_text(value):
+    """A group key safe in a spreadsheet (see :func:`geo.pipeline.csv_text`)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def totals_csv(table: pd.DataFrame) -> str:
     """The totals as CSV: one ``group`` row per group and a last ``total`` row (union of everything)."""
     by = table.index.name
@@ -562,7 +576,7 @@ def totals_csv(table: pd.DataFrame) -> str:
     for level, r in rows:
         overlap = _overlap_ha(r)
         writer.writerow(
-            [level, r[by], r["features"], f"{r['sum_area_ha']:.6f}", f"{r['union_area_ha']:.6f}", f"{overlap:.6f}"]
+            [level, _csv_text(r[by]), r["features"], f"{r['sum_area_ha']:.6f}", f"{r['union_area_ha']:.6f}", f"{overlap:.6f}"]
         )
     return buf.getvalue()
 
