@@ -474,18 +474,13 @@ def _faces(feats: np.ndarray, layer: np.ndarray, grid_deg: float) -> tuple[np.nd
     """The features' boundaries noded on the grid and polygonised: faces that tile them exactly.
 
     Returns ``(faces, feat, face)``: every face (lakes and gaps too), and the (feature, face)
-    pairs, one per face and layer (a face inside two features of one layer, an overlap of
-    the input, goes to the first). Sparse: no features × faces matrix.
+    pairs (a face inside two features of a layer, say a reserve inside a national park, is
+    in both). Sparse: no features × faces matrix.
     """
     lines = shapely.union_all(shapely.boundary(feats), grid_size=grid_deg or None)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
     faces = faces[~shapely.is_empty(faces)]
     feat, face = shapely.STRtree(shapely.point_on_surface(faces)).query(feats, predicate="intersects")
-    order = np.lexsort((feat, face, layer[feat]))
-    feat, face = feat[order], face[order]
-    first = np.ones(len(feat), bool)
-    first[1:] = (face[1:] != face[:-1]) | (layer[feat[1:]] != layer[feat[:-1]])
-    feat, face = feat[first], face[first]
     return faces, feat, face
 
 
@@ -494,9 +489,9 @@ def _simplify_faces(faces: np.ndarray, face_level: np.ndarray) -> np.ndarray:
 
     One :func:`shapely.coverage_simplify` per level in use, finest first, of the faces of that
     level and their coarser neighbours. The other faces are left out of the collection, so the
-    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they are; a filler polygon covering
-    everything else (the outside, gaps and holes) takes their place at the outer edges, which
-    are then inner edges and simplified. Each edge is thus simplified at the finest tolerance
+    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they
+    are; a filler polygon covering everything else (the outside, gaps and holes) takes their
+    place at the outer edges, which are then inner edges and simplified. Each edge is thus simplified at the finest tolerance
     of the faces along it (a coarser face, simplified first with its finer neighbour, is
     simplified again at its own level), and the faces stay a valid coverage.
     """
@@ -595,7 +590,10 @@ def _display_geometries(
 def _dissolve_shown(geoms: np.ndarray, *, simplified: bool) -> shapely.Geometry:
     """Union of the displayed parks: the fast coverage union when they are the simplified coverage."""
     if simplified and len(geoms):
-        return shapely.coverage_union_all(geoms)
+        try:
+            return shapely.coverage_union_all(geoms)
+        except shapely.errors.GEOSException:  # nested parks (a reserve inside a national park)
+            pass
     return shapely.union_all(geoms)
 
 
