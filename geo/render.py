@@ -475,18 +475,13 @@ def _faces(feats: np.ndarray, layer: np.ndarray, grid_deg: float) -> tuple[np.nd
     """The features' boundaries noded on the grid and polygonised: faces that tile them exactly.
 
     Returns ``(faces, feat, face)``: every face (lakes and gaps too), and the (feature, face)
-    pairs, one per face and layer (a face inside two features of one layer, an overlap of
-    the input, goes to the first). Sparse: no features × faces matrix.
+    pairs (a face inside two features of a layer, say a reserve inside a national park, is
+    in both). Sparse: no features × faces matrix.
     """
     lines = shapely.union_all(shapely.boundary(feats), grid_size=grid_deg or None)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
     faces = faces[~shapely.is_empty(faces)]
     feat, face = shapely.STRtree(shapely.point_on_surface(faces)).query(feats, predicate="intersects")
-    order = np.lexsort((feat, face, layer[feat]))
-    feat, face = feat[order], face[order]
-    first = np.ones(len(feat), bool)
-    first[1:] = (face[1:] != face[:-1]) | (layer[feat[1:]] != layer[feat[:-1]])
-    feat, face = feat[first], face[first]
     return faces, feat, face
 
 
@@ -495,11 +490,12 @@ def _simplify_faces(faces: np.ndarray, face_level: np.ndarray) -> np.ndarray:
 
     One :func:`shapely.coverage_simplify` per level in use, finest first, of the faces of that
     level and their coarser neighbours. The other faces are left out of the collection, so the
-    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they are; a filler polygon covering
-    everything else (the outside, gaps and holes) takes their place at the outer edges, which
-    are then inner edges and simplified. Each edge is thus simplified at the finest tolerance
-    of the faces along it (a coarser face, simplified first with its finer neighbour, is
-    simplified again at its own level), and the faces stay a valid coverage.
+    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they
+    are; a filler polygon covering everything else (the outside, gaps and holes) takes their
+    place at the outer edges, which are then inner edges and simplified. Each edge is thus
+    simplified at the finest tolerance of the faces along it (a coarser face, simplified first
+    with its finer neighbour, is simplified again at its own level), and the faces stay a
+    valid coverage.
     """
     out = faces.copy()
     levels = sorted({int(v) for v in face_level if v < len(_TOLERANCES_DEG)}, reverse=True)
@@ -534,13 +530,15 @@ def _display_geometries(
     """
     feats = np.array(originals, dtype=object)
     grid_deg = _grid_for(feats) if grid else 0.0
-    if (layer == layer[0]).all() and bool(shapely.coverage_is_valid(feats)):
-        # Already one valid coverage: each feature is its own face, no noding. Snapping to the
-        # grid vertex by vertex keeps shared edges shared; kept only when it stays a coverage.
-        feats = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2)
-        faces = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
-        if not (shapely.is_valid(faces).all() and bool(shapely.coverage_is_valid(faces))):
-            faces, grid_deg = feats, 0.0
+    snapped = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
+    single = bool((layer == layer[0]).all())
+    if single and shapely.is_valid(snapped).all() and bool(shapely.coverage_is_valid(snapped)):
+        # One valid coverage, still one on the grid (snapping vertex by vertex keeps shared
+        # edges shared): each feature is its own face, no noding.
+        faces = _drop_rings_of_coverage(snapped, true_ha, max_area_error / 2)
+        feat = face = np.arange(len(feats))
+    elif single and grid_deg and bool(shapely.coverage_is_valid(feats)):  # the grid broke it: none
+        faces, grid_deg = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2), 0.0
         feat = face = np.arange(len(feats))
     else:
         faces, feat, face = _faces(feats, layer, grid_deg)
@@ -594,7 +592,10 @@ def _display_geometries(
 def _dissolve_shown(geoms: np.ndarray, *, simplified: bool) -> shapely.Geometry:
     """Union of the displayed parks: the fast coverage union when they are the simplified coverage."""
     if simplified and len(geoms):
-        return shapely.coverage_union_all(geoms)
+        try:
+            return shapely.coverage_union_all(geoms)
+        except shapely.errors.GEOSException:  # nested parks (a reserve inside a national park)
+            pass
     return shapely.union_all(geoms)
 
 
