@@ -81,10 +81,13 @@ def test_display_is_lighter_than_the_source(measured, shown):
     layers, parks, _proposed, _report = measured
     before = sum(shapely.get_num_coordinates(g) for g in [*layers["countries"].geometry, *parks.geometry])
     after = sum(shapely.get_num_coordinates(g) for g in [*shown.countries.geometry, *shown.parks.geometry])
-    assert after < before / 3
+    # One tolerance serves the whole coverage, and the smallest parks bound it: Kedrovaya Pad and the
+    # Muling reserve are circles of 18,000 and 36,000 ha that must keep their area within 0.5 %
+    # (the bundled layers once had no small round park and simplified to a third).
+    assert after < before / 2
 
 
-def test_display_coverage_keeps_shared_edges(shown):
+def test_display_coverage_keeps_shared_edges(measured, shown):
     countries = dict(zip(shown.countries["country_iso3"], shown.countries.geometry, strict=True))
     # neither gaps nor slivers between neighbours: no overlap, and the border is on both outlines
     assert shapely.intersection(countries["RUS"], countries["CHN"]).area == pytest.approx(0, abs=1e-12)
@@ -93,9 +96,15 @@ def test_display_coverage_keeps_shared_edges(shown):
         # 1e-6 deg² is about 1 ha: anything larger would be a visible gap or overlap
         assert shapely.difference(park, countries[iso3]).area < 1e-6
     parks = list(shown.parks.geometry)
+    source = list(measured[1].geometry)
     for i in range(len(parks)):
         for j in range(i + 1, len(parks)):
-            assert shapely.intersection(parks[i], parks[j]).area == pytest.approx(0, abs=1e-12)
+            expected = shapely.intersection(source[i], source[j]).area
+            got = shapely.intersection(parks[i], parks[j]).area
+            if expected < 1e-12:
+                assert got == pytest.approx(0, abs=1e-12)
+            else:  # a component reserve inside its national park overlaps it, on the map as in the source
+                assert got == pytest.approx(expected, rel=0.01)
     border = shown.borders.set_index("id").geometry["RUS-CHN"]
     assert border.length > 5  # degrees of line: the whole shared edge, not a fragment
     vertices = shapely.points(shapely.get_coordinates(border))
@@ -129,7 +138,10 @@ def test_html_size_budget(built, tmp_path):
 
     reference = _plain_folium_html(ROOT / "layers")
     html_bytes = built.files["land_of_big_cats.html"].stat().st_size
-    assert html_bytes <= 0.2 * reference, (html_bytes, reference)
+    # One simplification tolerance serves the whole coverage (countries and parks) and the smallest
+    # park bounds it: Kedrovaya Pad (18,000 ha, a circle on the coast) keeps its area within 0.5 % only
+    # up to 0.005 degrees, so the map carries more of the country outlines than it did without it.
+    assert html_bytes <= 0.3 * reference, (html_bytes, reference)
     offline = build(ROOT / "layers", tmp_path, offline=True).files["land_of_big_cats.html"]
     assert offline.stat().st_size < 1.5e6
 
@@ -219,8 +231,36 @@ def test_story_panel_in_each_language(measured):
         assert "WWF-Russia news, 12 March 2019" in text  # sourced
         assert text.count("<rect") >= 6  # 3 leopard + 3 tiger bars
     assert "Land of the Leopard National Park created" in story["en"]
-    assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
+    items = {lang: re.search(r"<ol style='padding-left:16px;margin:4px 0'>.*?</ol>", text, re.S).group(0)
+             for lang, text in story.items()}
+    assert "Земля леопарда" in items["ru"] and "Land of the Leopard" not in items["ru"]
     assert "东北虎豹国家公园" in story["zh"]
+    for lang, text in story.items():
+        assert all(year in text for year in ("1916", "1925", "2021", "1,406,500", "1,460,000")), lang
+        assert "Changbaishan / Eastern Manchurian Mountains" in text, lang
+        assert "https://wwf.ru/en/resources/news/amur/" in text and "en.wikipedia.org" in text, lang
+        assert "DATA.md" not in text and "shared" not in text, lang
+
+
+def test_story_takes_figures_and_sources_from_the_facts_passed_in(measured):
+    import dataclasses
+
+    from geo.facts import read_facts
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    facts = read_facts()
+    changed = dict(facts)
+    changed["park.CHN-NETLNP.reported_area_ha.2021"] = dataclasses.replace(
+        facts["park.CHN-NETLNP.reported_area_ha.2021"], value="1234567", source_title="A test page",
+        source_url="https://example.org/test-page",
+    )
+    changed["count.tigers"] = dataclasses.replace(facts["count.tigers"], value="11;22;33")
+    html = map_html(make_map(layers, parks, proposed, areas=report, facts=changed))
+    story = re.search(r"<details id='bigcats-story'.*?</details>", html, re.S).group(0)
+    assert "1,234,567" in story and "1,406,500" not in story
+    assert "A test page" in story and "https://example.org/test-page" in story
+    assert "tigers: 33" in story
 
 
 # ---------------------------------------------------------------- earlier versions and the schematic notice
@@ -265,7 +305,8 @@ def test_earlier_version_is_its_own_group_with_escaped_gained_and_lost_ha(measur
 
     def popup_of(page: str) -> tuple[str, dict]:
         popups = [json.loads(m) for m in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', page)]
-        (popup,) = [p for p in popups if "comparison-popup" in p]
+        # one popup per Chinese feature; the national park (the first feature) is the one cut
+        popup = [p for p in popups if "comparison-popup" in p][0]
         pattern = r"<th[^>]*>(Gained|Lost)</th><td>([\d,.]+) ha"
         return popup, {k: float(v.replace(",", "")) for k, v in re.findall(pattern, popup)}
 
