@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,12 @@ import shapely
 from geo import __version__
 from geo.io import atomic_path, write_gpkg
 from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_area_m2, geodesic_length_m
-from geo.merge import combine_parks, merge_parks, shared_edge
-from geo.errors import UsageError
+from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, combine_parks, merge_parks, shared_edge
+from geo.errors import DataError, UsageError
+from geo.layers import LAYERS, park_layers
 from geo.validate import check_layers
 
-__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "merged_layers"]
+__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_json", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "failed_checks", "merged_layers"]
 
 def _published_totals(facts=None) -> dict:
     """Published totals (``total.<key>.reported_area_ha`` rows of the facts table), each with its source."""
@@ -63,6 +65,22 @@ class BuildResult:
     report: dict
 
 
+def _json_safe(value):
+    """``value`` with every NaN or infinity as None (JSON has no NaN; a ratio of nothing is undefined)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    return value
+
+
+def areas_json(report: dict) -> str:
+    """``areas.json``: the report as strict JSON (NaN written as null)."""
+    return json.dumps(_json_safe(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def _ha(m2: float) -> float:
     return float(m2) / M2_PER_HA
 
@@ -93,7 +111,15 @@ SNAP_TOLERANCE_M = 500.0
 def _merge(layers: dict[str, gpd.GeoDataFrame]):
     """Check and merge loaded layers; return the :class:`geo.merge.MergeResult`."""
     check_layers(layers)
-    parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
+    parks = combine_parks(*park_layers(layers).values())
+    if len(parks) == 0:
+        raise DataError(
+            "the layers hold no park: every park layer is empty or missing",
+            problems=[
+                f"{role}: {len(layers[role])} features" if role in layers else f"{role}: missing"
+                for role in LAYERS if role.startswith("parks_")
+            ] + ["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"],
+        )
     parks["area_input_ha"] = geodesic_area_m2(parks) / M2_PER_HA
     return merge_parks(
         parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M
@@ -223,7 +249,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
     report_border = {
         "rus_chn_length_km": None if rus_chn_m is None else rus_chn_m / 1000,
         "stretch_length_km": stretch_m / 1000,
-        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000 if not edge.iloc[0].is_empty else 0.0,
+        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000,
         "length_method": "geodesic on the WGS84 ellipsoid",
         "shared_edge_note": f"length along which Russian and Chinese parks touch, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
     }
@@ -292,6 +318,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
     }
     if merge is not None:
         checks["coverage"] = _coverage_checks(layers, parks, proposed, merge)
+        checks["clipped"] = _clip_checks(merge.clipped)
         checks["crosscheck"] = _crosscheck(parks, proposed, by_country)
     return {"features": features, "totals": totals, "border": report_border, "checks": checks}
 
@@ -328,6 +355,7 @@ def _coverage_checks(layers, parks, proposed, merge) -> dict:
             for r, a in zip(gaps.itertuples(), along, strict=True)
         ],
         "clipped_to_wrong_side_ha": float(merge.clipped["removed_ha"].sum()),
+        "clipped_across_border_ha": float(merge.clipped["other_side_ha"].sum()),
         "clipped": merge.clipped.drop(columns=["country_iso3"]).to_dict(orient="records"),
         "snap_tolerance_m": SNAP_TOLERANCE_M,
         "snapped_gained_ha": float(merge.snapped["gained_ha"].sum()),
@@ -336,6 +364,68 @@ def _coverage_checks(layers, parks, proposed, merge) -> dict:
         "sum_minus_overlap_removed_ha": expected,
         "message": "the proposed park's area is the geodesic area of the union, i.e. the sum of the parks minus the overlap removed",
     }
+
+
+def _clip_checks(clipped: pd.DataFrame) -> dict:
+    """Per park, the hectares clipped off (not on its own country's land), with a status.
+
+    ``fail`` when nothing of the park is left or more than :data:`WRONG_SIDE_FRACTION` of it
+    lies on another country's land (across the border); ``warn`` when anything else was
+    clipped (water, beyond the countries layer, or a small share across the border).
+    """
+    rows = []
+    for r in clipped.itertuples():
+        before = float(r.area_before_ha)
+        share = float(r.other_side_ha) / before if before > 0 else 0.0
+        where = f"{r.country_iso3} land"
+        if before > 0 and float(r.area_after_ha) <= 0:
+            status = "fail"
+            message = (f"wholly outside {where}: clipped away entirely ({before:,.2f} ha), so it is neither measured "
+                       "nor drawn; fix its boundary or its country_iso3")
+        elif share > WRONG_SIDE_FRACTION:
+            status = "fail"
+            message = (f"{r.other_side_ha:,.2f} ha ({100 * share:.2f} %) lay across the border on {r.other_iso3} land "
+                       "and were clipped off; fix the boundary or its country_iso3")
+        elif float(r.removed_ha) >= CLIP_NOISE_HA:
+            status = "warn"
+            message = (f"{r.removed_ha:,.2f} ha ({100 * float(r.removed_ha) / before:.2f} %) clipped off, not on {where}"
+                       + (f" ({r.other_side_ha:,.2f} ha of it across the border on {r.other_iso3} land)" if r.other_iso3 else
+                          " (water, or beyond the countries layer)"))
+        else:
+            status, message = "ok", f"on {where}"
+        rows.append(
+            {
+                "id": str(r.id), "country_iso3": str(r.country_iso3), "area_before_ha": before,
+                "area_after_ha": float(r.area_after_ha), "removed_ha": float(r.removed_ha),
+                "other_side_ha": float(r.other_side_ha), "other_iso3": str(r.other_iso3 or ""),
+                "status": status, "message": message,
+            }
+        )
+    statuses = {row["status"] for row in rows}
+    return {
+        "status": "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok",
+        "wrong_side_fraction": WRONG_SIDE_FRACTION,
+        "message": (
+            "each park is clipped to its own country's land before it is measured; a park wholly clipped "
+            f"away, or with more than {100 * WRONG_SIDE_FRACTION:g} % of it across the border, fails"
+        ),
+        "rows": rows,
+    }
+
+
+def failed_checks(report: dict) -> list[str]:
+    """One line per check of an area report whose status is ``fail`` (empty when none fails)."""
+    checks = report["checks"]
+    out = [
+        f"reconciliation {row['level']} {row['id']}: computed {row['area_ha']:,.0f} ha, published "
+        f"{row['reported_area_ha']:,.0f} ha ({row['difference_pct']:+.2f} %)"
+        for row in checks["reconciliation"]["rows"]
+        if row["status"] == "fail"
+    ]
+    out += [f"clipped {row['id']}: {row['message']}" for row in checks.get("clipped", {}).get("rows", []) if row["status"] == "fail"]
+    if checks.get("coverage", {}).get("status") == "fail":
+        out.append(f"coverage: {checks['coverage']['message']}")
+    return out
 
 
 def _crosscheck(parks, proposed, by_country) -> dict:
@@ -388,6 +478,29 @@ def area_report_for(layers: str | Path | dict = "layers") -> dict:
 
     return area_report(layers, parks, proposed, by_country, merge=merge, facts=facts_for(source))
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), and tab/CR.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value):
+    """A text cell safe to open in a spreadsheet: a leading ``=``, ``+``, ``-``, ``@``, tab or CR gets a ``'`` before it.
+
+    Numbers (and None) are returned as they are, so numeric columns stay numeric.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _md_text(value) -> str:
+    """Attribute text for a Markdown table cell: HTML escaped, ``|`` and line breaks neutralised."""
+    import html
+
+    text = html.escape("" if value is None else str(value), quote=True)
+    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
+
+
+
 
 def _fmt(value, digits: int = 0) -> str:
     return "—" if value is None else f"{round(value, digits) + 0.0:,.{digits}f}"  # + 0.0: no "-0"
@@ -437,9 +550,13 @@ def areas_text(report: dict) -> str:
         out.append(
             f"coverage: overlap removed {cov['overlap_removed_ha']:,.1f} ha; gaps along the border "
             f"{cov['gaps_along_border_ha']:,.1f} ha in {cov['gaps_along_border_count']} pieces (narrower than "
-            f"{cov['gap_width_m']:,.0f} m); clipped to the wrong side {cov['clipped_to_wrong_side_ha']:,.2f} ha; "
+            f"{cov['gap_width_m']:,.0f} m); clipped off the parks' own land {cov['clipped_to_wrong_side_ha']:,.2f} ha "
+            f"({cov['clipped_across_border_ha']:,.2f} ha of it across the border); "
             f"snapped in {cov['snapped_gained_ha']:,.1f} ha"
         )
+    for row in checks.get("clipped", {}).get("rows", []):
+        if row["status"] != "ok":
+            out.append(f"clipped {row['id']} ({row['country_iso3']}): {row['status']}: {row['message']}")
     border = report["border"]
     out.append(
         f"border: Russia–China {_fmt(border['rus_chn_length_km'], 1)} km; stretch {_fmt(border['stretch_length_km'], 1)} km; "
@@ -462,7 +579,7 @@ def areas_markdown(report: dict) -> str:
     ]
     for row in areas_rows(report):
         lines.append(
-            f"| {row['level']} | {row['id']} | {row['name_en']} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
+            f"| {row['level']} | {_md_text(row['id'])} | {_md_text(row['name_en'])} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
             f"{_fmt(row['reported_area_ha'])} | {_fmt(row['difference_ha'])} | {_fmt(row['difference_pct'], 2)} | {row['status']} |"
         )
     lines += ["", "## Checks", ""]
@@ -492,7 +609,7 @@ def areas_csv_rows(report: dict) -> str:
     )
     writer.writeheader()
     for row in areas_rows(report):
-        writer.writerow({**row, "area_km2": row["area_ha"] / 100})
+        writer.writerow({**{k: csv_text(v) for k, v in row.items()}, "area_km2": row["area_ha"] / 100})
     return buf.getvalue()
 
 
@@ -586,7 +703,9 @@ def build(
 
     from geo.render import make_map, map_html
 
-    fmap = make_map(layers, parks, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts)
+    # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
+    drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
+    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -603,7 +722,7 @@ def build(
         gpkg_layers["places"] = layers["places"]
     write_gpkg(gpkg_layers, files["land_of_big_cats.gpkg"])
     with atomic_path(files["areas.json"]) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(areas_json(report), encoding="utf-8")
     with atomic_path(files["areas.csv"]) as tmp:
         tmp.write_text(areas_csv_rows(report), encoding="utf-8")
     with atomic_path(files["areas.md"]) as tmp:

@@ -115,10 +115,11 @@ def test_missing_layers_folder(tmp_path):
 
 
 def test_missing_layer(layers_copy, tmp_path):
-    (layers_copy / "parks_chn.geojson").unlink()
+    # A park layer may be absent (tests/test_arrangements.py); the border may not.
+    (layers_copy / "borders.geojson").unlink()
     proc = _run_cli("build", "--layers", str(layers_copy), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2
-    assert "layer 'parks_chn' is missing" in proc.stderr and "make layers" in proc.stderr
+    assert "layer 'border' is missing" in proc.stderr and "make layers" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
