@@ -293,8 +293,36 @@ def test_story_panel_in_each_language(measured):
         assert "WWF-Russia news, 12 March 2019" in text  # sourced
         assert text.count("<rect") >= 6  # 3 leopard + 3 tiger bars
     assert "Land of the Leopard National Park created" in story["en"]
-    assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
+    items = {lang: re.search(r"<ol style='padding-left:16px;margin:4px 0'>.*?</ol>", text, re.S).group(0)
+             for lang, text in story.items()}
+    assert "Земля леопарда" in items["ru"] and "Land of the Leopard" not in items["ru"]
     assert "东北虎豹国家公园" in story["zh"]
+    for lang, text in story.items():
+        assert all(year in text for year in ("1916", "1925", "2021", "1,406,500", "1,460,000")), lang
+        assert "Changbaishan / Eastern Manchurian Mountains" in text, lang
+        assert "https://wwf.ru/en/resources/news/amur/" in text and "en.wikipedia.org" in text, lang
+        assert "DATA.md" not in text and "shared" not in text, lang
+
+
+def test_story_takes_figures_and_sources_from_the_facts_passed_in(measured):
+    import dataclasses
+
+    from geo.facts import read_facts
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    facts = read_facts()
+    changed = dict(facts)
+    changed["park.CHN-NETLNP.reported_area_ha.2021"] = dataclasses.replace(
+        facts["park.CHN-NETLNP.reported_area_ha.2021"], value="1234567", source_title="A test page",
+        source_url="https://example.org/test-page",
+    )
+    changed["count.tigers"] = dataclasses.replace(facts["count.tigers"], value="11;22;33")
+    html = map_html(make_map(layers, parks, proposed, areas=report, facts=changed))
+    story = re.search(r"<details id='bigcats-story'.*?</details>", html, re.S).group(0)
+    assert "1,234,567" in story and "1,406,500" not in story
+    assert "A test page" in story and "https://example.org/test-page" in story
+    assert "tigers: 33" in story
 
 
 # ---------------------------------------------------------------- earlier versions and the schematic notice
@@ -339,7 +367,8 @@ def test_earlier_version_is_its_own_group_with_escaped_gained_and_lost_ha(measur
 
     def popup_of(page: str) -> tuple[str, dict]:
         popups = [json.loads(m) for m in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', page)]
-        (popup,) = [p for p in popups if "comparison-popup" in p]
+        # one popup per Chinese feature; the national park (the first feature) is the one cut
+        popup = [p for p in popups if "comparison-popup" in p][0]
         pattern = r"<th[^>]*>(Gained|Lost)</th><td>([\d,.]+) ha"
         return popup, {k: float(v.replace(",", "")) for k, v in re.findall(pattern, popup)}
 
