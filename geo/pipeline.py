@@ -552,7 +552,7 @@ def build(
     layers_dir: str | Path = "layers",
     out_dir: str | Path = "output",
     *,
-    offline: bool = False,
+    offline: bool = True,
     lang: str = "en",
     compare: Sequence[tuple[str, int]] = (),
 ) -> BuildResult:
@@ -566,8 +566,9 @@ def build(
     out_dir : str or Path
         Folder the outputs go to (created if missing). Each file is written
         atomically: a failed build leaves the previous outputs intact.
-    offline : bool, default False
-        Inline Leaflet and the plugins into the HTML (no request to any other host).
+    offline : bool, default True
+        Inline Leaflet and the plugins into the HTML (no request to any other host); False
+        (``--cdn``) writes the light online variant that loads them from a CDN.
     lang : {"en", "ru", "zh"}, default "en"
         Language of the map's labels and interface text.
     compare : sequence of (role, version)

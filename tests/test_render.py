@@ -128,9 +128,10 @@ def test_html_size_budget(built, tmp_path):
     from geo.pipeline import build
 
     reference = _plain_folium_html(ROOT / "layers")
-    html_bytes = built.files["land_of_big_cats.html"].stat().st_size
+    cdn = build(ROOT / "layers", tmp_path, offline=False).files["land_of_big_cats.html"]
+    html_bytes = cdn.stat().st_size
     assert html_bytes <= 0.2 * reference, (html_bytes, reference)
-    offline = build(ROOT / "layers", tmp_path, offline=True).files["land_of_big_cats.html"]
+    offline = built.files["land_of_big_cats.html"]  # the default build: self-contained
     assert offline.stat().st_size < 1.5e6
 
 
@@ -216,7 +217,9 @@ def test_story_panel_in_each_language(measured):
     }
     for lang, text in story.items():
         assert all(year in text for year in ("2001", "2004", "2007", "2010", "2012", "2017", "2019")), lang
-        assert "WWF-Russia news, 12 March 2019" in text  # sourced
+        assert "New step in creation of Sino-Russian transboundary nature reserve" in text  # sourced
+        assert {"en": "WWF-Russia news, 12 March 2019", "ru": "WWF России от 12 марта 2019", "zh": "WWF俄罗斯2019年3月12日"}[
+            lang] in text
         assert text.count("<rect") >= 6  # 3 leopard + 3 tiger bars
     assert "Land of the Leopard National Park created" in story["en"]
     assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
@@ -317,7 +320,7 @@ def test_schematic_notice_names_only_the_schematic_parks(measured):
     mixed.loc[russian, "name_en"] = "<b>Leopard & Co</b>"
     mixed_text = map_html(make_map(layers, mixed, proposed, areas=report))
     notice = _notice(mixed_text)
-    legend = re.search(r"<div id='bigcats-legend'.*", mixed_text).group(0)
+    legend = re.search(r"<details id='bigcats-legend'.*", mixed_text).group(0)
     assert "Chinese parks: surveyed boundary (solid)" in legend and "Chinese parks: schematic" not in legend
     assert "Russian parks: schematic boundary (dashed)" in legend and "Russian parks: surveyed" not in legend
     assert "&lt;b&gt;Leopard &amp; Co&lt;/b&gt;" in notice and "<b>Leopard" not in notice
@@ -326,7 +329,7 @@ def test_schematic_notice_names_only_the_schematic_parks(measured):
     assert "No surveyed park boundary was available" not in notice
     surveyed = parks.assign(geometry_quality="surveyed")
     text = map_html(make_map(layers, surveyed, proposed, areas=report))
-    assert _notice(text) is None and "schematic-notice" not in text.split("<body>", 1)[-1].split("<script>", 1)[0]
+    assert _notice(text) is None and "id='schematic-notice'" not in text.split("<body>", 1)[-1].split("<script>", 1)[0]
 
 
 def html_escape(text: str) -> str:
