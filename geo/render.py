@@ -539,7 +539,7 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
         for iso3 in COUNTRY_COLOURS for schematic in (False, True) if (iso3, schematic) in styles
     ] + [
         line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(q for _i, q in styles) else ""),
-        line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
+        line(RUS_CHN_COLOUR, t["rus_chn_line"], width=2),
         line(STRETCH_COLOUR, f"{t['stretch']}, 270 {t['km']}", width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
         line("#999", t["land"], width=1, fill=LAND_COLOUR),

@@ -79,8 +79,9 @@ def _click_park(page, lat: float, lon: float) -> str:
     # Centre the map on the point; a view change still running from the page load (the initial
     # fitBounds) can undo the first setView, so it is repeated until the view holds.
     page.wait_for_function(
-        f"([lat, lon]) => {{ const m = {find_map_js()}; const c = m.getCenter();"
-        " if (m.getZoom() === 9 && Math.abs(c.lat - lat) < 1e-6 && Math.abs(c.lng - lon) < 1e-6) return true;"
+        f"([lat, lon]) => {{ const m = {find_map_js()}; const p = m.latLngToContainerPoint([lat, lon]);"
+        " const h = m.getSize().divideBy(2);"  # at the same zoom, setView pans by whole pixels
+        " if (m.getZoom() === 9 && Math.abs(p.x - h.x) <= 1 && Math.abs(p.y - h.y) <= 1) return true;"
         " m.stop(); m.setView([lat, lon], 9, {animate: false}); return false; }",
         arg=[lat, lon],
         timeout=10_000,
