@@ -439,7 +439,7 @@ def _park_popup(row, lang: str, proposed: str | None = None) -> str:
     t = _t(lang)
     rows = _names(row, lang) + [
         (t["designation"], *_value("designation", row.get("designation"), lang)),
-        (t["iucn"], row.get("iucn_cat")),
+        (t["iucn"], row.get("iucn_cat"), "zxx"),  # a code (Ia, II...): no language
         (t["year"], row.get("status_year")),
         (t["computed"], _fmt_ha(row["area_ha"], lang)),
         (t["published"], _fmt_ha(row.get("reported_area_ha"), lang)),
@@ -717,6 +717,7 @@ def make_map(
     )
     fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
     fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
+    fmap.bigcats_lang = lang
     root = fmap.get_root()
     root.header.add_child(folium.Element(f"<title>{_e(t['title'])}</title>"))
     # the page's own style goes in the body, after Leaflet's and the plugins' stylesheets (in the head)
@@ -1129,7 +1130,7 @@ _CSS = """
 .bigcats-search a { display: none; }
 .leaflet-bar a.bigcats-button { font: bold 18px/30px sans-serif; text-align: center; }
 @media (max-width: NARROWpx) {
-  #bigcats-panels { left: 52px; right: 58px; width: auto; max-height: calc(100vh - 130px); }
+  #bigcats-panels { left: 62px; right: 62px; width: auto; max-height: calc(100vh - 130px); }
   #bigcats-title { font-size: 12px; }
   #schematic-notice, .bigcats-panel { font-size: 11px; padding: 4px 6px; }
   .bigcats-search a { display: block; }
@@ -1301,13 +1302,11 @@ def _Layout(layer_control: str):  # noqa: N802
   }
   function collapse() {
     ['bigcats-story', 'bigcats-legend'].forEach(function (id) { var d = el(id); if (d) { d.open = false; } });
-    if (!layers.options.collapsed) {
-      layers.options.collapsed = true; layers.remove(); layers.addTo(map);
-      var t = layers.getContainer().querySelector('.leaflet-control-layers-toggle');
-      if (t) { t.title = bc.T.layers; t.setAttribute('aria-label', bc.T.layers); }
-    }
+    if (!layers.options.collapsed) { layers.options.collapsed = true; layers.remove(); layers.addTo(map); }
   }
   if (narrow.matches) { collapse(); }
+  var toggle = layers.getContainer().querySelector('.leaflet-control-layers-toggle');
+  if (toggle) { toggle.title = bc.T.layers; toggle.setAttribute('aria-label', bc.T.layers); }
   // the part of the map clear of the panels and controls, as Leaflet paddings
   function area() {
     var size = map.getSize(), m = map.getContainer().getBoundingClientRect(), tl = [10, 10], br = [10, 30];
@@ -1334,7 +1333,7 @@ def _Layout(layer_control: str):  # noqa: N802
   var layout = L.Popup.prototype._updateLayout, pan = L.Popup.prototype._adjustPan;
   L.Popup.prototype._updateLayout = function () {
     var p = area(), s = map.getSize();
-    this.options.maxWidth = Math.min(440, Math.max(180, s.x - p.tl.x - p.br.x - 30));
+    this.options.maxWidth = Math.min(440, Math.max(160, s.x - p.tl.x - p.br.x - 60));
     this.options.maxHeight = Math.max(150, s.y - p.tl.y - p.br.y - 60);
     return layout.apply(this, arguments);
   };
@@ -1422,6 +1421,9 @@ def map_html(fmap, *, offline: bool = False) -> str:
     str
     """
     text = fmap.get_root().render()
+    lang = getattr(fmap, "bigcats_lang", None)
+    if lang in LANGUAGES:  # the page's language: screen readers, fonts (Chinese glyphs), the tests' check
+        text = text.replace("<html>", f"<html lang='{lang}'>", 1)
     if not offline:
         return text
     for url, rel in ASSETS.values():

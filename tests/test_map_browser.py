@@ -337,3 +337,153 @@ def test_panels_do_not_overlap_each_other_or_the_controls(offline_map):
             for i, a in enumerate(keys):
                 for b in keys[i + 1:]:
                     assert not overlap(boxes[a], boxes[b]), (viewport, a, b, boxes[a], boxes[b])
+
+
+# ---------------------------------------------------------------- every screen, every language (issue 13)
+
+SCREENS = {"phone": (390, 844), "laptop": (1280, 720), "desktop": (1920, 1080)}
+
+#: In the page: every text the reader can meet (text nodes, hidden ones too, titles, placeholders,
+#: aria-labels, and every popup's and tooltip's content, opened or not), each with the language it
+#: is marked as (the nearest ``lang`` attribute).
+_TEXTS_JS = """() => {
+  const out = [], map = (%s);
+  function walk(root, fallback) {
+    const it = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let n = it.currentNode; n; n = it.nextNode()) {
+      if (n.nodeType === 3) {
+        const p = n.parentElement;
+        if (p.closest('script,style')) continue;
+        const t = n.textContent.trim();
+        if (t) out.push([t, (p.closest('[lang]') || {}).lang || fallback]);
+      } else {
+        for (const a of ['title', 'placeholder', 'aria-label', 'alt']) {
+          const v = n.getAttribute(a);
+          if (v && v.trim()) out.push([v.trim(), (n.closest('[lang]') || {}).lang || fallback]);
+        }
+      }
+    }
+  }
+  walk(document.body, document.documentElement.lang);
+  out.push([document.title, document.documentElement.lang]);
+  map.eachLayer(function (l) {
+    for (const o of [l.getPopup && l.getPopup(), l.getTooltip && l.getTooltip()]) {
+      if (!o || typeof o.getContent() !== 'string') continue;
+      const div = document.createElement('div');
+      div.lang = document.documentElement.lang; div.innerHTML = o.getContent();
+      document.body.appendChild(div); walk(div, div.lang); div.remove();
+    }
+  });
+  return out;
+}"""
+
+
+def _untranslated(texts: list, lang: str) -> list[str]:
+    """Texts marked as the page's language that are not in it.
+
+    In a Russian or Chinese page a Latin word is allowed only where that language's own
+    catalogue keeps it (OpenStreetMap, GeoNames, WGS84...); in the English page no Cyrillic
+    or Chinese character may stand unmarked. Names and data values in another language are
+    marked with their ``lang`` and not counted.
+    """
+    from geo.render import messages
+
+    if lang == "en":
+        return [text for text, tl in texts if tl == lang and re.search(r"[\u0400-\u04ff\u3400-\u9fff]", text)]
+    allowed = {w.lower() for m in messages().values() for w in re.findall(r"[A-Za-z]+", m[lang])}
+    return sorted({text for text, tl in texts if tl == lang
+                   and any(w.lower() not in allowed for w in re.findall(r"[A-Za-z]+", text))})
+
+
+@pytest.fixture(scope="module")
+def language_maps(tmp_path_factory) -> dict:
+    """The default build (self-contained) in each language, built once for the module."""
+    from geo.pipeline import build
+    from geo.render import _label_point, display_layers
+    from geo.pipeline import measured_layers
+
+    maps = {}
+    for lang in ("en", "ru", "zh"):
+        out = tmp_path_factory.mktemp(f"map_{lang}")
+        maps[lang] = build(ROOT / "layers", out, lang=lang).files["land_of_big_cats.html"]
+    layers, parks, proposed, _by_country = measured_layers(ROOT / "layers")
+    shown = display_layers(layers, parks)
+    chn = shown.parks[shown.parks["country_iso3"] == "CHN"].geometry.iloc[0]
+    point = _label_point(chn)
+    maps["park_point"] = (point.y, point.x)
+    maps["proposed_bounds"] = tuple(shown.proposed.total_bounds)
+    return maps
+
+
+def _boxes(page, selector: str) -> list[tuple]:
+    return page.evaluate(
+        """(sel) => Array.from(document.querySelectorAll(sel)).filter(e => {
+             const s = getComputedStyle(e); const r = e.getBoundingClientRect();
+             return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0 && r.height > 0;
+           }).map(e => { const r = e.getBoundingClientRect();
+             return [e.id || e.className.toString().slice(0, 60), r.left, r.top, r.right, r.bottom]; })""",
+        selector,
+    )
+
+
+def _overlap(a, b) -> bool:
+    return a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+
+
+def _proposed_on_screen(page, bounds) -> list:
+    west, south, east, north = bounds
+    return page.evaluate(
+        f"""() => {{ const m = {find_map_js()};
+            return [m.getZoom(), m.latLngToContainerPoint([{north}, {west}]), m.latLngToContainerPoint([{south}, {east}]),
+                    m.getSize()]; }}"""
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "zh"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_screen_and_language(language_maps, screen, lang):
+    """Fitted finite view, notice clear of every control, a tap opens a popup on screen, all in the language."""
+    width, height = SCREENS[screen]
+    path = language_maps[lang]
+    with chromium_context(viewport=(width, height), touch=screen == "phone") as context:
+        page, errors, requests, _dialogs = _open(context, path)
+        # finite zoom, fitted to the proposed park: its whole box on screen, and not a speck
+        zoom, top_left, bottom_right, size = _proposed_on_screen(page, language_maps["proposed_bounds"])
+        assert zoom is not None and 4 <= zoom <= 12, zoom
+        assert -2 <= top_left["x"] and -2 <= top_left["y"], (top_left, size)
+        assert bottom_right["x"] <= size["x"] + 2 and bottom_right["y"] <= size["y"] + 2, (bottom_right, size)
+        spans = ((bottom_right["x"] - top_left["x"]) / size["x"], (bottom_right["y"] - top_left["y"]) / size["y"])
+        assert max(spans) >= 0.3, spans
+        # the notice: visible, on screen, overlapped by no control or panel
+        (notice,) = _boxes(page, "#schematic-notice")
+        assert notice[1] >= 0 and notice[2] >= 0 and notice[3] <= width and notice[4] <= height, notice
+        others = _boxes(page, ".leaflet-control, #bigcats-legend, #bigcats-story, #bigcats-title")
+        assert len(others) >= 6
+        hits = [o for o in others if _overlap(notice, o)]
+        assert hits == [], hits
+        # a tap (a click on a desktop) on the Chinese park opens its popup, inside the viewport
+        lat, lon = language_maps["park_point"]
+        x, y = page.evaluate(f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]);"
+                             " return [p.x, p.y]; })()")
+        box = page.locator(".folium-map").bounding_box()
+        x, y = box["x"] + x, box["y"] + y
+        assert page.evaluate(f"document.elementFromPoint({x}, {y}).classList.contains('leaflet-interactive')")
+        if screen == "phone":
+            page.tap(f"body", position={"x": x, "y": y}) if False else page.touchscreen.tap(x, y)
+        else:
+            page.mouse.click(x, y)
+        page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        page.wait_for_timeout(400)  # the popup's pan into view
+        (popup,) = _boxes(page, ".leaflet-popup")
+        assert popup[1] >= 0 and popup[2] >= 0 and popup[3] <= width and popup[4] <= height, (popup, width, height)
+        close = page.locator(".leaflet-popup-close-button").bounding_box()
+        cx, cy = close["x"] + close["width"] / 2, close["y"] + close["height"] / 2
+        assert page.evaluate(f"!!document.elementFromPoint({cx}, {cy}).closest('.leaflet-popup-close-button')")
+        # every string of the page, popups and tooltips included, in the page's language
+        texts = page.evaluate(_TEXTS_JS % find_map_js())
+        assert len(texts) > 100
+        assert _untranslated(texts, lang) == []
+        assert page.evaluate("document.documentElement.lang") == lang
+        foreign = [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))]
+        assert foreign == []
+        assert errors == []
