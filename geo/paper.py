@@ -88,7 +88,7 @@ def draw_static(
     lang: str,
     png_path: str | Path,
     pdf_path: str | Path,
-) -> None:
+) -> tuple[float, float, float, float]:
     """Draw the map to a PNG (at least 2000 px wide) and a one-page A4 landscape PDF.
 
     Parameters
@@ -105,6 +105,11 @@ def draw_static(
         Language of every text.
     png_path, pdf_path : str or Path
         Where to write (the caller makes the writes atomic).
+
+    Returns
+    -------
+    tuple of float
+        The drawn extent (west, south, east, north), degrees, as the map's axes hold it.
     """
     import matplotlib
     from matplotlib.colors import to_rgb
@@ -231,3 +236,5 @@ def draw_static(
                  fontsize=6.5, va="top")
         fig.savefig(png_path, dpi=PNG_DPI, format="png")
         fig.savefig(pdf_path, format="pdf", metadata={"Title": t["title"]})
+        (west, east), (south, north) = ax.get_xlim(), ax.get_ylim()
+        return west, south, east, north

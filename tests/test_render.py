@@ -359,3 +359,67 @@ def test_cli_build_compare_on_a_folder_store(tmp_path, capsys):
     assert err.count("\n") == 0 and "versions of 'parks_chn' are 1, 2" in err
     assert main(["build", "--layers", str(store_dir), "--out", str(out), "--compare", "parks_chn"]) == 2
     assert "must be ROLE=VERSION" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- catalogue, numbers, variants (issue 13)
+
+
+def test_the_catalogue_has_every_message_in_every_language_with_the_same_fields():
+    import string
+
+    from geo.render import LANGUAGES, messages
+
+    for key, texts in messages().items():
+        assert set(texts) == set(LANGUAGES), key
+        fields = {lang: {f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f} for lang, text in
+                  texts.items()}
+        assert all(text.strip() for text in texts.values()), key
+        assert fields["ru"] == fields["en"] == fields["zh"], (key, fields)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(area=st.floats(0, 5e6, allow_nan=False), reported=st.floats(1, 5e6, allow_nan=False),
+       lang=st.sampled_from(["en", "ru", "zh"]))
+def test_a_difference_that_rounds_to_zero_has_no_sign(area, reported, lang):
+    from geo.render import _difference
+
+    text = _difference(area, reported, lang)
+    for sign, digits in re.findall(r"([+-]?)([\d\u202f,.]+)", text):
+        value = float(digits.replace("\u202f", "").replace(",", "." if lang == "ru" else ""))
+        assert (value == 0) == (sign == ""), text  # never "-0 ha (-0.00 %)", never "+0"
+
+
+def test_default_build_is_self_contained_cdn_is_the_light_variant(tmp_path, capsys):
+    from geo.cli import main
+    from geo.render import ASSETS
+
+    layers = str(ROOT / "layers")
+    assert main(["build", "--layers", layers, "--out", str(tmp_path / "default")]) == 0
+    assert main(["build", "--layers", layers, "--out", str(tmp_path / "cdn"), "--cdn"]) == 0
+    assert main(["build", "--layers", layers, "--out", str(tmp_path / "offline"), "--offline"]) == 0  # kept, a no-op
+    default = (tmp_path / "default" / "land_of_big_cats.html").read_text(encoding="utf-8")
+    cdn = (tmp_path / "cdn" / "land_of_big_cats.html").read_text(encoding="utf-8")
+    def plain(text: str) -> str:  # folium's element ids are random
+        return re.sub(r"_[0-9a-f]{32}", "", text)
+
+    assert plain((tmp_path / "offline" / "land_of_big_cats.html").read_text(encoding="utf-8")) == plain(default)
+    assert not re.findall(r"<(?:script|link)[^>]*(?:src|href)=[\"']?https?:", default)
+    assert ASSETS["leaflet_js"][0] in cdn and len(cdn) < len(default) / 2
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--cdn", "--offline"])
+    assert exc.value.code == 2
+
+
+def test_the_page_style_comes_after_leaflets(measured):
+    from geo.render import ASSETS, WATER_COLOUR, make_map, map_html
+
+    layers, parks, proposed, report = measured
+    fmap = make_map(layers, parks, proposed, areas=report)
+    for text in (map_html(fmap), map_html(fmap, offline=True)):
+        ours = text.index(f".leaflet-container {{ background:{WATER_COLOUR};}}")
+        leaflet = text.index(ASSETS["leaflet_css"][0]) if ASSETS["leaflet_css"][0] in text else text.index(
+            ".leaflet-container {")  # inlined: Leaflet's own rule
+        assert leaflet < ours
