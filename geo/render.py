@@ -1207,6 +1207,8 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
   });
   map.on('popupopen', function (e) {
     var b = e.popup._closeButton; if (b) { b.title = T.close; b.setAttribute('aria-label', T.close); }
+    // one popup at a time (a popup whose layer was switched off or opened from code could stay)
+    map.eachLayer(function (l) { if (l instanceof L.Popup && l !== e.popup && l.options.autoClose) { map.removeLayer(l); } });
   });
   var Scale = L.Control.Scale.extend({ _updateMetric: function (maxMeters) {
     var meters = this._getRoundNum(maxMeters);

@@ -487,3 +487,140 @@ def test_every_screen_and_language(language_maps, screen, lang):
         foreign = [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))]
         assert foreign == []
         assert errors == []
+
+
+def _layer_names(page) -> list[str]:
+    return [n.strip() for n in page.locator(".leaflet-control-layers-base label, .leaflet-control-layers-overlays label")
+            .all_inner_texts()]
+
+
+def test_blemishes_stay_fixed(language_maps):
+    """Sea colour, no focus rectangle, the proposed park's popup from its inside, popups clear of the layer list."""
+    from geo.render import WATER_COLOUR
+
+    path = language_maps["en"]
+    with chromium_context(viewport=(1400, 900)) as context:
+        page, errors, _requests, _dialogs = _open(context, path)
+        rgb = "rgb({}, {}, {})".format(*(int(WATER_COLOUR[i:i + 2], 16) for i in (1, 3, 5)))
+        assert page.evaluate("getComputedStyle(document.querySelector('.leaflet-container')).backgroundColor") == rgb
+        lat, lon = language_maps["park_point"]
+        popup = _click_park(page, lat, lon)
+        assert "Northeast China Tiger and Leopard National Park" in popup.inner_text()
+        assert "Part of the proposed park" in popup.inner_text()
+        outline = page.evaluate("(() => { const e = document.activeElement;"
+                                " return e && e.tagName === 'path' ? getComputedStyle(e).outlineStyle : 'none'; })()")
+        assert outline == "none"  # no black focus rectangle around the clicked park
+        page.keyboard.press("Escape")
+        # with both countries' parks switched off, a click inside the proposed park opens its popup
+        names = _layer_names(page)
+        boxes = page.locator(".leaflet-control-layers-selector")
+        for name in ("Russian parks", "Chinese parks"):
+            boxes.nth(names.index(name)).click()
+        text = _click_park(page, lat, lon).inner_text()
+        assert "Land of Big Cats (proposed)" in text and "Computed area (union, geodesic)" in text
+        # a popup opened under the layer list is moved clear of it: its close button can be clicked
+        page.evaluate(f"""(() => {{ const m = {find_map_js()}; m.closePopup();
+            const s = m.getSize(); L.popup().setLatLng(m.containerPointToLatLng([s.x - 40, 40]))
+              .setContent('<table class="bigcats-popup"><tr><th>x</th><td>' + 'y '.repeat(80) + '</td></tr></table>')
+              .openOn(m); }})()""")
+        page.wait_for_timeout(600)
+        close = page.locator(".leaflet-popup-close-button").bounding_box()
+        cx, cy = close["x"] + close["width"] / 2, close["y"] + close["height"] / 2
+        assert page.evaluate(f"!!document.elementFromPoint({cx}, {cy}).closest('.leaflet-popup-close-button')")
+        (layers_box,) = _boxes(page, ".leaflet-control-layers")
+        (popup_box,) = _boxes(page, ".leaflet-popup")
+        assert not _overlap(layers_box, popup_box), (layers_box, popup_box)
+        assert errors == []
+
+
+@pytest.mark.parametrize("viewport", [(1400, 900), (1280, 720)])
+def test_story_chart_is_whole_when_the_story_is_open(language_maps, viewport):
+    with chromium_context(viewport=viewport) as context:
+        page, errors, _requests, _dialogs = _open(context, language_maps["en"])
+        assert page.locator("#bigcats-story").get_attribute("open") is not None
+        ((_c, *chart),) = [[b[0], *b[1:]] for b in _boxes(page, "#bigcats-chart")]
+        ((_s, *story),) = _boxes(page, "#bigcats-story")
+        assert story[0] <= chart[0] and story[1] <= chart[1] and chart[2] <= story[2] and chart[3] <= story[3], (
+            chart, story)
+        assert chart[3] <= viewport[1]
+        cx, cy = (chart[0] + chart[2]) / 2, (chart[1] + chart[3]) / 2
+        assert page.evaluate(f"!!document.elementFromPoint({cx}, {cy}).closest('#bigcats-chart')")
+        assert errors == []
+
+
+def test_what_map_users_expect(language_maps):
+    """Park labels with areas, hover, fill opacity, search, fit control, view in the hash, town popups,
+    tiles marked online that fall back to the built-in map when they fail."""
+    path = language_maps["en"]
+    with chromium_context(viewport=(1400, 900)) as context:
+        page, errors, _requests, _dialogs = _open(context, path)
+        labels = page.locator(".bigcats-park-label").all_inner_texts()
+        assert len(labels) == 3 and all(re.search(r"[\d,]+ ha", label) for label in labels), labels
+        # hover highlight and the fill-opacity slider
+        lat, lon = language_maps["park_point"]
+        x, y = page.evaluate(f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]);"
+                             " return [p.x, p.y]; })()")
+        page.mouse.move(x, y)
+        hovered = "document.elementFromPoint(%s, %s).getAttribute('stroke-width')" % (x, y)
+        page.wait_for_function(f"{hovered} === '4'", timeout=3000)
+        page.mouse.move(5, 5)
+        page.wait_for_function(f"{hovered} === '2'", timeout=3000)
+        page.locator("#bigcats-opacity").fill("80")
+        assert page.evaluate("document.elementFromPoint(%s, %s).getAttribute('fill-opacity')" % (x, y)) == "0.8"
+        # search: a town by name opens its popup; a park fits the view to it
+        search = page.locator(".bigcats-search input")
+        search.fill("Hunchun")
+        search.press("Enter")
+        page.wait_for_selector(".leaflet-popup-content .town-popup", timeout=5000)
+        assert "Hunchun" in page.locator(".leaflet-popup-content").inner_text()
+        assert "Population" in page.locator(".leaflet-popup-content").inner_text()
+        search.fill("Kedrovaya")
+        search.press("Enter")
+        page.wait_for_selector(".leaflet-popup-content .park-popup", timeout=5000)
+        assert "Kedrovaya Pad" in page.locator(".leaflet-popup-content").inner_text()
+        # the view is in the URL: the same link reopens the same view
+        page.wait_for_function("/^#[\\d.]+\\/[\\d.]+\\/[\\d.]+$/.test(window.location.hash)", timeout=3000)
+        hash_, zoom = page.evaluate(f"[window.location.hash, {find_map_js()}.getZoom()]")
+        other = context.new_page()
+        other.goto(file_url(path) + hash_)
+        other.wait_for_function(f"{find_map_js()} !== null")
+        assert other.evaluate(f"{find_map_js()}.getZoom()") == pytest.approx(zoom)
+        _z, lat_s, lon_s = (float(v) for v in hash_[1:].split("/"))
+        centre = other.evaluate(f"(() => {{ const c = {find_map_js()}.getCenter(); return [c.lat, c.lng]; }})()")
+        assert centre == pytest.approx([lat_s, lon_s], abs=1e-3)
+        other.close()
+        # fit to the proposed park
+        page.keyboard.press("Escape")
+        page.locator(".bigcats-fit a").click()
+        page.wait_for_timeout(800)
+        _zoom, top_left, bottom_right, size = _proposed_on_screen(page, language_maps["proposed_bounds"])
+        assert top_left["x"] >= -2 and bottom_right["x"] <= size["x"] + 2 and bottom_right["y"] <= size["y"] + 2
+        # tiles are marked online; when they fail (other hosts are blocked here) the page says so
+        names = _layer_names(page)
+        assert [n for n in names if "(online)" in n] == [
+            "OpenStreetMap (online)", "OpenTopoMap (online)", "Satellite, Esri World Imagery (online)"]
+        assert not page.locator("#bigcats-tile-error").is_visible()
+        page.locator(".leaflet-control-layers-selector").nth(names.index("OpenStreetMap (online)")).click()
+        page.wait_for_selector("#bigcats-tile-error", state="visible", timeout=5000)
+        assert page.locator(".leaflet-control-layers-selector").nth(0).is_checked()  # back on the built-in map
+        errors = [e for e in errors if "ERR_FAILED" not in e]  # the blocked tiles themselves
+        assert errors == []
+
+
+def test_print_layout_fits_the_park_and_hides_the_controls(language_maps):
+    with chromium_context(viewport=(1047, 740)) as context:  # A4 landscape less 8 mm margins, CSS px
+        page, errors, _requests, _dialogs = _open(context, language_maps["ru"])
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(500)
+        for hidden in (".leaflet-control-zoom", ".leaflet-control-layers", ".leaflet-control-measure",
+                       ".leaflet-control-minimap", ".bigcats-search", "#bigcats-story"):
+            assert not page.locator(hidden).first.is_visible(), hidden
+        for shown in ("#schematic-notice", "#bigcats-legend", ".leaflet-control-attribution", "#bigcats-title"):
+            assert page.locator(shown).first.is_visible(), shown
+        _zoom, top_left, bottom_right, size = _proposed_on_screen(page, language_maps["proposed_bounds"])
+        assert top_left["x"] >= -2 and top_left["y"] >= -2, top_left
+        assert bottom_right["x"] <= size["x"] + 2 and bottom_right["y"] <= size["y"] + 2, (bottom_right, size)
+        pdf = page.pdf(landscape=True, format="A4")
+        assert pdf[:4] == b"%PDF"
+        assert errors == []
