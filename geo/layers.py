@@ -16,6 +16,7 @@ __all__ = [
     "PARK_COLUMNS",
     "LayerSpec",
     "load_layers",
+    "park_layers",
     "read_layer",
 ]
 
@@ -73,10 +74,17 @@ LAYERS: dict[str, LayerSpec] = {
         LayerSpec("border", "borders.geojson", "line", True, "International borders (OpenStreetMap)"),
         LayerSpec("stretch", "border_stretch.geojson", "line", True, "270 km border stretch"),
         LayerSpec("places", "places.geojson", "point", False, "Towns (GeoNames)"),
-        LayerSpec("parks_rus", "parks_rus.geojson", "polygon", True, "Russian protected areas"),
-        LayerSpec("parks_chn", "parks_chn.geojson", "polygon", True, "Chinese protected areas"),
+        # Park layers may be absent or empty (a project with one country's parks so far);
+        # a build needs at least one park (geo.pipeline).
+        LayerSpec("parks_rus", "parks_rus.geojson", "polygon", False, "Russian protected areas"),
+        LayerSpec("parks_chn", "parks_chn.geojson", "polygon", False, "Chinese protected areas"),
     )
 }
+
+
+def park_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """The park layers (roles ``parks_*``) among ``layers``, in catalogue order; absent ones left out."""
+    return {role: layers[role] for role in LAYERS if role.startswith("parks_") and role in layers}
 
 
 def read_layer(folder: str | Path, role: str) -> gpd.GeoDataFrame:

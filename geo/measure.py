@@ -71,7 +71,7 @@ def geodesic_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     multipolygons and on the bundled parks).
 
     Winding order does not matter; holes are subtracted; lines and points have
-    area 0; empty or missing geometries give NaN.
+    area 0; an empty geometry covers no ground (0); a missing one (None) gives NaN.
 
     Parameters
     ----------
@@ -89,7 +89,7 @@ def geodesic_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
         If the geometries have no CRS.
     """
     geoms = np.asarray(_as_lonlat(gdf).array, dtype=object)
-    out = np.full(len(geoms), np.nan)
+    out = np.where(shapely.is_missing(geoms), np.nan, 0.0)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     type_id = shapely.get_type_id(geoms)
     polygonal = present & np.isin(type_id, (3, 6))
@@ -260,7 +260,7 @@ def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
 def geodesic_length_m(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     """Geodesic length of each line on the WGS84 ellipsoid, in metres.
 
-    For polygons this is the perimeter. Empty or missing geometries give NaN.
+    For polygons this is the perimeter. An empty geometry has length 0; a missing one (None) gives NaN.
 
     Parameters
     ----------
@@ -275,7 +275,10 @@ def geodesic_length_m(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     geoms = _as_lonlat(gdf)
     out = np.full(len(geoms), np.nan)
     for i, geom in enumerate(geoms.array):
-        if geom is None or geom.is_empty:
+        if geom is None:
+            continue
+        if geom.is_empty:
+            out[i] = 0.0
             continue
         out[i] = _geometry_length_m(geom)
     return out
@@ -386,7 +389,8 @@ def crosscheck_areas(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
     for name, crs in CROSSCHECK_CRS.items():
         planar_ha = planar_area_m2(geoms.to_crs(crs)) / M2_PER_HA
         table[f"{name}_area_ha"] = planar_ha
-        table[f"{name}_difference_pct"] = 100 * (planar_ha - geodesic_ha) / geodesic_ha
+        with np.errstate(divide="ignore", invalid="ignore"):  # no area: the difference in % is undefined (NaN)
+            table[f"{name}_difference_pct"] = np.where(geodesic_ha > 0, 100 * (planar_ha - geodesic_ha) / geodesic_ha, np.nan)
     return table
 
 

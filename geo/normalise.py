@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
+from pyproj.exceptions import ProjError
 
 from geo import __version__
 from geo.errors import DataError, ReadError, UsageError
@@ -163,6 +164,19 @@ def to_wgs84(
                 )
             )
             return None, problems, _crs_name(use)
+        if use.is_geographic and _within_rounding(xmin, ymin, xmax, ymax):
+            gdf = _clamped(gdf)
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"coordinates reach beyond ±180/±90 by at most {LONLAT_ROUNDING_DEG:g}° (x {xmin:.7f}..{xmax:.7f}, "
+                    f"y {ymin:.7f}..{ymax:.7f}): rounding of a reprojection; clamped to ±180/±90",
+                    "none needed",
+                    "warning",
+                )
+            )
+            xmin, ymin, xmax, ymax = max(xmin, -180), max(ymin, -90), min(xmax, 180), min(ymax, 90)
         if use.is_geographic and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
             bad = (geoms.bounds.abs().max(axis=1) > 180) | (geoms.bounds[["miny", "maxy"]].abs().max(axis=1) > 90)
             sample = f"x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}"
@@ -182,9 +196,23 @@ def to_wgs84(
             return None, problems, original
     out = gdf.set_crs(use, allow_override=True) if gdf.crs is None or not gdf.crs.equals(use) else gdf
     if not use.equals(CRS("EPSG:4326")):
-        out = out.to_crs("EPSG:4326")
+        try:
+            out = out.to_crs("EPSG:4326")
+        except ProjError as exc:
+            problems.append(
+                Problem(
+                    layer,
+                    "*",
+                    f"the CRS {original} cannot be transformed to longitude/latitude: {str(exc).splitlines()[0]}",
+                    "export the file again with a CRS that has an EPSG code (e.g. a UTM zone); a declared CRS is never relabelled",
+                )
+            )
+            return None, problems, original
     if have.any():
         xmin, ymin, xmax, ymax = out.geometry[have].total_bounds
+        if _within_rounding(xmin, ymin, xmax, ymax):
+            out = _clamped(out)
+            xmin, ymin, xmax, ymax = max(xmin, -180), max(ymin, -90), min(xmax, 180), min(ymax, 90)
         if (
             not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax))
             or xmin < -180
@@ -229,6 +257,23 @@ def to_wgs84(
     return out, problems, original
 
 
+#: How far beyond ±180/±90 (degrees, about 0.1 m) coordinates may reach by rounding; they are clamped.
+LONLAT_ROUNDING_DEG = 1e-5
+
+
+def _within_rounding(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
+    """Whether the bounds leave ±180/±90, but by no more than :data:`LONLAT_ROUNDING_DEG`."""
+    over = max(-180 - xmin, xmax - 180, -90 - ymin, ymax - 90)
+    return 0 < over <= LONLAT_ROUNDING_DEG
+
+
+def _clamped(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The layer with x clamped to ±180 and y to ±90 (a new GeoDataFrame)."""
+    limits = np.array([180.0, 90.0])
+    geoms = shapely.transform(np.asarray(gdf.geometry.array, dtype=object), lambda c: np.clip(c, -limits, limits))
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+
+
 def _intersects(a, b) -> bool:
     return not (b[2] < a[0] or b[0] > a[2] or b[3] < a[1] or b[1] > a[3])
 
@@ -245,7 +290,7 @@ def _column(gdf: gpd.GeoDataFrame, names) -> str | None:
 
 def _clean(series: pd.Series) -> pd.Series:
     """The values as Python objects, every missing value (NaN, NA, NaT) as None."""
-    values = series.to_numpy(dtype=object, na_value=None)
+    values = np.array(series.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)  # Arrow data: read-only
     values[series.isna().to_numpy()] = None  # NaT is not replaced by na_value
     return pd.Series(values, index=series.index, dtype=object)
 
@@ -300,7 +345,7 @@ def map_attributes(
     elif (col := _column(gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
         ids = [None if v is None else f"WDPA:{v}" for v in _text(gdf[col]).tolist()]
         used["id"] = str(col)
-    elif (col := _column(gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None:
+    elif (col := _column(gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None and gdf[col].notna().any():
         ids = _text(gdf[col]).tolist()
         if col in ("@id", "osm_id", "full_id"):
             ids = [None if v is None else f"osm:{v}" for v in ids]
@@ -532,6 +577,8 @@ def prepare_layer(
     mapping: dict[str, str] | None = None,
     accept_repairs: bool = False,
     encoding: str | None = None,
+    limits=None,
+    xy: tuple[str, str] | None = None,
 ) -> ImportResult:
     """Read, check and normalise a source file for a role, without writing anything.
 
@@ -551,6 +598,10 @@ def prepare_layer(
         Accept repairs that change a feature's area by more than 0.1 %.
     encoding : str, optional
         Text encoding of a Shapefile without .cpg.
+    limits : geo.limits.ReadLimits, optional
+        Limits of the read (size, JSON depth, time budget); ``BIGCATS_*`` variables or defaults.
+    xy : (str, str), optional
+        The x and y columns of a CSV of points (``--x``/``--y``).
 
     Returns
     -------
@@ -569,7 +620,7 @@ def prepare_layer(
     scanner = GeometryScanner(kind=kind) if kind is not None else None
     try:
         return _prepare(path, role=role, kind=kind, scanner=scanner, crs=crs, layer=layer, mapping=mapping,
-                        accept_repairs=accept_repairs, encoding=encoding)
+                        accept_repairs=accept_repairs, encoding=encoding, limits=limits, xy=xy)
     finally:
         if scanner is not None:
             scanner.close()
@@ -596,10 +647,11 @@ def _same_objects(a: np.ndarray, b) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
-def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_repairs, encoding) -> ImportResult:
+def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_repairs, encoding, limits=None, xy=None) -> ImportResult:
     try:
         source = read_source(
-            path, layer=layer, encoding=encoding, on_geometries=_early_scan(scanner) if scanner is not None else None
+            path, layer=layer, encoding=encoding, on_geometries=_early_scan(scanner) if scanner is not None else None,
+            limits=limits, xy=xy,
         )
     except DataError as exc:  # a GeoJSON that breaks RFC 7946's structure: report every problem
         report = Report(source=path.name, role=role, features=0, problems=list(exc.problems))
@@ -686,6 +738,8 @@ def import_layer(
     encoding: str | None = None,
     dry_run: bool = False,
     add: bool = False,
+    limits=None,
+    xy: tuple[str, str] | None = None,
 ) -> ImportResult:
     """Check a source file and, if the report has no errors, add it as a new version of the role's layer.
 
@@ -703,11 +757,12 @@ def import_layer(
     spec = str(layers_dir)
     if "://" not in spec and not spec.lower().endswith(".gpkg") and not Path(spec).is_dir():
         raise ReadError(
-            f"layers folder not found: {layers_dir}. Pass --layers with an existing layer folder "
+            f"layers folder not found: {_masked(spec)}. Pass --layers with an existing layer folder "
             "(the bundled one is 'layers'), a .gpkg store or a postgresql:// URL."
         )
     result = prepare_layer(
-        path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding
+        path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding,
+        limits=limits, xy=xy,
     )
     if not result.report.ok:
         return result

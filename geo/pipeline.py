@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,32 +18,40 @@ import shapely
 from geo import __version__
 from geo.io import atomic_path, write_gpkg
 from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_area_m2, geodesic_length_m
-from geo.merge import combine_parks, merge_parks, shared_edge
-from geo.errors import UsageError
+from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, combine_parks, merge_parks, shared_edge
+from geo.errors import DataError, UsageError
+from geo.layers import LAYERS, park_layers
 from geo.validate import check_layers
 
-__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "merged_layers"]
+__all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_json", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "failed_checks", "merged_layers"]
 
-ARTICLE = (
-    "WWF-Russia news, 12 March 2019, 'New step in creation of Sino-Russian transboundary "
-    "nature reserve for protection and recovery of Amur tiger and Far Eastern leopard'"
-)
+def _published_totals(facts=None) -> dict:
+    """Published totals (``total.<key>.reported_area_ha`` rows of the facts table), each with its source."""
+    from geo.facts import read_facts
 
-#: Published totals, each with its source (shared DATA.md).
-PUBLISHED_TOTALS = {
-    "RUS": {
-        "reported_area_ha": 280_000.0,
-        "reported_area_source": f"about 280,000 ha (Land of the Leopard NP + Kedrovaya Pad), {ARTICLE}",
-    },
-    "CHN": {
-        "reported_area_ha": 1_460_000.0,
-        "reported_area_source": f"1.46 million ha (pilot park, 2017), {ARTICLE}",
-    },
-    "proposed_park": {
-        "reported_area_ha": 1_800_000.0,
-        "reported_area_source": f"1.8 million ha (the article also writes '180 thousands km2'), {ARTICLE}",
-    },
-}
+    facts = read_facts() if facts is None else facts
+    prefix, suffix = "total.", ".reported_area_ha"
+    return {
+        fid[len(prefix) : -len(suffix)]: {"reported_area_ha": fact.number, "reported_area_source": fact.citation}
+        for fid, fact in facts.items()
+        if fid.startswith(prefix) and fid.endswith(suffix)
+    }
+
+
+#: Published totals of the bundled facts table, each with its public source.
+PUBLISHED_TOTALS = _published_totals()
+
+
+def _other_published(facts) -> list[dict]:
+    """Further published areas of a park (``park.<id>.reported_area_ha.<tag>``), reconciled beside its own figure."""
+    out = []
+    for fid, fact in facts.items():
+        head, sep, tag = fid.partition(".reported_area_ha.")
+        if sep and head.startswith("park.") and tag:
+            out.append({"park_id": head[len("park."):], "tag": tag, "reported_area_ha": fact.number,
+                        "reported_area_source": fact.citation})
+    return out
+
 
 OUTPUT_FILES = (
     "land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md",
@@ -57,6 +66,22 @@ class BuildResult:
     out_dir: Path
     files: dict[str, Path]
     report: dict
+
+
+def _json_safe(value):
+    """``value`` with every NaN or infinity as None (JSON has no NaN; a ratio of nothing is undefined)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    return value
+
+
+def areas_json(report: dict) -> str:
+    """``areas.json``: the report as strict JSON (NaN written as null)."""
+    return json.dumps(_json_safe(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _ha(m2: float) -> float:
@@ -89,7 +114,15 @@ SNAP_TOLERANCE_M = 500.0
 def _merge(layers: dict[str, gpd.GeoDataFrame]):
     """Check and merge loaded layers; return the :class:`geo.merge.MergeResult`."""
     check_layers(layers)
-    parks = combine_parks(layers["parks_rus"], layers["parks_chn"])
+    parks = combine_parks(*park_layers(layers).values())
+    if len(parks) == 0:
+        raise DataError(
+            "the layers hold no park: every park layer is empty or missing",
+            problems=[
+                f"{role}: {len(layers[role])} features" if role in layers else f"{role}: missing"
+                for role in LAYERS if role.startswith("parks_")
+            ] + ["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"],
+        )
     parks["area_input_ha"] = geodesic_area_m2(parks) / M2_PER_HA
     return merge_parks(
         parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M
@@ -170,12 +203,17 @@ def _between_countries(gaps: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *, touch
     return np.array([len(set(countries[park_idx[gap_idx == i]])) >= 2 for i in range(len(gaps))], dtype=bool)
 
 
-def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
-    """The content of ``areas.json`` (contract in shared DESIGN.md).
+def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) -> dict:
+    """The content of ``areas.json`` (the contract of the design notes).
 
     With ``merge`` (a :class:`geo.merge.MergeResult`), ``checks`` also holds
-    the coverage figures and the Behrmann/Mollweide cross-checks.
+    the coverage figures and the Behrmann/Mollweide cross-checks. Published
+    totals and their sources come from ``facts`` (default: the bundled facts table).
     """
+    from geo.facts import read_facts
+
+    facts = read_facts() if facts is None else facts
+    published_totals = _published_totals(facts)
     features = []
     for _, row in parks.iterrows():
         reported = _none_if_nan(row.get("reported_area_ha"))
@@ -199,11 +237,11 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     totals = {}
     country_area = dict(zip(by_country["country_iso3"], by_country["area_ha"]))
     for key in ("RUS", "CHN"):
-        totals[key] = {"area_ha": float(country_area.get(key, 0.0)), **PUBLISHED_TOTALS[key]}
+        totals[key] = {"area_ha": float(country_area.get(key, 0.0)), **published_totals[key]}
     totals["proposed_park"] = {
         "area_ha": float(proposed["area_ha"].iloc[0]),
         "sum_of_parks_ha": float(parks["area_ha"].sum()),
-        **PUBLISHED_TOTALS["proposed_park"],
+        **published_totals["proposed_park"],
     }
     border = layers["border"].set_index("id")
     rus_chn_m = float(geodesic_length_m(border.loc[["RUS-CHN"]])[0]) if "RUS-CHN" in border.index else None
@@ -214,30 +252,49 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     report_border = {
         "rus_chn_length_km": None if rus_chn_m is None else rus_chn_m / 1000,
         "stretch_length_km": stretch_m / 1000,
-        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000 if not edge.iloc[0].is_empty else 0.0,
+        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000,
         "length_method": "geodesic on the WGS84 ellipsoid",
         "shared_edge_note": f"length along which Russian and Chinese parks touch, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
     }
     schematic = [f["id"] for f in features if f["geometry_quality"] != "surveyed"]
-    reconciliation = [
-        _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
-        for f in features
-    ]
+    reconciliation = []
+    others = _other_published(facts)
+    for f in features:
+        reconciliation.append(
+            _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
+            | {"geometry_quality": f["geometry_quality"]}
+        )
+        for other in (o for o in others if o["park_id"] == f["id"]):
+            reconciliation.append(
+                _reconcile(
+                    "park", f"{f['id']} ({other['tag']})", f"{f['name_en']} ({other['tag']} figure)", f["area_ha"],
+                    other["reported_area_ha"], other["reported_area_source"],
+                ) | {"geometry_quality": f["geometry_quality"]}
+            )
     names = {"RUS": "Russia: all parks", "CHN": "China: all parks", "proposed_park": "Land of Big Cats (proposed)"}
     for key, total in totals.items():
+        members = [f for f in features if key == "proposed_park" or f["country_iso3"] == key]
+        qualities = ", ".join(sorted({str(f["geometry_quality"]) for f in members}))
         reconciliation.append(
             _reconcile(
                 "total", key, names[key], total["area_ha"], total["reported_area_ha"], total["reported_area_source"]
-            )
+            ) | {"geometry_quality": qualities}
         )
-    published_ha = PUBLISHED_TOTALS["proposed_park"]["reported_area_ha"]
+    published_ha = published_totals["proposed_park"]["reported_area_ha"]
+    as_written = facts.get("total.proposed_park.reported_area_km2_as_written")
+    built = [f["id"] for f in features if f["geometry_quality"] in ("schematic", "point_buffer")]
     checks = {
         "geometry_quality": {
             "status": "warn" if schematic else "ok",
             "schematic_features": schematic,
+            "built_to_published_area": built,
             "message": (
-                "these boundaries are schematic (built from the real border and the published area), "
-                "not surveyed; their areas match the published figures by construction"
+                f"{', '.join(built)}: schematic or point-buffer boundaries (built from the real border, "
+                "published positions and the published areas), not surveyed; their areas match the published "
+                "figures only because each boundary was built to that figure, so the match checks the "
+                "arithmetic, not the parks"
+                if built
+                else "boundaries not surveyed: " + ", ".join(schematic)
                 if schematic
                 else "every park boundary is surveyed"
             ),
@@ -252,7 +309,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
         "published_units": {
             "status": "warn",
             "published_ha": published_ha,
-            "published_km2_as_written": 180_000.0,
+            "published_km2_as_written": None if as_written is None else as_written.number,
             "consistent_km2": published_ha / 100,
             "message": (
                 "the source gives the proposed park as 1.8 million ha and also as '180 thousands km2'; "
@@ -264,6 +321,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     }
     if merge is not None:
         checks["coverage"] = _coverage_checks(layers, parks, proposed, merge)
+        checks["clipped"] = _clip_checks(merge.clipped)
         checks["crosscheck"] = _crosscheck(parks, proposed, by_country)
     return {"features": features, "totals": totals, "border": report_border, "checks": checks}
 
@@ -300,6 +358,7 @@ def _coverage_checks(layers, parks, proposed, merge) -> dict:
             for r, a in zip(gaps.itertuples(), along, strict=True)
         ],
         "clipped_to_wrong_side_ha": float(merge.clipped["removed_ha"].sum()),
+        "clipped_across_border_ha": float(merge.clipped["other_side_ha"].sum()),
         "clipped": merge.clipped.drop(columns=["country_iso3"]).to_dict(orient="records"),
         "snap_tolerance_m": SNAP_TOLERANCE_M,
         "snapped_gained_ha": float(merge.snapped["gained_ha"].sum()),
@@ -308,6 +367,68 @@ def _coverage_checks(layers, parks, proposed, merge) -> dict:
         "sum_minus_overlap_removed_ha": expected,
         "message": "the proposed park's area is the geodesic area of the union, i.e. the sum of the parks minus the overlap removed",
     }
+
+
+def _clip_checks(clipped: pd.DataFrame) -> dict:
+    """Per park, the hectares clipped off (not on its own country's land), with a status.
+
+    ``fail`` when nothing of the park is left or more than :data:`WRONG_SIDE_FRACTION` of it
+    lies on another country's land (across the border); ``warn`` when anything else was
+    clipped (water, beyond the countries layer, or a small share across the border).
+    """
+    rows = []
+    for r in clipped.itertuples():
+        before = float(r.area_before_ha)
+        share = float(r.other_side_ha) / before if before > 0 else 0.0
+        where = f"{r.country_iso3} land"
+        if before > 0 and float(r.area_after_ha) <= 0:
+            status = "fail"
+            message = (f"wholly outside {where}: clipped away entirely ({before:,.2f} ha), so it is neither measured "
+                       "nor drawn; fix its boundary or its country_iso3")
+        elif share > WRONG_SIDE_FRACTION:
+            status = "fail"
+            message = (f"{r.other_side_ha:,.2f} ha ({100 * share:.2f} %) lay across the border on {r.other_iso3} land "
+                       "and were clipped off; fix the boundary or its country_iso3")
+        elif float(r.removed_ha) >= CLIP_NOISE_HA:
+            status = "warn"
+            message = (f"{r.removed_ha:,.2f} ha ({100 * float(r.removed_ha) / before:.2f} %) clipped off, not on {where}"
+                       + (f" ({r.other_side_ha:,.2f} ha of it across the border on {r.other_iso3} land)" if r.other_iso3 else
+                          " (water, or beyond the countries layer)"))
+        else:
+            status, message = "ok", f"on {where}"
+        rows.append(
+            {
+                "id": str(r.id), "country_iso3": str(r.country_iso3), "area_before_ha": before,
+                "area_after_ha": float(r.area_after_ha), "removed_ha": float(r.removed_ha),
+                "other_side_ha": float(r.other_side_ha), "other_iso3": str(r.other_iso3 or ""),
+                "status": status, "message": message,
+            }
+        )
+    statuses = {row["status"] for row in rows}
+    return {
+        "status": "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok",
+        "wrong_side_fraction": WRONG_SIDE_FRACTION,
+        "message": (
+            "each park is clipped to its own country's land before it is measured; a park wholly clipped "
+            f"away, or with more than {100 * WRONG_SIDE_FRACTION:g} % of it across the border, fails"
+        ),
+        "rows": rows,
+    }
+
+
+def failed_checks(report: dict) -> list[str]:
+    """One line per check of an area report whose status is ``fail`` (empty when none fails)."""
+    checks = report["checks"]
+    out = [
+        f"reconciliation {row['level']} {row['id']}: computed {row['area_ha']:,.0f} ha, published "
+        f"{row['reported_area_ha']:,.0f} ha ({row['difference_pct']:+.2f} %)"
+        for row in checks["reconciliation"]["rows"]
+        if row["status"] == "fail"
+    ]
+    out += [f"clipped {row['id']}: {row['message']}" for row in checks.get("clipped", {}).get("rows", []) if row["status"] == "fail"]
+    if checks.get("coverage", {}).get("status") == "fail":
+        out.append(f"coverage: {checks['coverage']['message']}")
+    return out
 
 
 def _crosscheck(parks, proposed, by_country) -> dict:
@@ -350,59 +471,38 @@ def area_table(layers: str | Path | dict = "layers") -> pd.DataFrame:
 
 def area_report_for(layers: str | Path | dict = "layers") -> dict:
     """``areas.json`` content for a layer folder or an already loaded layer dict."""
+    source = None if isinstance(layers, dict) else layers
     if isinstance(layers, dict):
         merge = _merge(layers)
     else:
         layers, merge = merged_layers(layers)
     parks, proposed, by_country = _with_areas(merge)
-    return area_report(layers, parks, proposed, by_country, merge=merge)
+    from geo.facts import facts_for
+
+    return area_report(layers, parks, proposed, by_country, merge=merge, facts=facts_for(source))
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), and tab/CR.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _areas_csv(report: dict) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        [
-            "kind",
-            "id",
-            "name_en",
-            "country_iso3",
-            "area_ha",
-            "area_km2",
-            "reported_area_ha",
-            "reported_area_source",
-            "geometry_quality",
-        ]
-    )
-    for f in report["features"]:
-        writer.writerow(
-            [
-                "park",
-                f["id"],
-                f["name_en"],
-                f["country_iso3"],
-                f"{f['area_ha']:.4f}",
-                f"{f['area_km2']:.6f}",
-                f["reported_area_ha"],
-                f["reported_area_source"],
-                f["geometry_quality"],
-            ]
-        )
-    for key, t in report["totals"].items():
-        writer.writerow(
-            [
-                "total",
-                key,
-                key,
-                key if key != "proposed_park" else "RUS+CHN",
-                f"{t['area_ha']:.4f}",
-                f"{t['area_ha'] / 100:.6f}",
-                t["reported_area_ha"],
-                t["reported_area_source"],
-                "",
-            ]
-        )
-    return buf.getvalue()
+def csv_text(value):
+    """A text cell safe to open in a spreadsheet: a leading ``=``, ``+``, ``-``, ``@``, tab or CR gets a ``'`` before it.
+
+    Numbers (and None) are returned as they are, so numeric columns stay numeric.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _md_text(value) -> str:
+    """Attribute text for a Markdown table cell: HTML escaped, ``|`` and line breaks neutralised."""
+    import html
+
+    text = html.escape("" if value is None else str(value), quote=True)
+    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
+
+
 
 
 def _fmt(value, digits: int = 0) -> str:
@@ -416,7 +516,7 @@ def areas_rows(report: dict) -> list[dict]:
 
 def areas_text(report: dict) -> str:
     """The reconciliation as a terminal table (ha and km², thousands separated, totals last)."""
-    header = ("", "id", "area ha", "area km²", "published ha", "diff ha", "diff %", "status")
+    header = ("", "id", "area ha", "area km²", "published ha", "diff ha", "diff %", "status", "quality")
     lines = [header]
     for row in areas_rows(report):
         lines.append(
@@ -429,13 +529,17 @@ def areas_text(report: dict) -> str:
                 _fmt(row["difference_ha"]),
                 _fmt(row["difference_pct"], 2),
                 row["status"],
+                row.get("geometry_quality") or "",
             )
         )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     out = []
+    quality = report["checks"].get("geometry_quality", {})
+    if quality.get("built_to_published_area"):
+        out.append(f"note: {quality['message']}.")
     for n, line in enumerate(lines):
         cells = [
-            str(c).ljust(w) if i in (0, 1, 7) else str(c).rjust(w)
+            str(c).ljust(w) if i in (0, 1, 7, 8) else str(c).rjust(w)
             for i, (c, w) in enumerate(zip(line, widths, strict=True))
         ]
         out.append("  ".join(cells).rstrip())
@@ -449,9 +553,13 @@ def areas_text(report: dict) -> str:
         out.append(
             f"coverage: overlap removed {cov['overlap_removed_ha']:,.1f} ha; gaps along the border "
             f"{cov['gaps_along_border_ha']:,.1f} ha in {cov['gaps_along_border_count']} pieces (narrower than "
-            f"{cov['gap_width_m']:,.0f} m); clipped to the wrong side {cov['clipped_to_wrong_side_ha']:,.2f} ha; "
+            f"{cov['gap_width_m']:,.0f} m); clipped off the parks' own land {cov['clipped_to_wrong_side_ha']:,.2f} ha "
+            f"({cov['clipped_across_border_ha']:,.2f} ha of it across the border); "
             f"snapped in {cov['snapped_gained_ha']:,.1f} ha"
         )
+    for row in checks.get("clipped", {}).get("rows", []):
+        if row["status"] != "ok":
+            out.append(f"clipped {row['id']} ({row['country_iso3']}): {row['status']}: {row['message']}")
     border = report["border"]
     out.append(
         f"border: Russia–China {_fmt(border['rus_chn_length_km'], 1)} km; stretch {_fmt(border['stretch_length_km'], 1)} km; "
@@ -474,7 +582,7 @@ def areas_markdown(report: dict) -> str:
     ]
     for row in areas_rows(report):
         lines.append(
-            f"| {row['level']} | {row['id']} | {row['name_en']} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
+            f"| {row['level']} | {_md_text(row['id'])} | {_md_text(row['name_en'])} | {_fmt(row['area_ha'])} | {_fmt(row['area_ha'] / 100, 1)} | "
             f"{_fmt(row['reported_area_ha'])} | {_fmt(row['difference_ha'])} | {_fmt(row['difference_pct'], 2)} | {row['status']} |"
         )
     lines += ["", "## Checks", ""]
@@ -496,6 +604,7 @@ def areas_csv_rows(report: dict) -> str:
         "difference_ha",
         "difference_pct",
         "status",
+        "geometry_quality",
         "reported_area_source",
     ]
     writer = csv.DictWriter(
@@ -503,7 +612,7 @@ def areas_csv_rows(report: dict) -> str:
     )
     writer.writeheader()
     for row in areas_rows(report):
-        writer.writerow({**row, "area_km2": row["area_ha"] / 100})
+        writer.writerow({**{k: csv_text(v) for k, v in row.items()}, "area_km2": row["area_ha"] / 100})
     return buf.getvalue()
 
 
@@ -590,21 +699,27 @@ def build(
     out_dir = Path(out_dir)
     layers, merge = merged_layers(layers_dir)
     parks, proposed, by_country = _with_areas(merge)
-    report = area_report(layers, parks, proposed, by_country, merge=merge)
+    from geo.facts import facts_for
+
+    facts = facts_for(layers_dir)
+    report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts)
     comparisons = comparisons_for(layers_dir, compare)
 
     from geo.render import _t, display_layers, make_map, map_html
 
     _t(lang)  # an unknown language is refused before any work
-    shown = display_layers(layers, parks)
-    fmap = make_map(layers, parks, proposed, areas=report, lang=lang, comparisons=comparisons, shown=shown)
+    # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
+    drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
+    shown = display_layers(layers, drawn)
+    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts,
+                    shown=shown)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
     from geo.paper import draw_static  # imports matplotlib: only here
 
     with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
-        draw_static(shown, layers, parks, report, lang=lang, png_path=png, pdf_path=pdf)
+        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf)
     gpkg_layers = {
         "parks_rus": parks[parks.country_iso3 == "RUS"],
         "parks_chn": parks[parks.country_iso3 == "CHN"],
@@ -618,9 +733,9 @@ def build(
         gpkg_layers["places"] = layers["places"]
     write_gpkg(gpkg_layers, files["land_of_big_cats.gpkg"])
     with atomic_path(files["areas.json"]) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(areas_json(report), encoding="utf-8")
     with atomic_path(files["areas.csv"]) as tmp:
-        tmp.write_text(_areas_csv(report), encoding="utf-8")
+        tmp.write_text(areas_csv_rows(report), encoding="utf-8")
     with atomic_path(files["areas.md"]) as tmp:
         tmp.write_text(areas_markdown(report), encoding="utf-8")
     with atomic_path(files["land_of_big_cats.html"]) as tmp:

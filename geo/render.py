@@ -15,7 +15,6 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +53,12 @@ _LABEL_PANE = "bigcats-labels"
 #: Below this width (CSS px) the panels collapse to buttons and the column spans the top.
 NARROW_PX = 700
 
-#: Display candidates, coarsest first: (coverage tolerance in degrees, coordinate grid in
-#: degrees). A grid of 0.001° (about 110 m × 80 m here) is below one pixel up to zoom 10.
-_CANDIDATES = ((0.02, 0.001), (0.01, 0.001), (0.01, 0.0005), (0.005, 0.0005), (0.002, 0.0001), (0.001, 0.0001))
+#: Display tolerances (coverage simplification, degrees), coarsest first. Every feature starts
+#: at the first; a feature whose displayed area misses its budget moves to finer ones, and the
+#: edges it shares move with it (see :func:`_simplify_faces`).
+_TOLERANCES_DEG = (0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001)
 #: Islands and holes (lakes, river islands) smaller than this many square degrees (about
-#: 8 km²) are left out of the display coverage; the area check below still applies.
+#: 8 km²) may be left out of the display, within half of each feature's area budget.
 _MIN_RING_DEG2 = 1e-3
 MAX_ZOOM = 12
 
@@ -108,11 +108,50 @@ LANGUAGES = ("en", "ru", "zh")
 #: options, keyed, each in every language of :data:`LANGUAGES` (``tests/test_render.py`` checks).
 MESSAGES_PATH = Path(__file__).with_name("messages.json")
 
-#: The story's milestones (catalogue keys ``story:YEAR``; facts from the WWF-Russia article of
-#: 12 March 2019). ``{park[ID]}`` in a text is the name of the park with that ``id`` from the layers.
-_MILESTONES = ("2001", "2004", "2007", "2010", "2012", "2017", "2019", "next")
-#: Counts in the landscape (same article): start / under the joint programme / 2019.
-_COUNTS = {"leopards": (30, 56, 120), "tigers": (14, 27, 43)}
+#: Milestones of the story: (year, fact ids whose sources are cited). Their texts are the catalogue's
+#: ``story:YEAR`` (``story_landscape`` for the line above them); ``{id}`` in a text is the value of that
+#: row of the facts table, ``{name.ID}`` the name of the park ``ID`` in the page's language.
+_MILESTONES = (
+    ("1916", ("park.RUS-KPAD.protected_since", "park.RUS-KPAD.zapovednik_since")),
+    ("2001", ("landscape",)),
+    ("2004", ("landscape",)),
+    ("2007", ("landscape",)),
+    ("2010", ("landscape",)),
+    ("2012", ("park.RUS-LOTL.established", "park.RUS-LOTL.reported_area_ha", "park.RUS-LOTL.critical_habitat_pct")),
+    ("2017", ("park.CHN-NETLNP.reported_area_ha", "park.CHN-NETLNP.jilin_share_pct")),
+    ("2019", ("landscape",)),
+    ("2021", ("park.CHN-NETLNP.established", "park.CHN-NETLNP.reported_area_ha.2021")),
+    ("next", ("total.proposed_park.reported_area_ha",)),
+)
+
+
+def _fact_text(fact) -> str:
+    """A fact's value as shown: numbers with thousands separators, text as it is."""
+    try:
+        number = float(fact.value)
+    except ValueError:
+        return fact.value
+    return f"{number:,.0f}" if number >= 10_000 else fact.value
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """Replace each ``{fact id}`` of a story template with the fact's value (``{name.ID}``: the park's
+    name, its id where the layers have no such park)."""
+    return re.sub(r"\{([^{}]+)\}", lambda m: values[m.group(1)] if m.group(1) in values or not m.group(1).startswith(
+        "name.") else m.group(1)[5:], template)
+
+
+def _story_facts(facts):
+    if facts is None:
+        from geo.facts import read_facts
+
+        facts = read_facts()
+    return facts
+
+
+def _counts(facts) -> dict:
+    """Counts in the landscape (start / under the joint programme / 2019), from the facts table."""
+    return {kind: tuple(int(v) for v in facts[f"count.{kind}"].value.split(";")) for kind in ("leopards", "tigers")}
 
 
 @functools.cache
@@ -220,7 +259,8 @@ class DisplayLayers:
     countries, parks, proposed, borders, stretch : GeoDataFrame
         The input rows with display geometry (EPSG:4326).
     tolerance_deg : float
-        Coverage simplification tolerance, degrees.
+        Coarsest coverage simplification tolerance used, degrees (features over their
+        area budget at it were simplified at finer ones).
     grid_deg : float
         Coordinate grid the display coordinates were snapped to, degrees.
     max_area_error : float
@@ -237,53 +277,250 @@ class DisplayLayers:
     max_area_error: float
 
 
-def _drop_small_rings(geom: shapely.Geometry, min_area: float) -> shapely.Geometry:
-    polys = []
-    for part in shapely.get_parts(geom):
-        if part.area < min_area:
-            continue
-        holes = shapely.get_rings(part)[1:]  # the interiors; their areas measured all at once
-        holes = holes[shapely.area(shapely.polygons(holes)) >= min_area]
-        polys.append(shapely.Polygon(part.exterior, list(holes)))
-    return shapely.MultiPolygon(polys) if len(polys) != 1 else polys[0]
-
-
 def _geodesic_ha(geoms) -> np.ndarray:
     return geodesic_area_m2(gpd.GeoSeries(list(geoms), crs="EPSG:4326")) / M2_PER_HA
 
 
-def _shown_within(
-    simple: np.ndarray, member: np.ndarray, true_ha: np.ndarray, order: np.ndarray, max_area_error: float
-) -> list | None:
-    """Each feature as the union of its simplified faces, or None as soon as one misses its area.
+def _drop_rings_within(
+    feats: np.ndarray, layer: np.ndarray, true_ha: np.ndarray, budget: float,
+    faces: np.ndarray, feat: np.ndarray, face: np.ndarray, face_ha: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leave out small islands and lakes, smallest first, while they cost a feature at most ``budget``.
 
-    The first feature in ``order`` (the smallest, the likeliest to miss) is built alone, so a
-    candidate that fails costs little; the others are built on two threads (GEOS releases the
-    GIL). :func:`shapely.make_valid` works face by face and each feature is the union of its own
-    faces in face order, so the faces, unions and areas are those of a plain loop.
+    Works on the noded faces (see :func:`_faces`), so what is left out never breaks a coverage:
+    a lake (a face inside a feature's outline that no feature of its layer holds) joins the
+    feature only where the country layer holds it (a park never reaches beyond its country);
+    an island (a part under :data:`_MIN_RING_DEG2`) leaves only when no feature of the other
+    layer holds any of its faces (a park on a river island keeps its island). Candidates are
+    under :data:`_MIN_RING_DEG2`, and their area counts in the feature's displayed area like
+    any other error, but never more than ``budget`` (a share of the area budget): a park with
+    many small lakes keeps some of them rather than failing and sending the map back to full
+    resolution. Returns the new (feature, face) pairs.
     """
-    valid = np.empty(len(simple), dtype=object)
-    shown: list = [None] * len(member)
+    if budget <= 0:
+        return feat, face
+    small = shapely.area(faces) < _MIN_RING_DEG2
+    held = np.zeros((2, len(faces)), bool)
+    held[layer[feat], face] = True
+    cand_feat, cand_faces, cand_ha, cand_add = [], [], [], []
+    # lakes: small faces inside a feature's outline that no feature of its layer holds
+    points = shapely.point_on_surface(faces)
+    parts = shapely.get_parts(feats, return_index=True)
+    shells = shapely.polygons(shapely.get_exterior_ring(parts[0]))
+    part_of = parts[1]
+    s, f = shapely.STRtree(points).query(shells, predicate="intersects")
+    ok = small[f] & ~held[layer[part_of[s]], f] & np.where(layer[part_of[s]] == 1, held[0, f], True)
+    for i, j in zip(part_of[s[ok]], f[ok], strict=True):
+        cand_feat.append(i), cand_faces.append([j]), cand_ha.append(face_ha[j]), cand_add.append(True)
+    # islands: small parts of a feature of several parts, held by no feature of the other layer
+    many = np.bincount(part_of, minlength=len(feats))[part_of] > 1
+    isl = np.flatnonzero(many & (shapely.area(parts[0]) < _MIN_RING_DEG2))
+    if len(isl):
+        s, f = shapely.STRtree(points).query(parts[0][isl], predicate="intersects")
+        for k in np.unique(s):
+            i, fs = part_of[isl[k]], f[s == k]
+            fs = fs[np.isin(fs, face[feat == i])]
+            if len(fs) and not held[1 - layer[i], fs].any():
+                cand_feat.append(i), cand_faces.append(list(fs)), cand_ha.append(face_ha[fs].sum())
+                cand_add.append(False)
+    if not cand_feat:
+        return feat, face
+    cand_feat, cand_ha = np.asarray(cand_feat), np.asarray(cand_ha)
+    add, remove = [], set()
+    for i in np.unique(cand_feat):
+        mine = np.flatnonzero(cand_feat == i)
+        mine = mine[np.argsort(cand_ha[mine], kind="stable")]
+        for k in mine[np.cumsum(cand_ha[mine]) <= budget * true_ha[i]]:
+            if cand_add[k]:
+                add.append((i, cand_faces[k][0]))
+            else:
+                remove.update((i, j) for j in cand_faces[k])
+    keep = np.array([(i, j) not in remove for i, j in zip(feat, face, strict=True)], dtype=bool) if remove else None
+    if keep is not None:
+        feat, face = feat[keep], face[keep]
+    if add:
+        extra = np.array(add, dtype=int)
+        feat, face = np.concatenate([feat, extra[:, 0]]), np.concatenate([face, extra[:, 1]])
+    return feat, face
 
-    def build(i: int):
-        return shapely.union_all(valid[member[i]])
 
-    first, rest = order[0], order[1:]
-    valid[member[first]] = shapely.make_valid(simple[member[first]])
-    shown[first] = build(first)
-    if abs(float(_geodesic_ha([shown[first]])[0]) / true_ha[first] - 1) > max_area_error:
-        return None
-    todo = np.flatnonzero(member[rest].any(axis=0) & ~member[first]) if len(rest) else np.array([], dtype=int)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        halves = [todo[0::2], todo[1::2]]
-        for half, fixed in zip(halves, pool.map(lambda idx: shapely.make_valid(simple[idx]), halves), strict=True):
-            valid[half] = fixed
-        for i, geom in zip(rest, pool.map(build, rest), strict=True):
-            shown[i] = geom
-    for i in rest:  # in order: the first that misses its area rejects the candidate
-        if abs(float(_geodesic_ha([shown[i]])[0]) / true_ha[i] - 1) > max_area_error:
-            return None
-    return shown
+def _drop_rings_of_coverage(feats: np.ndarray, true_ha: np.ndarray, budget: float) -> np.ndarray:
+    """:func:`_drop_rings_within` for one valid coverage used without noding: on the rings themselves.
+
+    Islands under :data:`_MIN_RING_DEG2` and holes under it that no other feature lies in are
+    left out, smallest first, while they cost a feature at most ``budget`` of its area.
+    """
+    if budget <= 0:
+        return feats
+    owner, where, rings = [], [], []
+    parts_of = [shapely.get_parts(g) for g in feats]
+    for i, parts in enumerate(parts_of):
+        for j, part in enumerate(parts):
+            if len(parts) > 1 and part.area < _MIN_RING_DEG2:
+                owner.append(i), where.append((j, -1)), rings.append(part)
+            holes = shapely.get_rings(part)[1:]
+            for h in np.flatnonzero(shapely.area(shapely.polygons(holes)) < _MIN_RING_DEG2) if len(holes) else []:
+                owner.append(i), where.append((j, int(h))), rings.append(shapely.Polygon(holes[h]))
+    if not rings:
+        return feats
+    owner, rings = np.asarray(owner), np.asarray(rings, dtype=object)
+    r, f = shapely.STRtree(feats).query(rings, predicate="intersects")
+    r, f = r[f != owner[r]], f[f != owner[r]]
+    taken = np.zeros(len(rings), bool)  # a hole another feature lies in stays
+    taken[r[shapely.relate_pattern(rings[r], feats[f], "2********")]] = True
+    ha = _geodesic_ha(rings)
+    out = feats.copy()
+    for i in np.unique(owner):
+        mine = np.flatnonzero((owner == i) & ~taken)
+        mine = mine[np.argsort(ha[mine], kind="stable")]
+        gone = {where[k] for k in mine[np.cumsum(ha[mine]) <= budget * true_ha[i]]}
+        if not gone:
+            continue
+        polys = []
+        for j, part in enumerate(parts_of[i]):
+            if (j, -1) not in gone:
+                ring = shapely.get_rings(part)
+                polys.append(shapely.Polygon(ring[0], [x for h, x in enumerate(ring[1:]) if (j, h) not in gone]))
+        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    return out
+
+
+def _grid_for(feats: np.ndarray) -> float:
+    """Coordinate grid of the display: a power of ten at most 1/500 of the smallest feature's width.
+
+    Snapping to it moves a vertex by at most half a cell, which changes the smallest feature's
+    area by well under 0.1 %; between 1e-6 and 1e-3 degrees (0.1 m to 110 m).
+    """
+    areas = shapely.area(feats)
+    smallest = float(np.sqrt(areas[areas > 0].min())) if (areas > 0).any() else 1.0
+    return float(min(1e-3, max(1e-6, 10.0 ** np.floor(np.log10(smallest / 500)))))
+
+
+def _faces(feats: np.ndarray, layer: np.ndarray, grid_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The features' boundaries noded on the grid and polygonised: faces that tile them exactly.
+
+    Returns ``(faces, feat, face)``: every face (lakes and gaps too), and the (feature, face)
+    pairs, one per face and layer (a face inside two features of one layer, an overlap of
+    the input, goes to the first). Sparse: no features × faces matrix.
+    """
+    lines = shapely.union_all(shapely.boundary(feats), grid_size=grid_deg or None)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    faces = faces[~shapely.is_empty(faces)]
+    feat, face = shapely.STRtree(shapely.point_on_surface(faces)).query(feats, predicate="intersects")
+    order = np.lexsort((feat, face, layer[feat]))
+    feat, face = feat[order], face[order]
+    first = np.ones(len(feat), bool)
+    first[1:] = (face[1:] != face[:-1]) | (layer[feat[1:]] != layer[feat[:-1]])
+    feat, face = feat[first], face[first]
+    return faces, feat, face
+
+
+def _simplify_faces(faces: np.ndarray, face_level: np.ndarray) -> np.ndarray:
+    """Coverage-simplify the faces, each at the tolerance of its level (beyond the last: unchanged).
+
+    One :func:`shapely.coverage_simplify` per level in use, finest first, of the faces of that
+    level and their coarser neighbours. The other faces are left out of the collection, so the
+    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they are; a filler polygon covering
+    everything else (the outside, gaps and holes) takes their place at the outer edges, which
+    are then inner edges and simplified. Each edge is thus simplified at the finest tolerance
+    of the faces along it (a coarser face, simplified first with its finer neighbour, is
+    simplified again at its own level), and the faces stay a valid coverage.
+    """
+    out = faces.copy()
+    levels = sorted({int(v) for v in face_level if v < len(_TOLERANCES_DEG)}, reverse=True)
+    if levels == [0] and (face_level == 0).all():
+        return shapely.coverage_simplify(faces, _TOLERANCES_DEG[0])
+    if not levels:
+        return out
+    x0, y0, x1, y1 = shapely.total_bounds(faces)
+    filler = shapely.difference(shapely.box(x0 - 1, y0 - 1, x1 + 1, y1 + 1), shapely.coverage_union_all(faces))
+    tree = shapely.STRtree(faces)
+    for k in levels:
+        # the faces of this level and their coarser neighbours (by box: a few more do no harm;
+        # they are simplified again at their own level later)
+        at_k = np.flatnonzero(face_level == k)
+        near = tree.query(faces[at_k])[1]
+        active = np.union1d(at_k, near[face_level[near] < k])
+        coverage = np.concatenate([out[active], np.array([filler], dtype=object)])
+        simple = shapely.coverage_simplify(coverage, _TOLERANCES_DEG[k], simplify_boundary=False)
+        out[active], filler = simple[:-1], simple[-1]
+    return out
+
+
+def _display_geometries(
+    originals: list, true_ha: np.ndarray, layer: np.ndarray, max_area_error: float, *, grid: bool = True
+) -> tuple[float, float, list, float]:
+    """The display geometry of features forming one coverage per ``layer`` value (0 or 1).
+
+    Returns ``(coarsest tolerance, grid, geometries, largest area error)``; see
+    :func:`display_layers`. Tolerance and grid are 0 when full resolution is shown. When a
+    feature misses its budget even unsimplified on the grid (a sliver narrower than a grid
+    cell), it is done again without a grid before giving up.
+    """
+    feats = np.array(originals, dtype=object)
+    grid_deg = _grid_for(feats) if grid else 0.0
+    if (layer == layer[0]).all() and bool(shapely.coverage_is_valid(feats)):
+        # Already one valid coverage: each feature is its own face, no noding. Snapping to the
+        # grid vertex by vertex keeps shared edges shared; kept only when it stays a coverage.
+        feats = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2)
+        faces = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
+        if not (shapely.is_valid(faces).all() and bool(shapely.coverage_is_valid(faces))):
+            faces, grid_deg = feats, 0.0
+        feat = face = np.arange(len(feats))
+    else:
+        faces, feat, face = _faces(feats, layer, grid_deg)
+    # Half of each feature's budget may go to small islands and lakes left out; the rest is the
+    # simplification's. They count in the area checked below, so the guarantee holds.
+    feat, face = _drop_rings_within(
+        feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
+    )
+    held = np.unique(face)  # faces no feature holds (gaps, lakes kept) are left out of the coverage
+    renumber = np.full(len(faces), -1)
+    renumber[held] = np.arange(len(held))
+    faces, face = faces[held], renumber[face]
+    full = len(_TOLERANCES_DEG)
+    # First guess per feature: VW removes triangles of about tolerance² each, so start at the
+    # coarsest tolerance whose square is a small share of the feature's area budget.
+    guess = np.sqrt(0.4 * max_area_error * shapely.area(feats))
+    level = np.searchsorted(-np.asarray(_TOLERANCES_DEG), -guess)  # index into _TOLERANCES_DEG
+    passes = 0
+    while True:
+        passes += 1
+        face_level = np.zeros(len(faces), dtype=int)
+        np.maximum.at(face_level, face, level[feat])
+        simple = _simplify_faces(faces, face_level)
+        shown_ha = np.bincount(feat, weights=_geodesic_ha(simple)[face], minlength=len(feats))
+        errors = np.abs(shown_ha / true_ha - 1)
+        over = errors > max_area_error
+        if not over.any() or (level[over] >= full).all():
+            break
+        # Only the features over budget get finer tolerances (each step about halves the
+        # tolerance, a quarter of the area a simplification removes), the worse ones faster;
+        # after three passes the few still over are shown unsimplified (on the grid).
+        steps = np.ceil(0.5 * np.log2(errors[over] / max(max_area_error, 1e-12))).astype(int)
+        level[over] = full if passes >= 3 else np.minimum(full, level[over] + np.clip(steps, 1, 3))
+    if over.any() and grid_deg:
+        return _display_geometries(originals, true_ha, layer, max_area_error, grid=False)
+    if over.any():  # even unsimplified, some feature misses: show full resolution
+        shown = list(originals)
+        chosen = (0.0, 0.0, shown, 0.0)
+    else:
+        by_feat = np.argsort(feat, kind="stable")
+        bounds = np.searchsorted(feat[by_feat], np.arange(len(feats) + 1))
+        shown = []
+        for i in range(len(feats)):
+            mine = simple[face[by_feat[bounds[i]:bounds[i + 1]]]]
+            shown.append(mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine))
+        coarsest = _TOLERANCES_DEG[int(level.min())] if level.min() < full else 0.0
+        chosen = (coarsest, grid_deg, shown, float(errors.max()))
+    return chosen
+
+
+def _dissolve_shown(geoms: np.ndarray, *, simplified: bool) -> shapely.Geometry:
+    """Union of the displayed parks: the fast coverage union when they are the simplified coverage."""
+    if simplified and len(geoms):
+        return shapely.coverage_union_all(geoms)
+    return shapely.union_all(geoms)
 
 
 def display_layers(
@@ -294,12 +531,17 @@ def display_layers(
 ) -> DisplayLayers:
     """Simplify countries and parks for display as one coverage, and derive the borders from it.
 
-    The country and park boundaries are noded together and polygonised into faces that
-    tile the plane without overlaps; the faces are simplified with
-    :func:`shapely.coverage_simplify` (shared edges stay shared, so no slivers or gaps) and
-    snapped to a coordinate grid; each feature is the union of its faces. The coarsest
-    candidate whose every polygon keeps its geodesic area within ``max_area_error`` of the
-    true one is chosen. Displayed borders are the shared edges of the displayed countries.
+    The country and park boundaries are noded together on a coordinate grid (snap rounding)
+    and polygonised into faces that tile them without overlaps; the faces are simplified
+    with :func:`shapely.coverage_simplify` (shared edges stay shared, so no slivers or gaps;
+    it only removes vertices, so they stay on the grid); each feature is the union of its
+    faces, and the countries and the parks each stay a valid coverage. Every feature starts
+    at the coarsest tolerance; only the features whose geodesic area misses the true one
+    by more than ``max_area_error`` move to finer tolerances (with the edges they share),
+    until every one is within. Small islands and lakes are left out within half of each
+    feature's budget (:func:`_drop_rings_within`). Should a feature miss its budget even
+    unsimplified, the map shows full resolution (``tolerance_deg`` 0). Displayed borders are
+    the shared edges of the displayed countries.
 
     Parameters
     ----------
@@ -316,53 +558,14 @@ def display_layers(
     """
     countries = layers["countries"]
     originals = list(countries.geometry.values) + list(parks.geometry.values)
+    n = len(countries)
     true_ha = _geodesic_ha(originals)
-    feats = np.array([_drop_small_rings(g, _MIN_RING_DEG2) for g in originals], dtype=object)
-    lines = shapely.union_all(shapely.boundary(feats))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
-    inside = shapely.point_on_surface(faces)
-    # member[i, j]: face j lies in feature i (its inner point does); one indexed query for all pairs
-    feat_idx, face_idx = shapely.STRtree(inside).query(feats, predicate="intersects")
-    member = np.zeros((len(feats), len(faces)), dtype=bool)
-    member[feat_idx, face_idx] = True
-    keep = member.any(axis=0)
-    faces, member = faces[keep], member[:, keep]
-
-    chosen = None
-    # Smallest features first: they lose the largest share of their area, so a candidate
-    # that fails usually fails on the first one tried and the others are never built.
-    first = np.argsort(true_ha, kind="stable")
-    def simplified(candidate):
-        tolerance_deg, grid_deg = candidate
-        return shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
-
-    # The next candidates' simplifications run ahead on two threads while one is checked (GEOS,
-    # off the GIL); once a candidate is chosen, a simplification still running is left to finish
-    # on its own rather than waited for.
-    pool = ThreadPoolExecutor(max_workers=2)
-    try:
-        ahead = [pool.submit(simplified, candidate) for candidate in _CANDIDATES[:2]]
-        for k, (tolerance_deg, grid_deg) in enumerate(_CANDIDATES):
-            simple = ahead[k].result()
-            if k + 2 < len(_CANDIDATES):
-                ahead.append(pool.submit(simplified, _CANDIDATES[k + 2]))
-            shown = _shown_within(simple, member, true_ha, first, max_area_error)
-            if shown is None:
-                continue
-            error = float(np.max(np.abs(_geodesic_ha(shown) / true_ha - 1)))
-            if error <= max_area_error:
-                chosen = (tolerance_deg, grid_deg, shown, error)
-                break
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    if chosen is None:  # the finest candidate failed: show full resolution rather than a wrong area
-        shown = list(originals)
-        chosen = (0.0, 0.0, shown, 0.0)
-    tolerance_deg, grid_deg, shown, error = chosen
+    layer = (np.arange(len(originals)) >= n).astype(int)  # 0 countries, 1 parks: each a coverage
+    tolerance_deg, grid_deg, shown, error = _display_geometries(originals, true_ha, layer, max_area_error)
     n = len(countries)
     d_countries = countries.set_geometry(gpd.GeoSeries(shown[:n], crs="EPSG:4326", index=countries.index))
     d_parks = parks.set_geometry(gpd.GeoSeries(shown[n:], crs="EPSG:4326", index=parks.index))
-    proposed_geom = shapely.union_all(np.array(shown[n:], dtype=object))
+    proposed_geom = _dissolve_shown(np.array(shown[n:], dtype=object), simplified=bool(tolerance_deg or grid_deg))
     d_proposed = gpd.GeoDataFrame({"id": ["proposed_park"]}, geometry=[proposed_geom], crs="EPSG:4326")
 
     by_iso = dict(zip(countries["country_iso3"], shown[:n], strict=True))
@@ -558,13 +761,13 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
     )
 
 
-def _chart_svg(lang: str) -> str:
+def _chart_svg(lang: str, facts=None) -> str:
     t = _t(lang)
-    width, height, base = 300, 125, 110
+    width, height, base = 300, 135, 110
     periods = (t["early"], t["later"], t["now"])
     bars = []
     for i, (kind, colour) in enumerate((("leopards", "#d68910"), ("tigers", "#a04000"))):
-        for j, count in enumerate(_COUNTS[kind]):
+        for j, count in enumerate(_counts(_story_facts(facts))[kind]):
             x = 25 + j * 95 + i * 26
             h = count * 0.7
             label = f"{count}" if j < 2 else f">{count}" if kind == "leopards" else f"{count}"
@@ -573,8 +776,15 @@ def _chart_svg(lang: str) -> str:
                 f"<title>{_e(t[kind])}: {_e(label)}</title></rect>"
                 f"<text x='{x + 11}' y='{base - h - 2:.1f}' font-size='9' text-anchor='middle'>{_e(label)}</text>"
             )
+    def two_lines(text: str, x: int) -> str:  # a long period name on two lines, split at the middle space
+        spaces = [i for i, ch in enumerate(text) if ch == " "]
+        if len(text) <= 16 or not spaces:
+            return _e(text)
+        cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+        return f"<tspan x='{x}'>{_e(text[:cut])}</tspan><tspan x='{x}' dy='9'>{_e(text[cut + 1:])}</tspan>"
+
     labels = "".join(
-        f"<text x='{49 + j * 95}' y='{base + 12}' font-size='8' text-anchor='middle'>{_e(p)}</text>"
+        f"<text x='{49 + j * 95}' y='{base + 10}' font-size='8' text-anchor='middle'>{two_lines(p, 49 + j * 95)}</text>"
         for j, p in enumerate(periods)
     )
     key = (
@@ -588,32 +798,54 @@ def _chart_svg(lang: str) -> str:
     )
 
 
-class _ParkNames(dict):
-    """``{park[ID]}`` in a catalogue text: the park's name in the page's language (its id if absent)."""
+def _script_lang(text: str) -> str:
+    """The language a citation is written in, by its script (a source title is quoted as it is)."""
+    if re.search(r"[\u3400-\u9fff]", text):
+        return "zh"
+    return "ru" if re.search(r"[\u0400-\u04ff]", text) else "en"
 
-    def __missing__(self, key: str) -> str:
-        return key
 
-
-def _story_html(lang: str, park_names: Mapping[str, str] | None = None) -> str:
-    """The story: the count chart first (always in view when the story is open), then the milestones."""
+def _story_html(lang: str, facts=None, park_names: Mapping[str, str] | None = None) -> str:
+    """The story: the count chart first (always in view when the story is open), then the landscape,
+    the milestones with their figures from the facts table, and the numbered sources."""
     t = _t(lang)
-    names = _ParkNames(park_names or {})
+    facts = _story_facts(facts)
+    values = {fid: _fact_text(fact) for fid, fact in facts.items()}
+    values.update({f"name.{pid}": name for pid, name in (park_names or {}).items()})
+    cited: list = []
+
+    def cite(ids) -> str:
+        marks = []
+        for fid in ids:
+            key = (facts[fid].source_title, facts[fid].source_url)
+            if key not in cited:
+                cited.append(key)
+            marks.append(cited.index(key) + 1)
+        return "".join(f"<sup>{n}</sup>" for n in sorted(set(marks)))
+
     items = "".join(
-        f"<li><b>{_e(t.get(year, year))}</b> {_e(t[f'story:{year}'].format_map({'park': names}))}</li>"
-        for year in _MILESTONES
+        f"<li><b>{_e(t.get(year, year))}</b> {_e(_fill(t[f'story:{year}'], values))}{cite(ids)}</li>"
+        for year, ids in _MILESTONES
+    )
+    # the landscape's name is the source's own (in English): marked as such
+    before, _, after = t["story_landscape"].partition("{landscape}")
+    landscape = f"{_e(before)}<span lang='en'>{_e(values['landscape'])}</span>{_e(after)}{cite(['landscape'])}"
+    counts = cite(["count.leopards", "count.tigers"])
+    sources = "".join(
+        f"<li><cite{_lang_attr(_script_lang(title), lang)}>{_e(title)}</cite>, "
+        f"<a href='{_e(url)}' target='_blank' rel='noopener' lang='zxx'>{_e(url)}</a></li>"
+        for title, url in cited
     )
     return (
         "<details id='bigcats-story' class='bigcats-panel' open>"
         f"<summary><b>{_e(t['story'])}</b></summary>"
-        f"<b>{_e(t['count_title'])}</b><br>{_chart_svg(lang)}"
-        f"<ol>{items}</ol>"
-        f"<div class='bigcats-source'>{_e(t['source'])}: {_e(t['article'])}, "
-        f"<cite lang='en'>{_e(messages()['article_title']['en'])}</cite>.</div></details>"
+        f"<b>{_e(t['count_title'])}</b>{counts}<br>{_chart_svg(lang, facts)}"
+        f"<div id='bigcats-landscape'>{landscape}</div><ol>{items}</ol>"
+        f"<div class='bigcats-source'>{_e(t['source'])}:<ol id='bigcats-sources'>{sources}</ol></div></details>"
     )
 
 
-def _panels_html(lang: str, notice: str, park_names: Mapping[str, str] | None = None) -> str:
+def _panels_html(lang: str, notice: str, facts=None, park_names: Mapping[str, str] | None = None) -> str:
     """Title, schematic notice, tile message and story stacked in one column, so they never overlap.
 
     On a wide screen the column stands left of the map and stops above the legend; on a narrow
@@ -624,7 +856,7 @@ def _panels_html(lang: str, notice: str, park_names: Mapping[str, str] | None = 
         "<div id='bigcats-panels'>"
         f"<div id='bigcats-title' class='bigcats-panel'>{_e(t['title'])}</div>"
         f"{notice}<div id='bigcats-tile-error' class='bigcats-panel' role='alert' hidden>{_e(t['tiles_failed'])}</div>"
-        f"{_story_html(lang, park_names)}</div>"
+        f"{_story_html(lang, facts, park_names)}</div>"
         f"<div id='bigcats-no-library' class='bigcats-panel'>{_e(t['no_library'])}</div>"
     )
 
@@ -636,7 +868,7 @@ def _notice_html(lang: str, names: list[str]) -> str:
     return (
         "<div id='schematic-notice' class='bigcats-panel'>"
         f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}"
-        f"<ul id='schematic-names'>{items}</ul></div>"
+        f" <ul id='schematic-names'>{items}</ul></div>"
     )
 
 
@@ -675,6 +907,7 @@ def make_map(
     lang: str = "en",
     max_area_error: float = 0.005,
     comparisons: Sequence[Comparison] = (),
+    facts: Mapping | None = None,
     shown: DisplayLayers | None = None,
 ):
     """Build the folium map of the parks, the proposed park, the borders and the towns.
@@ -696,6 +929,8 @@ def make_map(
     comparisons : sequence of Comparison
         Earlier versions to draw beside the current layers, each as its own switchable group
         (grey dotted outline, no fill) whose popups give the hectares gained and lost.
+    facts : mapping of str to geo.facts.Fact, optional
+        The published facts the story shows, each with its source (default: the bundled table).
     shown : DisplayLayers, optional
         The display geometry, if already computed by :func:`display_layers`.
 
@@ -709,7 +944,8 @@ def make_map(
     t = _t(lang)
     if shown is None:
         shown = display_layers(layers, parks, max_area_error=max_area_error)
-    bounds = shown.proposed.total_bounds
+    # fitted to the proposed park; no park to draw: frame the stretch
+    bounds = (shown.proposed if len(parks) else layers["stretch"]).total_bounds
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=7, tiles=None, control_scale=False, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False,
@@ -841,7 +1077,7 @@ def make_map(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
     root.html.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
     notice = _notice_html(lang, schematic_names) if schematic_layers else ""
-    root.html.add_child(folium.Element(_panels_html(lang, notice, park_names)))
+    root.html.add_child(folium.Element(_panels_html(lang, notice, facts, park_names)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)
@@ -1099,7 +1335,9 @@ _CSS = """
   max-height: calc(100vh - 310px); display: flex; flex-direction: column; gap: 6px; pointer-events: none; }
 #bigcats-title { font: bold 14px sans-serif; flex: none; }
 #schematic-notice { background: #fff3cd; border-color: #d4a017; font-size: 13px; flex: none; }
-#schematic-names { margin: 2px 0 0 0; padding-left: 18px; }
+#schematic-names { display: inline; margin: 0; padding: 0; }
+#schematic-names li { display: inline; }
+#schematic-names li + li::before { content: " · "; }
 #bigcats-tile-error { background: #fde2e1; border-color: #c0392b; flex: none; cursor: pointer; }
 #bigcats-tile-error[hidden] { display: none; }
 #bigcats-story { min-height: 0; flex: 0 1 auto; overflow: auto; }
@@ -1307,6 +1545,18 @@ def _Layout(layer_control: str):  # noqa: N802
     if (!layers.options.collapsed) { layers.options.collapsed = true; layers.remove(); layers.addTo(map); }
   }
   if (narrow.matches) { collapse(); }
+  // a short screen starts with the legend closed, so the story's chart has room; the panel column
+  // stops above the legend, whatever its state
+  var legend = el('bigcats-legend'), panels = el('bigcats-panels');
+  if (legend && window.matchMedia('(max-height: 800px)').matches) { legend.open = false; }
+  function room() {
+    if (!panels || narrow.matches) { return; }
+    var top = legend ? legend.getBoundingClientRect().top : window.innerHeight - 30;
+    panels.style.maxHeight = Math.max(120, top - 10 - 10) + 'px';
+  }
+  room();
+  if (legend) { legend.addEventListener('toggle', room); }
+  window.addEventListener('resize', room);
   var toggle = layers.getContainer().querySelector('.leaflet-control-layers-toggle');
   if (toggle) { toggle.title = bc.T.layers; toggle.setAttribute('aria-label', bc.T.layers); }
   // the part of the map clear of the panels and controls, as Leaflet paddings
@@ -1358,7 +1608,7 @@ def _Layout(layer_control: str):  # noqa: N802
     if (window.location.hash !== hash) { try { history.replaceState(null, '', hash); } catch (e) { /* file: in some browsers */ } }
   });
   window.addEventListener('hashchange', function () { var v = parse(); if (v) { map.setView(v.center, v.zoom); } });
-  function forPrint() { var d = el('bigcats-legend'); if (d) { d.open = true; } map.invalidateSize(false); bc.fit(false); }
+  function forPrint() { if (legend) { legend.open = true; } room(); map.invalidateSize(false); bc.fit(false); }
   window.addEventListener('beforeprint', forPrint);
   window.matchMedia('print').addEventListener('change', function (e) { if (e.matches) { forPrint(); } });
 })();

@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError, LayerNotFoundError, ReadError, UsageError
-from geo.io import _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
+from geo.io import _gdal_write, _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
 from geo.layers import LAYERS
 from geo.layers import read_layer as _read_folder_layer
 from geo.measure import M2_PER_HA, geodesic_area_m2
@@ -71,8 +71,34 @@ _PG_LOCK_KEY = 0x6269_6763_6174  # "bigcat": one advisory lock for every write t
 
 
 def mask_url(text: str) -> str:
-    """Return ``text`` with any password in a ``scheme://user:password@`` URL replaced by ``***``."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", str(text))
+    """Return ``text`` with every password in it replaced by ``***``.
+
+    Covers ``scheme://user:password@host`` (an ``@`` or a bad ``%`` escape in the
+    password too: everything up to the last ``@`` of the URL), ``?password=...`` /
+    ``&password=...`` in a URL's query and ``password=...`` in a libpq ``key=value``
+    connection string (quoted or not).
+    """
+    text = re.sub(r"(://[^:/@\s]*:)\S*@", r"\1***@", str(text))
+    return re.sub(r"(?i)\b(password|passwd|pwd)(\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&'\"]+)", r"\1\2***", text)
+
+
+_FAULT_COUNT = [0]
+
+
+def _fault_point(step: str) -> None:
+    """Fault injection for the tests: ``BIGCATS_FAULT_STEP=N`` kills this process (SIGKILL) at the N-th write step.
+
+    Every durable step of a folder-store write calls it once, after the step;
+    tests/test_hostile.py kills a writer at each step in turn and checks the store.
+    """
+    target = os.environ.get("BIGCATS_FAULT_STEP")
+    if not target:
+        return
+    _FAULT_COUNT[0] += 1
+    if _FAULT_COUNT[0] == int(target):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _check_role(role: str) -> str:
@@ -330,10 +356,11 @@ class FolderStore(LayerStore):
         self.spec = str(folder)
         if not self.folder.is_dir():
             raise ReadError(
-                f"layers folder not found: {self.folder}. Run from the project folder, "
+                f"layers folder not found: {mask_url(str(self.folder))}. Run from the project folder, "
                 f"or pass --layers with the folder that holds the GeoJSON layers."
             )
         self._vdir = self.folder / ".versions"
+        self._recover()
 
     # index -----------------------------------------------------------------
     def _index(self) -> dict:
@@ -427,13 +454,17 @@ class FolderStore(LayerStore):
         gdf = _normalised(gdf, role)
         _check_columns(gdf, role)
         with self._lock():
+            self._recover_locked()
             index = self._index()
             entries = self._entries(role, index)
             if entries and entries[-1].pop("pending", False):  # keep the folder's file as a version first
-                with atomic_path(self._vpath(role, int(entries[-1]["version"]))) as tmp:
+                with atomic_path(self._vpath(role, int(entries[-1]["version"])), durable=True) as tmp:
                     shutil.copyfile(self.folder / LAYERS[role].filename, tmp)
+                _fault_point("pending version copied")
             version = max((int(e["version"]) for e in entries), default=0) + 1
-            vpath = write_geojson(gdf, self._vpath(role, version))
+            self._vpath(role, version).parent.mkdir(parents=True, exist_ok=True)
+            vpath = write_geojson(gdf, self._vpath(role, version), durable=True)
+            _fault_point("version file written")
             try:
                 entry = _entry(role, gdf, provenance, version=version)
                 entry["file_sha256"] = file_sha256(vpath)
@@ -442,20 +473,64 @@ class FolderStore(LayerStore):
             except BaseException:
                 vpath.unlink(missing_ok=True)
                 raise
-            with atomic_path(self.folder / LAYERS[role].filename) as tmp:
-                shutil.copyfile(vpath, tmp)
-            # A readable copy of the current version's provenance beside the layer.
-            sidecar = self.folder / f"{Path(LAYERS[role].filename).stem}.provenance.json"
-            with atomic_path(sidecar) as tmp:
-                tmp.write_text(
-                    json.dumps({**entry["provenance"], "version": version}, indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8",
-                )
+            _fault_point("index written")
+            # The folder's layer and its provenance follow the index; a write killed before they are
+            # both in place is finished by the next open (_recover).
+            self._publish(role, entry)
         return version
+
+    def _sidecar(self, role: str) -> Path:
+        return self.folder / f"{Path(LAYERS[role].filename).stem}.provenance.json"
+
+    def _publish(self, role: str, entry: dict) -> None:
+        """Copy version ``entry`` into the folder as the role's layer, then its provenance beside it."""
+        version = int(entry["version"])
+        with atomic_path(self.folder / LAYERS[role].filename, durable=True) as tmp:
+            shutil.copyfile(self._vpath(role, version), tmp)
+        _fault_point("layer file replaced")
+        # A readable copy of the current version's provenance beside the layer.
+        with atomic_path(self._sidecar(role), durable=True) as tmp:
+            tmp.write_text(
+                json.dumps({**entry["provenance"], "version": version}, indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
+        _fault_point("provenance written")
+
+    def _stale(self, index: dict) -> list[tuple[str, dict]]:
+        """Roles whose folder layer or provenance lags the index: what a write killed after its commit leaves."""
+        out = []
+        for role, entries in index["roles"].items():
+            if not entries or "file_sha256" not in entries[-1] or not self._vpath(role, int(entries[-1]["version"])).is_file():
+                continue
+            last = entries[-1]
+            path = self.folder / LAYERS[role].filename
+            sha = file_sha256(path) if path.is_file() else None
+            earlier = {e.get("file_sha256") for e in entries[:-1]}
+            if sha != last["file_sha256"] and (sha is None or sha in earlier):
+                out.append((role, last))  # the layer is an earlier version: the write did not get to replace it
+                continue
+            if sha == last["file_sha256"] and "provenance" in last:
+                try:
+                    version = json.loads(self._sidecar(role).read_text(encoding="utf-8")).get("version")
+                except (OSError, ValueError):
+                    version = None
+                if version != last["version"]:
+                    out.append((role, last))
+        return out
+
+    def _recover(self) -> None:
+        """Finish a write that was killed after its commit (see :meth:`_stale`), under the lock."""
+        if (self._vdir / "index.json").is_file() and self._stale(self._index()):
+            with self._lock():
+                self._recover_locked()
+
+    def _recover_locked(self) -> None:
+        for role, entry in self._stale(self._index()):
+            self._publish(role, entry)
 
     def _save_index(self, index: dict) -> None:
         self._vdir.mkdir(exist_ok=True)
-        with atomic_path(self._vdir / "index.json") as tmp:
+        with atomic_path(self._vdir / "index.json", durable=True) as tmp:
             tmp.write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -545,7 +620,11 @@ class GeoPackageStore(LayerStore):
                 conn.create_function(name, 1, _st(i), deterministic=True)
             yield conn
         except sqlite3.DatabaseError as exc:
-            hint = " Another write is running: retry when it ends." if "locked" in str(exc) else ""
+            from geo.limits import no_room_reason
+
+            room = no_room_reason(self.path, exc)
+            hint = (" Another write is running: retry when it ends." if "locked" in str(exc) else
+                    f" No room to write: {room}; free space on the disk, then retry." if room else "")
             raise ReadError(f"the GeoPackage store {self.path} failed: {exc}; nothing was written.{hint}") from None
         finally:
             conn.close()
@@ -590,7 +669,8 @@ class GeoPackageStore(LayerStore):
                 version = self._write(conn, role, gdf, provenance)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself on a full disk (SQLITE_FULL, SQLITE_IOERR)
+                    conn.execute("ROLLBACK")
                 raise
         return version
 
@@ -661,16 +741,17 @@ class GeoPackageStore(LayerStore):
             options: dict = {"dataset_options": {"VERSION": "1.2"}}
             for role in LAYERS:
                 empty = gpd.GeoDataFrame({"version": pd.Series([], dtype="int64")}, geometry=[], crs="EPSG:4326")
-                pyogrio.write_dataframe(
+                _gdal_write(path, lambda: pyogrio.write_dataframe(
                     empty, tmp, layer=role, driver="GPKG", geometry_type=_GEOM_TYPES[LAYERS[role].geometry], **options
-                )
+                ), tmp)
                 options = {}
                 hist = gpd.GeoDataFrame(
                     {"version": pd.Series([], dtype="int64"), "properties": pd.Series([], dtype="object")},
                     geometry=[],
                     crs="EPSG:4326",
                 )
-                pyogrio.write_dataframe(hist, tmp, layer=f"{role}_history", driver="GPKG", geometry_type="Unknown")
+                _gdal_write(path, lambda: pyogrio.write_dataframe(hist, tmp, layer=f"{role}_history", driver="GPKG",
+                                                                  geometry_type="Unknown"), tmp)
             store = cls(tmp, must_exist=False)
             with store._connect() as conn:
                 conn.execute("BEGIN IMMEDIATE")
@@ -732,10 +813,20 @@ class PostGISStore(LayerStore):
 
     def _clean(self, exc: BaseException) -> str:
         text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-        password = os.environ.get("PGPASSWORD")
-        if password:
-            text = text.replace(password, "***")
+        for password in (os.environ.get("PGPASSWORD"), *self._url_passwords()):
+            if password:
+                text = text.replace(password, "***")
         return mask_url(text)
+
+    def _url_passwords(self) -> list[str]:
+        """The password written in the store's URL or conninfo (as written and percent-decoded), to mask it anywhere."""
+        from urllib.parse import unquote
+
+        found = re.findall(r"://[^:/@\s]*:(\S*)@", self.url) + re.findall(r"(?i)\bpassword\s*=\s*'?([^\s&']+)", self.url)
+        # libpq takes a URL's host from the first "@": the rest of a password holding "@" shows up as a host name
+        pieces = [p for raw in found for p in {raw, unquote(raw)}]
+        pieces += ["@".join(p.split("@")[i:]) for p in list(pieces) for i in range(1, p.count("@") + 1)]
+        return sorted((p for p in set(pieces) if len(p) >= 3), key=len, reverse=True)
 
     @staticmethod
     def _t(name: str):
@@ -906,7 +997,11 @@ class PostGISStore(LayerStore):
 
 
 def _is_url(spec: str) -> bool:
-    return str(spec).startswith(("postgresql://", "postgres://"))
+    """A PostGIS store: a ``postgresql://`` URL, or a libpq ``key=value`` connection string (``dbname=... host=...``)."""
+    spec = str(spec)
+    return spec.startswith(("postgresql://", "postgres://")) or bool(
+        re.fullmatch(r"\s*(\w+\s*=\s*('(?:[^'\\]|\\.)*'|\S+)\s*)+", spec) and re.search(r"\b(dbname|host)\s*=", spec)
+    )
 
 
 def open_store(spec: str | Path) -> LayerStore:

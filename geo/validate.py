@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 import threading
 from dataclasses import dataclass, field, fields
@@ -82,9 +83,9 @@ def check_layers(layers: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
         ids = gdf["id"].astype(str).tolist() if "id" in gdf.columns else [str(i) for i in range(len(gdf))]
         if role.startswith("parks_"):
             missing = [c for c in PARK_COLUMNS if c not in gdf.columns]
-            if missing:
+            if missing and len(gdf):  # an empty GeoJSON layer has no columns to check
                 problems.append(Problem(role, "*", f"missing attributes {missing}", "re-import the layer with 'bigcats import' and --map"))
-            elif bad := sorted(set(gdf["geometry_quality"].dropna()) - set(GEOMETRY_QUALITIES)):
+            elif not missing and (bad := sorted(set(gdf["geometry_quality"].dropna()) - set(GEOMETRY_QUALITIES))):
                 problems.append(Problem(role, "*", f"unknown geometry_quality {bad}", f"use one of {list(GEOMETRY_QUALITIES)}"))
         allowed = _GEOMETRY_TYPES[spec.geometry]
         geoms = np.asarray(gdf.geometry.array, dtype=object)
@@ -328,18 +329,35 @@ def _no_duplicates(pairs):
     return obj
 
 
-def _pop_duplicates(obj, lint: _GeoJSONLint, where: str = "-") -> None:
-    if isinstance(obj, dict):
-        for key in obj.pop("\0duplicates", []):
-            lint.add(where, f"an object holds the member {key!r} twice (ambiguous)", "keep one of them")
-        for value in obj.values():
-            _pop_duplicates(value, lint, where)
-    elif isinstance(obj, list):
-        for value in obj:
-            _pop_duplicates(value, lint, where)
+def _pop_duplicates(obj, lint: _GeoJSONLint, where: str = "-", *, max_depth: int = 64) -> bool:
+    """Report members given twice, walking the parsed JSON without recursion; False when deeper than ``max_depth``."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            for key in value.pop("\0duplicates", []):
+                lint.add(where, f"an object holds the member {key!r} twice (ambiguous)", "keep one of them")
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > max_depth:
+            lint.add(where, _too_deep(max_depth), _DEPTH_FIX)
+            return False
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return True
 
 
-def geojson_problems(text: str, *, source: str) -> tuple[object, list[Problem]]:
+_DEPTH_FIX = "export the file again; if such nesting is right, raise the limit with --max-depth N (or BIGCATS_MAX_DEPTH)"
+
+
+def _too_deep(max_depth: int) -> str:
+    return (f"objects and arrays nested more than {max_depth} levels deep (a GeoJSON layer needs about 10; "
+            "the nesting depth limit of a read)")
+
+
+def geojson_problems(text: str, *, source: str, max_depth: int = 64) -> tuple[object, list[Problem]]:
     """Check GeoJSON text against RFC 7946's structure; return the parsed object and every problem.
 
     GDAL reads malformed GeoJSON leniently (it drops or coerces what it does not
@@ -353,7 +371,11 @@ def geojson_problems(text: str, *, source: str) -> tuple[object, list[Problem]]:
         lint.add("-", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (file truncated or damaged?)",
                  "export the file again, or repair it in a text editor")
         return None, lint.problems
-    _pop_duplicates(obj, lint)
+    except RecursionError:  # deeper than Python's JSON parser goes (about 1,000 levels)
+        lint.add("-", _too_deep(min(max_depth, sys.getrecursionlimit())), _DEPTH_FIX)
+        return None, lint.problems
+    if not _pop_duplicates(obj, lint, max_depth=max_depth):
+        return None, lint.problems
     if isinstance(obj, dict) and obj.get("type") == "Topology":
         return obj, []  # TopoJSON: GDAL's TopoJSON driver reads it
     lint.root(obj)

@@ -153,8 +153,8 @@ def test_missing_empty_and_lines():
 
     series = gpd.GeoSeries([None, Polygon(), LineString([(0, 0), (1, 1)]), Point(1, 1)], crs="EPSG:4326")
     got = geodesic_area_m2(series)
-    assert np.isnan(got[0]) and np.isnan(got[1])
-    assert got[2] == 0 and got[3] == 0
+    assert np.isnan(got[0])  # missing: unknown
+    assert got[1] == 0 and got[2] == 0 and got[3] == 0  # empty, lines and points cover no ground
 
 
 def test_crosscheck_areas_against_closed_form():

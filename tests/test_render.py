@@ -103,6 +103,63 @@ def test_display_coverage_keeps_shared_edges(shown):
         assert shapely.distance(vertices, shapely.boundary(countries[iso3])).max() == pytest.approx(0, abs=1e-9)
 
 
+def test_displayed_countries_and_parks_stay_valid_coverages(measured, shown):
+    layers, parks, _proposed, _report = measured
+    for name, geoms in (("countries", shown.countries.geometry.values), ("parks", shown.parks.geometry.values)):
+        assert shapely.is_valid(geoms).all(), name
+        assert shapely.coverage_is_valid(geoms), name
+    # the countries do not overlap (the issue measured 3.7 ha of overlap before)
+    countries = shown.countries.geometry.values
+    assert sum(shapely.area(countries)) - shapely.union_all(countries).area < 1e-9
+
+
+def _lakes_and_tiles():
+    """Two neighbours tiling 1 x 1 deg: one with six lakes of about 0.08 % of its area each, one with a long edge."""
+    import geopandas as gpd
+
+    edge = [(130.5 + 0.02 * np.sin(k), 42.0 + k / 200) for k in range(201)]  # a winding shared edge
+    west = shapely.Polygon([(130.0, 42.0), *edge, (130.0, 43.0)])
+    lakes = [shapely.box(130.05 + 0.06 * k, 42.5, 130.07 + 0.06 * k, 42.52).exterior for k in range(6)]
+    west = shapely.Polygon(west.exterior, lakes)
+    east = shapely.Polygon([*edge, (131.0, 43.0), (131.0, 42.0)])
+    return gpd.GeoDataFrame({"id": ["W", "E"]}, geometry=[west, east], crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("budget", [0.005, 0.002])
+def test_a_park_with_many_small_lakes_does_not_hold_the_map_at_full_resolution(budget):
+    from geo.render import _display_geometries
+
+    tiles = _lakes_and_tiles()
+    originals = list(tiles.geometry)
+    true_ha = np.array([_geodesic_ha(g) for g in originals])
+    tolerance, _grid, geoms, error = _display_geometries(originals, true_ha, np.zeros(2, int), budget)
+    assert tolerance > 0  # simplified, not sent back to full resolution
+    assert sum(len(p.interiors) for p in shapely.get_parts(geoms[0])) < 6  # some lakes left out...
+    for true, geom in zip(true_ha, geoms, strict=True):
+        assert abs(_geodesic_ha(geom) / true - 1) <= budget  # ...within each feature's own budget
+    assert error <= budget
+    assert shapely.coverage_is_valid(np.array(geoms, dtype=object))
+    assert sum(shapely.get_num_coordinates(geoms)) < sum(shapely.get_num_coordinates(originals))
+
+
+def test_only_the_features_over_budget_are_tightened():
+    from geo.render import _TOLERANCES_DEG, _display_geometries
+
+    # a large square and a small wiggly neighbour: at the large one's tolerance the small one
+    # would lose far more than 0.5 %, yet the large one keeps the coarse tolerance
+    edge = [(130.0 + k / 400, 42.0 + 0.004 * np.sin(k / 3)) for k in range(401)]
+    small = shapely.Polygon([*edge, (131.0, 41.95), (130.0, 41.95)])
+    large = shapely.Polygon([*edge, (131.0, 44.0), (130.0, 44.0)])
+    originals = [large, small]
+    true_ha = np.array([_geodesic_ha(g) for g in originals])
+    tolerance, _grid, geoms, error = _display_geometries(originals, true_ha, np.zeros(2, int), 0.005)
+    assert error <= 0.005
+    assert tolerance == _TOLERANCES_DEG[0]
+    assert shapely.coverage_is_valid(np.array(geoms, dtype=object))
+    # the shared edge follows the small park's finer tolerance on both sides
+    assert shapely.get_num_coordinates(geoms[0]) > 10
+
+
 def test_display_coordinates_are_rounded_to_the_grid(shown):
     coords = np.concatenate([shapely.get_coordinates(g) for g in shown.parks.geometry])
     steps = coords / shown.grid_deg
