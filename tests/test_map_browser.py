@@ -205,17 +205,22 @@ def test_hostile_names_show_as_text_and_run_nothing(xss_map):
         assert errors == []
 
 
-def test_screenshot_of_the_full_map(offline_map, tmp_path):
-    shot = tmp_path / "map.png"
-    with chromium_context() as context:
-        page, _errors, _requests, _dialogs = _open(context, offline_map)
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(shot), full_page=True)
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+def test_screenshot_of_the_full_map(language_maps, tmp_path):
+    """Screenshots at desktop and phone size (BIGCATS_UPDATE_SCREENSHOT=1 refreshes the README's pictures)."""
+    shots = {"map.png": ("en", (1400, 900)), "map_desktop.png": ("en", (1920, 1080)),
+             "map_phone_zh.png": ("zh", (390, 844))}
+    for name, (lang, viewport) in shots.items():
+        with chromium_context(viewport=viewport) as context:
+            page, _errors, _requests, _dialogs = _open(context, language_maps[lang])
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(tmp_path / name))
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     if os.environ.get("BIGCATS_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(shot, ROOT / "docs" / "map.png")
+        for name in shots:
+            shutil.copyfile(tmp_path / name, ROOT / "docs" / name)
+        shutil.copyfile(language_maps["zh"].with_suffix(".png"), ROOT / "docs" / "map_paper_zh.png")
 
 
 def test_measure_tool_and_fullscreen_work_offline(offline_map):
