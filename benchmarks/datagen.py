@@ -79,13 +79,34 @@ def wdpa_like(
     )
 
 
-def coverage(n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
-    """``n`` adjoining parks tiling the box exactly (Voronoi cells), EPSG:4326."""
+def coverage(n: int, *, seed: int = 0, edge_vertices: int = 0) -> gpd.GeoDataFrame:
+    """``n`` adjoining parks tiling the box exactly (Voronoi cells), EPSG:4326.
+
+    With ``edge_vertices``, every edge between two parks winds (a seeded meander of a
+    few harmonics, up to about 8 % of its length to either side) through that many
+    extra vertices, like a surveyed boundary, and neighbours share it vertex for vertex;
+    the cells are then the faces of the noded edges (about ``n`` of them).
+    """
     rng = np.random.default_rng(seed)
     pts = shapely.multipoints(np.column_stack([rng.uniform(BOX[0], BOX[2], n), rng.uniform(BOX[1], BOX[3], n)]))
     box = shapely.box(*BOX)
-    cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box, ordered=True))
-    cells = shapely.intersection(cells, box)
+    if edge_vertices:
+        edges = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box, only_edges=True))
+        ends = shapely.get_coordinates(edges).reshape(-1, 2, 2)
+        t = np.linspace(0.0, 1.0, edge_vertices + 2)
+        along = ends[:, None, 0] + t[None, :, None] * (ends[:, None, 1] - ends[:, None, 0])
+        normal = (ends[:, 1] - ends[:, 0])[:, ::-1] * (1.0, -1.0)
+        amp = rng.uniform(-0.04, 0.04, (len(edges), 3))
+        wave = sum(amp[:, k : k + 1] * np.sin((k + 1) * np.pi * t)[None, :] for k in range(3))
+        lines = shapely.linestrings(along + wave[:, :, None] * normal[:, None, :])
+        noded = shapely.union_all(np.append(lines, shapely.boundary(box)))
+        cells = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        # crossing meanders leave a few slivers: left out (gaps are allowed in a coverage)
+        cells = cells[shapely.contains(box, shapely.point_on_surface(cells)) & (shapely.area(cells) > 1e-5)]
+    else:
+        cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box, ordered=True))
+        cells = shapely.intersection(cells, box)
+    n = len(cells)
     return gpd.GeoDataFrame(
         {"WDPAID": 800_000_000 + np.arange(n), "IUCN_CAT": IUCN[rng.integers(0, len(IUCN), n)], "STATUS_YR": rng.integers(1916, 2024, n)},
         geometry=cells,

@@ -55,7 +55,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             gc.enable()
     from geo.pipeline import failed_checks
 
-    result = build(args.layers, args.out, offline=args.offline, lang=args.lang, compare=_compare(args.compare))
+    result = build(args.layers, args.out, offline=not args.cdn, lang=args.lang, compare=_compare(args.compare))
     for name, path in result.files.items():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
@@ -134,7 +134,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 def _cmd_areas(args: argparse.Namespace) -> int:
     from geo.pipeline import area_report_for, areas_csv_rows, areas_json, areas_text, failed_checks
 
-    if args.engine or args.input or args.by or args.partitions is not None or args.layer:
+    if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
         return _cmd_area_totals(args)
     report = area_report_for(args.layers)
     if args.json:
@@ -152,7 +152,7 @@ def _cmd_area_totals(args: argparse.Namespace) -> int:
 
     engine = args.engine or "memory"
     table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
-                   npartitions=args.partitions)
+                   npartitions=args.partitions, scheduler=args.scheduler)
     source = args.input or f"the park layers of {args.layers}"
     if args.json:
         print(totals_json(table, engine=engine, source=source), end="")
@@ -262,8 +262,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the map, areas.json/csv and the GeoPackage")
     p.add_argument("--layers", default="layers", help="layer store: folder, .gpkg or postgresql:// URL (default: layers)")
     p.add_argument("--out", default="output", help="output folder (default: output)")
-    p.add_argument("--offline", action="store_true",
-                   help="inline Leaflet and its plugins: one self-contained HTML file, no other host")
+    variant = p.add_mutually_exclusive_group()
+    variant.add_argument("--cdn", action="store_true",
+                   help="the light online map: Leaflet and its plugins from a CDN (default: one self-contained "
+                   "HTML file that needs no other host)")
+    variant.add_argument("--offline", action="store_true", help="the default (kept for old scripts): self-contained HTML")
     p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
     p.add_argument("--compare", action="append", metavar="ROLE=VERSION",
                    help="also draw this earlier version of a park layer from the store (repeatable)")
@@ -304,7 +307,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("memory", "dask"),
                    help="print totals per group (features, sum of areas, union) instead of the reconciliation; "
                         "dask reads in spatially partitioned chunks, for layers larger than memory")
-    p.add_argument("--partitions", type=int, help="partitions of the dask engine (default 8)")
+    p.add_argument("--partitions", type=int,
+                   help="partitions of the dask engine (default: one per 20,000 features, at least 2 per worker)")
+    p.add_argument("--scheduler", help="address of a dask scheduler (tcp://host:8786) for --engine dask; "
+                                       "default: a local cluster of worker processes")
     p.add_argument("--input", help="total this vector file (e.g. a WDPA extract) instead of the store's parks")
     p.add_argument("--by", help="column of --input to total by (default country_iso3)")
     p.add_argument("--layer", help="layer inside a multi-layer --input file")

@@ -152,20 +152,6 @@ def _local_metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
     return f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs"
 
 
-def _projected(parks: gpd.GeoDataFrame, crs: str) -> np.ndarray:
-    """The parks' geometries in ``crs``, repaired where the projection left one invalid.
-
-    A park valid in lon/lat can self-intersect once projected (two edges a few
-    millimetres apart after an overlap was cut out of it); GEOS overlays refuse such
-    a polygon (TopologyException). The repair moves nothing by more than that.
-    """
-    geoms = np.asarray(parks.geometry.to_crs(crs).array, dtype=object)
-    bad = ~(shapely.is_missing(geoms) | shapely.is_valid(geoms))
-    if bad.any():
-        geoms[bad] = _polygonal(geoms[bad])
-    return geoms
-
-
 def _area_ha(geoms, crs) -> np.ndarray:
     return np.nan_to_num(geodesic_area_m2(gpd.GeoSeries(geoms, crs=crs))) / M2_PER_HA
 
@@ -316,12 +302,20 @@ def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[
             problems=[f"country_iso3 {iso3}: not in the countries layer" for iso3 in missing],
         )
     before = np.asarray(parks.geometry.array, dtype=object)
+    for mask in land.values():
+        shapely.prepare(mask)  # indexed once: every park of the country is tested against it
     masks = np.array([land[iso3] for iso3 in parks["country_iso3"]], dtype=object)
-    after = _polygonal(shapely.intersection(before, masks))
+    # A park wholly on its land is kept as it is; only the others are intersected (once).
+    inside = np.asarray(shapely.covers(masks, before), dtype=bool) & ~shapely.is_missing(before)
+    after = before.copy()
+    if (~inside).any():
+        after[~inside] = _polygonal(shapely.intersection(before[~inside], masks[~inside]))
     clipped = parks.copy()
     clipped[clipped.geometry.name] = after
     area_before = _area_ha(before, parks.crs)
-    area_after = _area_ha(after, parks.crs)
+    area_after = area_before.copy()
+    if (~inside).any():
+        area_after[~inside] = _area_ha(after[~inside], parks.crs)
     report = pd.DataFrame(
         {
             "id": parks["id"].to_numpy(),
@@ -644,7 +638,13 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
         crs=crs,
     )
     metric = _local_metric_crs(parks)
-    projected = _projected(parks, metric)
+    projected = np.asarray(parks.geometry.to_crs(metric).array, dtype=object)
+    # A park valid in lon/lat can self-intersect once projected (a narrow neck, a vertex
+    # close to an edge): repaired here, so the union below never meets a TopologyException.
+    bent = ~np.asarray(shapely.is_valid(projected), dtype=bool) & ~shapely.is_missing(projected)
+    if bent.any():
+        projected[bent] = _polygonal(projected[bent])
+        valid = False
     union_m = _dissolve(projected, valid=valid)
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
@@ -747,8 +747,11 @@ def resolve_overlaps(parks: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Data
     lost_ha = np.zeros(len(geoms))
     lost_to: list[list[str]] = [[] for _ in geoms]
     before_area = _area_ha(geoms, parks.crs)
-    for i in np.unique(losers):
-        above = winners[losers == i]
+    # The pairs grouped by loser (ascending, as np.unique gives them): one pass, not one scan per loser.
+    by_loser = np.argsort(losers, kind="stable")
+    losers, winners = losers[by_loser], winners[by_loser]
+    unique_losers, starts = np.unique(losers, return_index=True)
+    for i, above in zip(unique_losers, np.split(winners, starts[1:]), strict=True):
         cut = shapely.union_all(new[above])
         shared = _polygonal([shapely.intersection(new[i], cut)])[0]
         if shared.is_empty or _area_ha([shared], parks.crs)[0] <= 0:

@@ -25,28 +25,38 @@ from geo.validate import check_layers
 
 __all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_json", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "failed_checks", "merged_layers"]
 
-ARTICLE = (
-    "WWF-Russia news, 12 March 2019, 'New step in creation of Sino-Russian transboundary "
-    "nature reserve for protection and recovery of Amur tiger and Far Eastern leopard'"
+def _published_totals(facts=None) -> dict:
+    """Published totals (``total.<key>.reported_area_ha`` rows of the facts table), each with its source."""
+    from geo.facts import read_facts
+
+    facts = read_facts() if facts is None else facts
+    prefix, suffix = "total.", ".reported_area_ha"
+    return {
+        fid[len(prefix) : -len(suffix)]: {"reported_area_ha": fact.number, "reported_area_source": fact.citation}
+        for fid, fact in facts.items()
+        if fid.startswith(prefix) and fid.endswith(suffix)
+    }
+
+
+#: Published totals of the bundled facts table, each with its public source.
+PUBLISHED_TOTALS = _published_totals()
+
+
+def _other_published(facts) -> list[dict]:
+    """Further published areas of a park (``park.<id>.reported_area_ha.<tag>``), reconciled beside its own figure."""
+    out = []
+    for fid, fact in facts.items():
+        head, sep, tag = fid.partition(".reported_area_ha.")
+        if sep and head.startswith("park.") and tag:
+            out.append({"park_id": head[len("park."):], "tag": tag, "reported_area_ha": fact.number,
+                        "reported_area_source": fact.citation})
+    return out
+
+
+OUTPUT_FILES = (
+    "land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md",
+    "land_of_big_cats.png", "land_of_big_cats.pdf",
 )
-
-#: Published totals, each with its source (shared DATA.md).
-PUBLISHED_TOTALS = {
-    "RUS": {
-        "reported_area_ha": 280_000.0,
-        "reported_area_source": f"about 280,000 ha (Land of the Leopard NP + Kedrovaya Pad), {ARTICLE}",
-    },
-    "CHN": {
-        "reported_area_ha": 1_460_000.0,
-        "reported_area_source": f"1.46 million ha (pilot park, 2017), {ARTICLE}",
-    },
-    "proposed_park": {
-        "reported_area_ha": 1_800_000.0,
-        "reported_area_source": f"1.8 million ha (the article also writes '180 thousands km2'), {ARTICLE}",
-    },
-}
-
-OUTPUT_FILES = ("land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md")
 
 
 @dataclass(frozen=True)
@@ -193,12 +203,17 @@ def _between_countries(gaps: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *, touch
     return np.array([len(set(countries[park_idx[gap_idx == i]])) >= 2 for i in range(len(gaps))], dtype=bool)
 
 
-def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
-    """The content of ``areas.json`` (contract in shared DESIGN.md).
+def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) -> dict:
+    """The content of ``areas.json`` (the contract of the design notes).
 
     With ``merge`` (a :class:`geo.merge.MergeResult`), ``checks`` also holds
-    the coverage figures and the Behrmann/Mollweide cross-checks.
+    the coverage figures and the Behrmann/Mollweide cross-checks. Published
+    totals and their sources come from ``facts`` (default: the bundled facts table).
     """
+    from geo.facts import read_facts
+
+    facts = read_facts() if facts is None else facts
+    published_totals = _published_totals(facts)
     features = []
     for _, row in parks.iterrows():
         reported = _none_if_nan(row.get("reported_area_ha"))
@@ -222,11 +237,11 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     totals = {}
     country_area = dict(zip(by_country["country_iso3"], by_country["area_ha"]))
     for key in ("RUS", "CHN"):
-        totals[key] = {"area_ha": float(country_area.get(key, 0.0)), **PUBLISHED_TOTALS[key]}
+        totals[key] = {"area_ha": float(country_area.get(key, 0.0)), **published_totals[key]}
     totals["proposed_park"] = {
         "area_ha": float(proposed["area_ha"].iloc[0]),
         "sum_of_parks_ha": float(parks["area_ha"].sum()),
-        **PUBLISHED_TOTALS["proposed_park"],
+        **published_totals["proposed_park"],
     }
     border = layers["border"].set_index("id")
     rus_chn_m = float(geodesic_length_m(border.loc[["RUS-CHN"]])[0]) if "RUS-CHN" in border.index else None
@@ -243,30 +258,49 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
     }
     schematic = [f["id"] for f in features if f["geometry_quality"] not in ("surveyed", "unverified")]
     unverified = [f["id"] for f in features if f["geometry_quality"] == "unverified"]
-    reconciliation = [
-        _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
-        for f in features
-    ]
+    reconciliation = []
+    others = _other_published(facts)
+    for f in features:
+        reconciliation.append(
+            _reconcile("park", f["id"], f["name_en"], f["area_ha"], f["reported_area_ha"], f["reported_area_source"])
+            | {"geometry_quality": f["geometry_quality"]}
+        )
+        for other in (o for o in others if o["park_id"] == f["id"]):
+            reconciliation.append(
+                _reconcile(
+                    "park", f"{f['id']} ({other['tag']})", f"{f['name_en']} ({other['tag']} figure)", f["area_ha"],
+                    other["reported_area_ha"], other["reported_area_source"],
+                ) | {"geometry_quality": f["geometry_quality"]}
+            )
     names = {"RUS": "Russia: all parks", "CHN": "China: all parks", "proposed_park": "Land of Big Cats (proposed)"}
     for key, total in totals.items():
+        members = [f for f in features if key == "proposed_park" or f["country_iso3"] == key]
+        qualities = ", ".join(sorted({str(f["geometry_quality"]) for f in members}))
         reconciliation.append(
             _reconcile(
                 "total", key, names[key], total["area_ha"], total["reported_area_ha"], total["reported_area_source"]
-            )
+            ) | {"geometry_quality": qualities}
         )
-    published_ha = PUBLISHED_TOTALS["proposed_park"]["reported_area_ha"]
+    published_ha = published_totals["proposed_park"]["reported_area_ha"]
+    as_written = facts.get("total.proposed_park.reported_area_km2_as_written")
+    built = [f["id"] for f in features if f["geometry_quality"] in ("schematic", "point_buffer")]
     checks = {
         "geometry_quality": {
             "status": "warn" if schematic or unverified else "ok",
             "schematic_features": schematic,
             "unverified_features": unverified,
+            "built_to_published_area": built,
             "message": " ".join(
                 [
-                    "these boundaries are schematic (built from the real border and the published area), "
-                    "not surveyed; their areas match the published figures by construction."
+                    f"{', '.join(built)}: schematic or point-buffer boundaries (built from the real border, "
+                    "published positions and the published areas), not surveyed; their areas match the published "
+                    "figures only because each boundary was built to that figure, so the match checks the "
+                    "arithmetic, not the parks."
+                    if built
+                    else "boundaries not surveyed: " + ", ".join(schematic) + "."
                 ] * bool(schematic)
                 + [
-                    f"{len(unverified)} imported boundary(ies) came without a statement of quality (unverified); "
+                    f"{', '.join(unverified)}: imported without a statement of quality (unverified); "
                     "import with --quality surveyed if they are surveyed."
                 ] * bool(unverified)
             )
@@ -282,7 +316,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None) -> dict:
         "published_units": {
             "status": "warn",
             "published_ha": published_ha,
-            "published_km2_as_written": 180_000.0,
+            "published_km2_as_written": None if as_written is None else as_written.number,
             "consistent_km2": published_ha / 100,
             "message": (
                 "the source gives the proposed park as 1.8 million ha and also as '180 thousands km2'; "
@@ -444,13 +478,15 @@ def area_table(layers: str | Path | dict = "layers") -> pd.DataFrame:
 
 def area_report_for(layers: str | Path | dict = "layers") -> dict:
     """``areas.json`` content for a layer folder or an already loaded layer dict."""
+    source = None if isinstance(layers, dict) else layers
     if isinstance(layers, dict):
         merge = _merge(layers)
     else:
         layers, merge = merged_layers(layers)
     parks, proposed, by_country = _with_areas(merge)
-    return area_report(layers, parks, proposed, by_country, merge=merge)
+    from geo.facts import facts_for
 
+    return area_report(layers, parks, proposed, by_country, merge=merge, facts=facts_for(source))
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), and tab/CR.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -474,51 +510,6 @@ def _md_text(value) -> str:
     return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
 
 
-def _areas_csv(report: dict) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        [
-            "kind",
-            "id",
-            "name_en",
-            "country_iso3",
-            "area_ha",
-            "area_km2",
-            "reported_area_ha",
-            "reported_area_source",
-            "geometry_quality",
-        ]
-    )
-    for f in report["features"]:
-        writer.writerow(
-            [
-                "park",
-                csv_text(f["id"]),
-                csv_text(f["name_en"]),
-                csv_text(f["country_iso3"]),
-                f"{f['area_ha']:.4f}",
-                f"{f['area_km2']:.6f}",
-                f["reported_area_ha"],
-                csv_text(f["reported_area_source"]),
-                csv_text(f["geometry_quality"]),
-            ]
-        )
-    for key, t in report["totals"].items():
-        writer.writerow(
-            [
-                "total",
-                key,
-                key,
-                key if key != "proposed_park" else "RUS+CHN",
-                f"{t['area_ha']:.4f}",
-                f"{t['area_ha'] / 100:.6f}",
-                t["reported_area_ha"],
-                t["reported_area_source"],
-                "",
-            ]
-        )
-    return buf.getvalue()
 
 
 def _fmt(value, digits: int = 0) -> str:
@@ -532,7 +523,7 @@ def areas_rows(report: dict) -> list[dict]:
 
 def areas_text(report: dict) -> str:
     """The reconciliation as a terminal table (ha and km², thousands separated, totals last)."""
-    header = ("", "id", "area ha", "area km²", "published ha", "diff ha", "diff %", "status")
+    header = ("", "id", "area ha", "area km²", "published ha", "diff ha", "diff %", "status", "quality")
     lines = [header]
     for row in areas_rows(report):
         lines.append(
@@ -545,13 +536,17 @@ def areas_text(report: dict) -> str:
                 _fmt(row["difference_ha"]),
                 _fmt(row["difference_pct"], 2),
                 row["status"],
+                row.get("geometry_quality") or "",
             )
         )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     out = []
+    quality = report["checks"].get("geometry_quality", {})
+    if quality.get("built_to_published_area"):
+        out.append(f"note: {quality['message']}.")
     for n, line in enumerate(lines):
         cells = [
-            str(c).ljust(w) if i in (0, 1, 7) else str(c).rjust(w)
+            str(c).ljust(w) if i in (0, 1, 7, 8) else str(c).rjust(w)
             for i, (c, w) in enumerate(zip(line, widths, strict=True))
         ]
         out.append("  ".join(cells).rstrip())
@@ -616,6 +611,7 @@ def areas_csv_rows(report: dict) -> str:
         "difference_ha",
         "difference_pct",
         "status",
+        "geometry_quality",
         "reported_area_source",
     ]
     writer = csv.DictWriter(
@@ -675,7 +671,7 @@ def build(
     layers_dir: str | Path = "layers",
     out_dir: str | Path = "output",
     *,
-    offline: bool = False,
+    offline: bool = True,
     lang: str = "en",
     compare: Sequence[tuple[str, int]] = (),
 ) -> BuildResult:
@@ -689,8 +685,9 @@ def build(
     out_dir : str or Path
         Folder the outputs go to (created if missing). Each file is written
         atomically: a failed build leaves the previous outputs intact.
-    offline : bool, default False
-        Inline Leaflet and the plugins into the HTML (no request to any other host).
+    offline : bool, default True
+        Inline Leaflet and the plugins into the HTML (no request to any other host); False
+        (``--cdn``) writes the light online variant that loads them from a CDN.
     lang : {"en", "ru", "zh"}, default "en"
         Language of the map's labels and interface text.
     compare : sequence of (role, version)
@@ -709,17 +706,27 @@ def build(
     out_dir = Path(out_dir)
     layers, merge = merged_layers(layers_dir)
     parks, proposed, by_country = _with_areas(merge)
-    report = area_report(layers, parks, proposed, by_country, merge=merge)
+    from geo.facts import facts_for
+
+    facts = facts_for(layers_dir)
+    report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts)
     comparisons = comparisons_for(layers_dir, compare)
 
-    from geo.render import make_map, map_html
+    from geo.render import _t, display_layers, make_map, map_html
 
+    _t(lang)  # an unknown language is refused before any work
     # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
     drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons)
+    shown = display_layers(layers, drawn)
+    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts,
+                    shown=shown)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
+    from geo.paper import draw_static  # imports matplotlib: only here
+
+    with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
+        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf)
     gpkg_layers = {
         "parks_rus": parks[parks.country_iso3 == "RUS"],
         "parks_chn": parks[parks.country_iso3 == "CHN"],
@@ -735,7 +742,7 @@ def build(
     with atomic_path(files["areas.json"]) as tmp:
         tmp.write_text(areas_json(report), encoding="utf-8")
     with atomic_path(files["areas.csv"]) as tmp:
-        tmp.write_text(_areas_csv(report), encoding="utf-8")
+        tmp.write_text(areas_csv_rows(report), encoding="utf-8")
     with atomic_path(files["areas.md"]) as tmp:
         tmp.write_text(areas_markdown(report), encoding="utf-8")
     with atomic_path(files["land_of_big_cats.html"]) as tmp:

@@ -2,11 +2,14 @@
 
 The in-memory path reads a whole layer into one GeoDataFrame. For a national or
 world dataset (the whole WDPA: hundreds of thousands of polygons, several GB)
-this module reads the file in chunks with ``dask_geopandas.read_file``
-(pyogrio underneath), sorts the chunks into spatial partitions along a Hilbert
-curve, measures each partition where it lies and only brings the per-group
-sums and unions back. Results equal the in-memory path to floating-point
-rounding (the tests hold them to 1e-9 relative).
+this module reads only the features' bounding boxes first (``pyogrio.read_bounds``),
+orders them along a Hilbert curve (dask-geopandas' own encoding) and cuts that order
+into partitions of neighbouring features. Each partition is a task of a
+``dask.distributed`` cluster (a local cluster of processes, or a scheduler's address)
+that reads its own features by id, measures them and unions them per group; only the
+per-group counts, sums and unions travel back, and are combined. Nothing is shuffled
+and the file is read once (plus the bounds pass). Results equal the in-memory path to
+floating-point rounding (the tests hold them to 1e-9 relative).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,11 +76,52 @@ def _partition_totals(part: gpd.GeoDataFrame, by: str) -> pd.DataFrame:
     return out
 
 
+def _union(geoms) -> shapely.Geometry:
+    """Union of partial unions, neighbours first (the partials come in Hilbert order).
+
+    One partial is already a union and is used as it is. Otherwise pairs of
+    neighbours are merged level by level with :func:`_union2`: a binary overlay
+    of two large unions is several times faster than GEOS's cascaded union of
+    their many parts, and only the parts near the other side take part in it.
+    """
+    geoms = [g for g in np.asarray(geoms, dtype=object) if g is not None and not g.is_empty]
+    if not geoms:
+        return shapely.Polygon()
+    while len(geoms) > 1:
+        merged = [_union2(a, b) for a, b in zip(geoms[0::2], geoms[1::2], strict=False)]
+        if len(geoms) % 2:
+            merged.append(geoms[-1])
+        geoms = merged
+    return geoms[0]
+
+
+def _union2(a: shapely.Geometry, b: shapely.Geometry) -> shapely.Geometry:
+    """Union of two polygonal unions; the parts of either that cannot meet the other are kept as they are."""
+    a_parts, b_parts = shapely.get_parts(a), shapely.get_parts(b)
+    ax0, ay0, ax1, ay1 = shapely.bounds(a)
+    bx0, by0, bx1, by1 = shapely.bounds(b)
+    box = shapely.box(max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1))
+    if box.is_empty:
+        near_a = np.zeros(len(a_parts), bool)
+        near_b = np.zeros(len(b_parts), bool)
+    else:
+        # a part whose box misses the common box cannot touch the other side
+        near_a = shapely.intersects(shapely.envelope(a_parts), box)
+        near_b = shapely.intersects(shapely.envelope(b_parts), box)
+    if near_a.any() and near_b.any():
+        joined = shapely.union(shapely.multipolygons(a_parts[near_a]), shapely.multipolygons(b_parts[near_b]))
+        near = list(shapely.get_parts(joined))
+    else:
+        near = [*a_parts[near_a], *b_parts[near_b]]
+    parts = [*a_parts[~near_a], *b_parts[~near_b], *near]
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
 def _finish(partials: pd.DataFrame, by: str, crs) -> pd.DataFrame:
     """Combine per-partition totals: counts and sums add, unions union."""
     rows, unions = [], []
     for key, group in partials.groupby(level=0, sort=True):
-        union = shapely.union_all(group["geometry"].to_numpy())
+        union = _union(group["geometry"].to_numpy())
         unions.append(union)
         union_m2 = geodesic_area_m2(gpd.GeoSeries([union], crs=crs))[0]
         rows.append(
@@ -88,7 +133,7 @@ def _finish(partials: pd.DataFrame, by: str, crs) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows, columns=[by, "features", "sum_area_ha", "union_area_ha"]).set_index(by)
-    everything = shapely.union_all(np.array(unions, dtype=object)) if unions else shapely.Polygon()
+    everything = _union(unions) if unions else shapely.Polygon()
     all_m2 = geodesic_area_m2(gpd.GeoSeries([everything], crs=crs))[0] if unions else 0.0
     out.attrs["total"] = {
         "features": int(out["features"].sum()),
@@ -164,30 +209,39 @@ def area_totals(path: str | Path, *, by: str = "country_iso3", layer: str | None
     return frame_totals(gdf, by=by)
 
 
+#: Features per partition when ``--partitions`` is not given: peak memory per worker
+#: follows the partition, so it stays flat as the layer grows.
+PARTITION_FEATURES = 20_000
+
+
 def area_totals_dask(
     path: str | Path,
     *,
     by: str = "country_iso3",
     layer: str | None = None,
-    npartitions: int = 8,
-    scheduler: str = "threads",
+    npartitions: int | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """The same totals as :func:`area_totals`, computed partition by partition with dask.
+    """The same totals as :func:`area_totals`, computed partition by partition on a dask cluster.
 
-    The file is read in ``npartitions`` chunks, re-partitioned spatially
-    (Hilbert curve, ``spatial_shuffle``) so each partition holds neighbouring
-    features, measured per partition, and combined. Only per-group sums and
-    unions travel between partitions, so peak memory is bounded by the
-    largest partition rather than the whole layer.
+    The features' bounding boxes are read first (``pyogrio.read_bounds``, no
+    attributes, no geometry objects); their centres are ordered along a Hilbert
+    curve and cut into ``npartitions`` runs of neighbouring features. Each run is
+    one task: a worker reads those features by id, repairs, measures and unions
+    them per group. Only per-group counts, sums and unions travel back and are
+    combined, so a worker holds one partition at a time and nothing is shuffled.
 
     Parameters
     ----------
     path, by, layer
         As :func:`area_totals`.
-    npartitions : int, default 8
-        Number of chunks to read and partitions to compute.
-    scheduler : str, default "threads"
-        A dask scheduler name (``"threads"``, ``"processes"``, ``"synchronous"``).
+    npartitions : int, optional
+        Number of partitions (tasks). Default: one per 20,000 features, at least
+        two per worker.
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler (``"tcp://host:8786"``).
+        Without it a local cluster of worker processes (one thread each, one per
+        core) is started for the call and closed after it.
 
     Returns
     -------
@@ -197,43 +251,120 @@ def area_totals_dask(
     Raises
     ------
     ReadError, UsageError
-        As :func:`area_totals`; ``UsageError`` also if ``npartitions`` < 1.
+        As :func:`area_totals`; ``UsageError`` also if ``npartitions`` < 1 or the
+        scheduler cannot be reached.
     """
-    dask_geopandas = _dask_geopandas()
+    import pyogrio
+
     path = Path(path)
-    _check_partitions(npartitions)
+    if npartitions is not None:
+        _check_partitions(npartitions)
     if not path.exists():
         _check(path, by, [])
     check_local_file(path)
     with gdal_path(path) as local:  # a local file, never a remote or virtual GDAL path
         try:
-            ddf = dask_geopandas.read_file(local, npartitions=npartitions, layer=layer)
+            info = pyogrio.read_info(local, layer=layer)
+            _check(path, by, list(info["fields"]))
+            fids, bounds = pyogrio.read_bounds(local, layer=layer)
+        except (ReadError, UsageError):
+            raise
         except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
             raise _read_error(path, exc) from None
-        _check(path, by, ddf.columns, ddf.geometry.name)
-        return _dask_totals(ddf, by=by, npartitions=npartitions, scheduler=scheduler)
+        fids = np.asarray(fids)
+        chunks = _hilbert_chunks(np.asarray(bounds, dtype=float).T, npartitions)
+        tasks = [(_read_partition_totals, local, layer, np.sort(fids[chunk]), by) for chunk in chunks if len(chunk)]
+        return _run(tasks, by=by, crs=info["crs"], scheduler=scheduler)
 
 
-def _dask_geopandas():
-    try:
-        import dask_geopandas
-    except ModuleNotFoundError:  # pragma: no cover - it is a dependency
-        raise UsageError("the dask engine needs dask-geopandas: pip install dask-geopandas") from None
-    return dask_geopandas
+def _local_workers() -> int:
+    """Worker processes of a local cluster: one per core, at most 8."""
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _dask_totals(ddf, *, by: str, npartitions: int, scheduler: str) -> pd.DataFrame:
-    ddf = ddf.spatial_shuffle(by="hilbert", npartitions=npartitions)
-    meta = pd.DataFrame(
-        {
-            "features": pd.Series(dtype="int64"),
-            "sum_area_m2": pd.Series(dtype="float64"),
-            "geometry": pd.Series(dtype="object"),
-        },
-        index=pd.Index([], name=by, dtype=ddf[by].dtype),
-    )
-    partials = ddf.map_partitions(_partition_totals, by, meta=meta).compute(scheduler=scheduler)
-    return _finish(partials, by, ddf.crs)
+def _hilbert_chunks(bounds: np.ndarray, npartitions: int | None) -> list[np.ndarray]:
+    """Row positions cut into runs of neighbouring features (Hilbert order of their box centres).
+
+    Without ``npartitions``: one partition per :data:`PARTITION_FEATURES` features,
+    at least two per worker, rounded up to a multiple of the workers so that the
+    last round of tasks keeps every worker busy.
+    """
+    from dask_geopandas.hilbert_distance import _continuous_to_discrete_coords, _encode
+
+    n = len(bounds)
+    if npartitions is None:
+        workers = _local_workers()
+        npartitions = max(2 * workers, -(-n // PARTITION_FEATURES))
+        npartitions = -(-npartitions // workers) * workers
+    npartitions = max(1, min(npartitions, n))
+    if n == 0:
+        return [np.arange(0)]
+    bounds = bounds.copy()
+    bounds[~np.isfinite(bounds)] = 0.0  # a missing or empty geometry still belongs to a partition
+    mids = np.column_stack([(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2])
+    total = (*mids.min(axis=0), *mids.max(axis=0))
+    if total[2] == total[0] or total[3] == total[1]:  # a line or a point: any order is as good
+        order = np.arange(n)
+    else:
+        x, y = _continuous_to_discrete_coords(bounds, 16, total)
+        order = np.argsort(_encode(16, x, y), kind="stable")
+    return np.array_split(order, npartitions)
+
+
+def _read_partition_totals(path: str, layer: str | None, fids: np.ndarray, by: str) -> pd.DataFrame:
+    """One task: read these features by id and total them (runs on a worker)."""
+    import pyogrio
+
+    part = pyogrio.read_dataframe(path, layer=layer, fids=fids, columns=[by])
+    return _partition_totals(part, by)
+
+
+def _run(tasks: list[tuple], *, by: str, crs, scheduler: str | None) -> pd.DataFrame:
+    """Run partition tasks on a dask.distributed cluster and combine their totals."""
+    if not tasks:
+        return _finish(_partition_totals(gpd.GeoDataFrame({by: []}, geometry=[], crs=crs), by), by, crs)
+    with _client(scheduler) as client:
+        futures = [client.submit(func, *args, pure=False) for func, *args in tasks]
+        partials = client.gather(futures)
+    partials = [p for p in partials if len(p)]
+    if not partials:
+        return _finish(_partition_totals(gpd.GeoDataFrame({by: []}, geometry=[], crs=crs), by), by, crs)
+    return _finish(pd.concat(partials), by, crs)
+
+
+class _client:  # noqa: N801 - used as a context manager, like a function
+    """A ``distributed.Client`` on ``scheduler``, or on a local cluster of processes started for the call."""
+
+    def __init__(self, scheduler: str | None) -> None:
+        self.scheduler = scheduler
+        self.cluster = None
+        self.client = None
+
+    def __enter__(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ModuleNotFoundError:  # pragma: no cover - it is a dependency
+            raise UsageError("the dask engine needs dask.distributed: pip install distributed") from None
+        if self.scheduler is None:
+            self.cluster = LocalCluster(
+                n_workers=_local_workers(), threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
+            self.client = Client(self.cluster)
+            return self.client
+        try:
+            self.client = Client(self.scheduler, timeout="5s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(
+                f"cannot reach the dask scheduler {self.scheduler!r}: {_first_line(exc)}. "
+                "Start one (dask scheduler; dask worker ADDRESS) or leave out --scheduler for a local cluster."
+            ) from None
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def frame_totals(
@@ -241,14 +372,14 @@ def frame_totals(
     *,
     by: str = "country_iso3",
     engine: str = "memory",
-    npartitions: int = 8,
-    scheduler: str = "threads",
+    npartitions: int | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Totals per group of a GeoDataFrame already in memory (see :func:`area_totals`).
 
-    With ``engine="dask"`` the frame is split into ``npartitions`` spatial
-    partitions (``dask_geopandas.from_geopandas`` then ``spatial_shuffle``)
-    and computed in parallel; the result equals the in-memory one.
+    With ``engine="dask"`` the frame is cut into ``npartitions`` runs of
+    neighbouring features (Hilbert order, as :func:`area_totals_dask`) and
+    computed on a dask cluster; the result equals the in-memory one.
 
     Parameters
     ----------
@@ -258,10 +389,10 @@ def frame_totals(
         Column to group by.
     engine : {"memory", "dask"}
         How to compute.
-    npartitions : int, default 8
-        Partitions of the dask engine.
-    scheduler : str, default "threads"
-        A dask scheduler name.
+    npartitions : int, optional
+        Partitions of the dask engine (default as :func:`area_totals_dask`).
+    scheduler : str, optional
+        As :func:`area_totals_dask`.
 
     Returns
     -------
@@ -273,9 +404,12 @@ def frame_totals(
     _check_engine(engine)
     if engine == "memory":
         return _finish(_partition_totals(gdf, by), by, gdf.crs)
-    _check_partitions(npartitions)
-    ddf = _dask_geopandas().from_geopandas(gdf, npartitions=npartitions)
-    return _dask_totals(ddf, by=by, npartitions=npartitions, scheduler=scheduler)
+    if npartitions is not None:
+        _check_partitions(npartitions)
+    frame = gdf[[by, gdf.geometry.name]]
+    chunks = _hilbert_chunks(shapely.bounds(np.asarray(frame.geometry.array, dtype=object)), npartitions)
+    tasks = [(_partition_totals, frame.iloc[np.sort(chunk)], by) for chunk in chunks if len(chunk)]
+    return _run(tasks, by=by, crs=gdf.crs, scheduler=scheduler)
 
 
 def _check_engine(engine: str) -> None:
@@ -284,7 +418,11 @@ def _check_engine(engine: str) -> None:
 
 
 def store_park_totals(
-    layers: str | Path = "layers", *, engine: str = "memory", npartitions: int = 8
+    layers: str | Path = "layers",
+    *,
+    engine: str = "memory",
+    npartitions: int | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Per-country totals of the park layers of a layer store (features as stored, before any merge).
 
@@ -301,8 +439,10 @@ def store_park_totals(
         The layer store.
     engine : {"memory", "dask"}
         How to compute (see :func:`frame_totals`).
-    npartitions : int, default 8
+    npartitions : int, optional
         Partitions of the dask engine.
+    scheduler : str, optional
+        Dask scheduler address (see :func:`area_totals_dask`).
 
     Returns
     -------
@@ -312,7 +452,7 @@ def store_park_totals(
     from geo.store import open_store
 
     _check_engine(engine)
-    if engine == "dask":
+    if engine == "dask" and npartitions is not None:
         _check_partitions(npartitions)
     store = open_store(layers)
     present = store._roles()
@@ -321,7 +461,7 @@ def store_park_totals(
         raise DataError(f"the layers hold no park: {', '.join(PARK_ROLES)} are missing",
                         problems=["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"])
     parks = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-    return frame_totals(parks, by="country_iso3", engine=engine, npartitions=npartitions)
+    return frame_totals(parks, by="country_iso3", engine=engine, npartitions=npartitions, scheduler=scheduler)
 
 
 def totals(
@@ -332,6 +472,7 @@ def totals(
     layer: str | None = None,
     engine: str = "memory",
     npartitions: int | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """The totals ``bigcats areas --engine/--input/--by`` prints.
 
@@ -350,7 +491,11 @@ def totals(
     engine : {"memory", "dask"}
         ``"dask"`` reads ``path`` in spatially partitioned chunks.
     npartitions : int, optional
-        Partitions of the dask engine (default 8); refused with ``"memory"``.
+        Partitions of the dask engine (default: one per 20,000 features, at least
+        two per worker); refused with ``"memory"``.
+    scheduler : str, optional
+        Address of a dask scheduler (``tcp://host:8786``) for the dask engine;
+        without it a local cluster of processes is started. Refused with ``"memory"``.
 
     Returns
     -------
@@ -361,7 +506,7 @@ def totals(
     ------
     UsageError
         For an unknown engine, ``npartitions`` < 1 or given without the dask
-        engine, ``by`` or ``layer`` without ``path``, or a missing column.
+        engine, ``scheduler`` without the dask engine, ``by`` or ``layer`` without ``path``, or a missing column.
     ReadError
         If ``path`` or the store cannot be read.
     """
@@ -370,16 +515,18 @@ def totals(
         if engine != "dask":
             raise UsageError("--partitions applies to the dask engine only; add --engine dask.")
         _check_partitions(npartitions)
-    parts = 8 if npartitions is None else npartitions
+    if scheduler is not None and engine != "dask":
+        raise UsageError("--scheduler applies to the dask engine only; add --engine dask.")
+    parts = npartitions
     if path is None:
         if by not in (None, "country_iso3"):
             raise UsageError(f"the store's parks are totalled by country_iso3, not {by!r}; use --input FILE --by {by}.")
         if layer is not None:
             raise UsageError("--layer names a layer inside --input FILE; add --input.")
-        return store_park_totals(layers, engine=engine, npartitions=parts)
+        return store_park_totals(layers, engine=engine, npartitions=parts, scheduler=scheduler)
     by = by or "country_iso3"
     if engine == "dask":
-        return area_totals_dask(path, by=by, layer=layer, npartitions=parts)
+        return area_totals_dask(path, by=by, layer=layer, npartitions=parts, scheduler=scheduler)
     return area_totals(path, by=by, layer=layer)
 
 

@@ -20,7 +20,17 @@ from shapely.geometry import LineString
 from geo.errors import DataError
 from geo.measure import GEOD, M2_PER_HA
 
-__all__ = ["BandSolution", "band_along_line", "round_coords", "solve_monotone", "split_band"]
+__all__ = [
+    "BandSolution",
+    "band_along_line",
+    "disc",
+    "grow_within",
+    "nearer_to",
+    "point_buffer",
+    "round_coords",
+    "solve_monotone",
+    "split_band",
+]
 
 #: Relative tolerance to which the solved area matches the target.
 AREA_RTOL = 1e-4
@@ -109,6 +119,11 @@ def solve_monotone(
 def _local_transformers(line: LineString) -> tuple[Transformer, Transformer]:
     """Lambert azimuthal equal-area projection centred on the line's midpoint."""
     lon, lat = line.interpolate(0.5, normalized=True).coords[0]
+    return _laea_at(lon, lat)
+
+
+def _laea_at(lon: float, lat: float) -> tuple[Transformer, Transformer]:
+    """Lambert azimuthal equal-area projection centred on ``(lon, lat)``."""
     proj = f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
     fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
     inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
@@ -254,3 +269,97 @@ def split_band(
     if rest.is_empty or head_part.is_empty:
         raise DataError("splitting the band left one of the two parks empty.")
     return BandSolution(head_part, first.parameter_m, geodesic_area_ha(head_part)), rest
+
+
+def disc(lon: float, lat: float, radius_m: float, *, quad_segs: int = 8) -> shapely.Geometry:
+    """A circle of ``radius_m`` around ``(lon, lat)`` in lon/lat: a regular polygon of ``4 * quad_segs`` sides
+    built in a local equal-area projection (few sides keep the map light; areas are measured on the polygon)."""
+    fwd, inv = _laea_at(lon, lat)
+    circle = shapely.Point(0.0, 0.0).buffer(radius_m, quad_segs=quad_segs)
+    return _project(circle, inv)
+
+
+def point_buffer(
+    lon: float,
+    lat: float,
+    *,
+    target_ha: float,
+    within: shapely.Geometry | None = None,
+    max_radius_m: float = 100_000.0,
+    quad_segs: int = 4,
+) -> BandSolution:
+    """A circle at a published point with a published area (the WDPA convention for point sites).
+
+    The circle is a regular polygon of ``4 * quad_segs`` sides (16 by default: few enough
+    that the map's one-tolerance simplification keeps it whole), its area measured as drawn.
+    With ``within`` (the land the site may occupy), the circle is clipped to it and
+    its radius solved so that the clipped part has ``target_ha``; only the part
+    that holds the centre (or touches it) is kept.
+
+    Returns
+    -------
+    BandSolution
+        ``parameter_m`` is the radius in metres.
+    """
+    centre = shapely.Point(lon, lat)
+
+    def build(radius_m: float) -> shapely.Geometry:
+        circle = disc(lon, lat, radius_m, quad_segs=quad_segs)
+        if within is None:
+            return circle
+        parts = [p for p in shapely.get_parts(_polygonal(shapely.intersection(within, circle)))]
+        parts.sort(key=lambda p: p.distance(centre))
+        return parts[0] if parts else shapely.MultiPolygon()
+
+    return solve_monotone(build, target_ha=target_ha, lo_m=100.0, hi_m=max_radius_m)
+
+
+def grow_within(
+    seeds: shapely.Geometry,
+    allowed: shapely.Geometry,
+    *,
+    target_ha: float,
+    max_distance_m: float = 250_000.0,
+) -> BandSolution:
+    """The allowed land within a distance of seed geometries, the distance solved for an area.
+
+    ``allowed`` is the land the park may occupy (a country's land cut to a published
+    extent, minus what must stay outside); ``seeds`` are the lines and polygons it
+    grows from (a border stretch, component reserves). The distance is measured in
+    a Lambert azimuthal equal-area projection centred on the seeds; seeds that are
+    polygons inside ``allowed`` are always part of the result. Only the parts of
+    the result that touch a seed are kept.
+
+    Returns
+    -------
+    BandSolution
+        ``parameter_m`` is the solved distance in metres.
+    """
+    lon, lat = shapely.centroid(seeds).coords[0]
+    fwd, inv = _laea_at(lon, lat)
+    seeds_m = _project(shapely.segmentize(seeds, 0.01), fwd)
+    near = seeds.buffer(1e-6)
+    seed_area = _polygonal(shapely.intersection(allowed, seeds))
+
+    def build(distance_m: float) -> shapely.Geometry:
+        zone = _project(shapely.segmentize(seeds_m.buffer(distance_m, quad_segs=4), 5_000.0), inv)
+        grown = shapely.union(shapely.intersection(allowed, zone), seed_area)
+        parts = [p for p in shapely.get_parts(_polygonal(grown)) if p.intersects(near)]
+        if not parts:
+            return shapely.MultiPolygon()
+        return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+    return solve_monotone(build, target_ha=target_ha, lo_m=100.0, hi_m=max_distance_m)
+
+
+def nearer_to(line: LineString, other: shapely.Geometry, *, max_distance_m: float = 250_000.0) -> shapely.Geometry:
+    """The region (lon/lat) nearer to ``line`` than to ``other``, within ``2 * max_distance_m`` of ``line``.
+
+    A Voronoi partition of both lines densified every 250 m, in a local equal-area
+    projection: a park grown from a border stretch and cut to this region ends
+    where the stretch ends.
+    """
+    fwd, inv = _local_transformers(line)
+    line_m = _project(line, fwd)
+    zone = _nearer_zone(line_m, _project(other, fwd), extent=line_m.buffer(2 * max_distance_m).envelope)
+    return _project(shapely.segmentize(zone, 1_000.0), inv)

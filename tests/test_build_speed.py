@@ -56,28 +56,6 @@ def _plain_snap_polygon(geom, _vertices, line, line_m, land_edge, tolerance_m, s
     return merge._polygonal([shapely.union_all(merge._polygonal(polys))])[0]
 
 
-def _plain_display_choice(layers, parks, max_area_error=0.005):
-    """display_layers' choice as it was: every face repaired, every feature built, then checked."""
-    countries = layers["countries"]
-    originals = list(countries.geometry.values) + list(parks.geometry.values)
-    true_ha = render._geodesic_ha(originals)
-    feats = np.array([render._drop_small_rings(g, render._MIN_RING_DEG2) for g in originals], dtype=object)
-    lines = shapely.union_all(shapely.boundary(feats))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
-    inside = shapely.point_on_surface(faces)
-    member = np.array([shapely.intersects(f, inside) for f in feats])
-    keep = member.any(axis=0)
-    faces, member = faces[keep], member[:, keep]
-    for tolerance_deg, grid_deg in render._CANDIDATES:
-        simple = shapely.set_precision(shapely.coverage_simplify(faces, tolerance_deg), grid_deg, mode="pointwise")
-        simple = shapely.make_valid(simple)
-        shown = [render._areal(shapely.union_all(simple[m])) for m in member]  # slivers collapsed to lines dropped
-        error = float(np.max(np.abs(render._geodesic_ha(shown) / true_ha - 1)))
-        if error <= max_area_error:
-            return tolerance_deg, grid_deg, shown, error
-    return 0.0, 0.0, originals, 0.0
-
-
 # --------------------------------------------------------------------------- data
 
 
@@ -188,19 +166,6 @@ def test_coverage_after_is_checked_again_when_overlaps_were_resolved():
     _assert_coverage_equal(result.coverage_after, check_coverage(result.parks, gap_width_m=GAP_WIDTH_M))
 
 
-def test_display_choice_equals_the_plain_candidate_loop(bundled):
-    layers, parks = bundled
-    shown = render.display_layers(layers, parks)
-    tolerance_deg, grid_deg, geoms, error = _plain_display_choice(layers, parks)
-    assert (shown.tolerance_deg, shown.grid_deg, shown.max_area_error) == (tolerance_deg, grid_deg, error)
-    n = len(layers["countries"])
-    expected = np.array(geoms, dtype=object)
-    assert np.all(shapely.equals_identical(np.asarray(shown.countries.geometry.array), expected[:n]))
-    assert np.all(shapely.equals_identical(np.asarray(shown.parks.geometry.array), expected[n:]))
-    # the coarsest candidate fails on the bundled layers, so the early stop was exercised
-    assert (tolerance_deg, grid_deg) != render._CANDIDATES[0]
-
-
 class _Cycle:
     """An object that refers to itself: only the cycle collector can free it."""
 
@@ -288,28 +253,6 @@ def test_coverage_gaps_equal_the_plain_unprepared_filter(case, bundled, monkeypa
     assert len(fast["gaps"]) > 0
     assert _same_geometries(fast["gaps"], plain["gaps"])
     pd.testing.assert_frame_equal(fast["gaps"].drop(columns="geometry"), plain["gaps"].drop(columns="geometry"))
-
-
-def _plain_drop_small_rings(geom, min_area):
-    """The display's ring filter as it was: a Polygon built and measured per hole."""
-    polys = []
-    for part in shapely.get_parts(geom):
-        if part.area < min_area:
-            continue
-        holes = [ring for ring in part.interiors if Polygon(ring).area >= min_area]
-        polys.append(Polygon(part.exterior, holes))
-    return shapely.MultiPolygon(polys) if len(polys) != 1 else polys[0]
-
-
-def test_small_ring_filter_equals_the_plain_one(layers_dir):
-    layers = load_layers(layers_dir)
-    geoms = [*layers["countries"].geometry, *layers["parks_rus"].geometry, *layers["parks_chn"].geometry]
-    holes = sum(len(p.interiors) for g in geoms for p in shapely.get_parts(g))
-    assert holes > 100  # lakes and river islands: the filter has work to do
-    for min_area in (render._MIN_RING_DEG2, 1e-5, 0.0):
-        for geom in geoms:
-            fast = render._drop_small_rings(geom, min_area)
-            assert shapely.equals_identical(fast, _plain_drop_small_rings(geom, min_area))
 
 
 def _page_ids_numbered(text: str) -> str:

@@ -39,9 +39,9 @@ def test_layer_files_are_canonical(layers_dir, tmp_path):
 def test_parks_are_schematic_honest_and_complete(layers_dir, role):
     parks = load_layers(layers_dir)[role]
     assert list(parks.columns[: len(PARK_COLUMNS)]) == list(PARK_COLUMNS)
-    assert (parks["geometry_quality"] == "schematic").all()
-    assert parks["geometry_method"].str.contains("Schematic").all()
-    assert parks["reported_area_source"].str.len().gt(20).all()
+    assert parks["geometry_quality"].isin(["schematic", "point_buffer"]).all()
+    assert parks["geometry_method"].str.contains("unknown").all()
+    assert parks["reported_area_source"].str.contains("https?://", regex=True).all()
     assert parks["licence"].str.contains("ODbL").all()
 
 
@@ -56,15 +56,22 @@ def test_parks_lie_on_their_own_side_and_adjoin_the_stretch(layers_dir):
         outside = shapely.difference(park.geometry, land[park.country_iso3])
         outside_ha = geodesic_area_m2(gpd.GeoSeries([outside], crs="EPSG:4326"))[0] / 1e4 if not outside.is_empty else 0.0
         assert outside_ha < 1.0, park.id
-        assert park.geometry.distance(stretch) < 1e-6, park.id
-    assert shapely.coverage_is_valid(parks.geometry.values)
+    # The national parks adjoin the stretch; Kedrovaya Pad is inland and the component
+    # reserves lie inside the Chinese national park (tests/test_anchors.py).
+    national = parks[parks["id"].isin(["RUS-LOTL", "CHN-NETLNP"])]
+    assert all(shapely.distance(g, stretch) < 1e-6 for g in national.geometry)
+    assert shapely.coverage_is_valid(parks[parks["id"].isin(["RUS-LOTL", "RUS-KPAD", "CHN-NETLNP"])].geometry.values)
 
 
 def test_russian_parks_do_not_overlap_and_make_280000_ha(layers_dir):
+    from geo.facts import read_facts
+
     rus = load_layers(layers_dir)["parks_rus"]
     a, b = rus.geometry
     assert shapely.intersection(a, b).area < 1e-12
-    assert geodesic_area_m2(rus).sum() / 1e4 == pytest.approx(279_900, rel=1e-3)
+    # "about 280 thousands hectares" together: within the rounding of the published figure
+    published = read_facts()["total.RUS.reported_area_ha"].number
+    assert geodesic_area_m2(rus).sum() / 1e4 == pytest.approx(published, rel=5e-3)
 
 
 def test_stretch_starts_at_the_tripoint_and_is_270_km(layers_dir):

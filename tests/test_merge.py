@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 import shapely
+import shapely.affinity
 from pyproj import Geod
 from shapely.geometry import LineString, box
 
@@ -199,3 +200,69 @@ def test_gaps_along_the_bundled_border_are_its_water_gaps(layers_dir):
     coverage = area_report_for(layers_dir)["checks"]["coverage"]
     water_gaps = int(read_layer(layers_dir, "stretch")["water_gaps"].iloc[0])
     assert coverage["gaps_along_border_count"] == water_gaps
+
+
+def test_a_park_that_self_intersects_once_projected_still_merges():
+    # Valid in lon/lat: a vertex 1e-7 deg above the middle of a long diagonal edge. In the local
+    # metric CRS the edge's chord moves by metres, the vertex crosses it, and the union of the
+    # projected parks used to raise a GEOS TopologyException.
+    a, b = (130.05, 42.05), (130.95, 43.95)
+    neck = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 1e-7)
+    bent = shapely.Polygon([a, b, (130.95, 43.99), neck, (130.05, 43.5), a])
+    assert bent.is_valid
+    parks = gpd.GeoDataFrame(
+        {"id": ["C", "R"], "country_iso3": ["CHN", "RUS"], "iucn_cat": ["II", "II"], "status_year": [2000, 2000]},
+        geometry=[bent, box(131.5, 42.0, 132.0, 42.5)],
+        crs="EPSG:4326",
+    )
+    result = merge_parks(parks, _countries(), _border())
+    assert len(result.coverage_before["overlaps"]) == 0
+    area = geodesic_area_m2(result.proposed)[0]
+    assert area == pytest.approx(float(geodesic_area_m2(parks).sum()), rel=1e-9)
+
+
+def test_a_park_wholly_on_its_land_is_kept_bit_for_bit():
+    inside = _parks([("C", "CHN", "II", 2017, 130.2, 0.5, LAT0, DLAT)])
+    clipped, report = clip_to_land(inside, _countries())
+    assert clipped.geometry.iloc[0] is inside.geometry.iloc[0]
+    assert report["removed_ha"].iloc[0] == 0.0
+
+
+def _resolve_plainly(parks):
+    """resolve_overlaps as a plain loop over every (loser, winner) pair, the reference."""
+    import numpy as np
+
+    from geo.merge import _polygonal, _priority
+
+    geoms = np.asarray(parks.geometry.array, dtype=object)
+    rank = np.empty(len(geoms), dtype=int)
+    rank[_priority(parks)] = np.arange(len(geoms))
+    new = geoms.copy()
+    for i in range(len(geoms)):
+        above = [j for j in range(len(geoms)) if rank[j] < rank[i]
+                 and shapely.relate_pattern(geoms[i], geoms[j], "2********")]
+        if above:
+            new[i] = _polygonal([shapely.difference(new[i], shapely.union_all(new[above]))])[0]
+    return new
+
+
+def test_resolving_many_overlaps_equals_the_plain_pairwise_loop():
+    from benchmarks.datagen import wdpa_like
+
+    raw = wdpa_like(80, seed=4, invalid_every=0, multi_every=0)
+    # drawn together (centres 5x closer to 130.5E 44N): most parks overlap several others
+    centres = shapely.get_coordinates(shapely.centroid(raw.geometry.to_numpy()))
+    shift = -0.8 * (centres - (130.5, 44.0))
+    raw["geometry"] = [shapely.affinity.translate(g, dx, dy) for g, (dx, dy) in zip(raw.geometry, shift, strict=True)]
+    parks = gpd.GeoDataFrame(
+        {"id": raw["WDPAID"].astype(str), "country_iso3": "CHN", "iucn_cat": raw["IUCN_CAT"],
+         "status_year": raw["STATUS_YR"]},
+        geometry=raw.geometry.to_numpy(), crs="EPSG:4326",
+    )
+    resolved, report = resolve_overlaps(parks)
+    expected = _resolve_plainly(parks)
+    assert len(report) > 10  # many losers, several winners each
+    got = resolved.geometry.to_numpy()
+    assert all(shapely.symmetric_difference(g, e).area < 1e-12 for g, e in zip(got, expected, strict=True))
+    assert shapely.coverage_is_valid(got) or shapely.union_all(got).area == pytest.approx(
+        sum(g.area for g in got), rel=1e-9)

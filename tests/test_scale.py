@@ -8,6 +8,7 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -16,27 +17,55 @@ from pyproj import Geod
 from benchmarks.datagen import wdpa_like, write_gpkg_sample
 from geo.cli import main
 from geo.errors import UsageError
-from geo.scale import area_totals, area_totals_dask
+from geo.scale import _hilbert_chunks, _union, area_totals, area_totals_dask
 
 
 @pytest.fixture(scope="module")
-def wdpa_100k(tmp_path_factory):
-    gdf = wdpa_like(100_000, seed=7).rename(columns={"ISO3": "country_iso3"})
-    return write_gpkg_sample(gdf, tmp_path_factory.mktemp("scale") / "wdpa100k.gpkg")
+def cluster():
+    """A local dask.distributed cluster of two worker processes, one thread each: its scheduler address."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+        yield local.scheduler_address
 
 
-@pytest.mark.slow
-def test_dask_totals_equal_in_memory_totals(wdpa_100k):
-    memory = area_totals(wdpa_100k)
-    dask = area_totals_dask(wdpa_100k, npartitions=8)
+def test_dask_totals_on_a_process_cluster_equal_in_memory_totals(wdpa_3k, cluster):
+    memory = area_totals(wdpa_3k, by="ISO3")
+    dask = area_totals_dask(wdpa_3k, by="ISO3", npartitions=4, scheduler=cluster)
     assert list(dask.index) == list(memory.index) == ["CHN", "RUS"]
     assert (dask["features"] == memory["features"]).all()
-    assert int(memory["features"].sum()) == 100_000
+    assert int(memory["features"].sum()) == 3_000
     for column in ("sum_area_ha", "union_area_ha"):
         for key in memory.index:
             assert dask.loc[key, column] == pytest.approx(memory.loc[key, column], rel=1e-9), (key, column)
+    for column in ("features", "sum_area_ha", "union_area_ha"):
+        assert dask.attrs["total"][column] == pytest.approx(memory.attrs["total"][column], rel=1e-9), column
     # Overlaps exist in the synthetic layer, so the union is smaller than the sum.
     assert (memory["union_area_ha"] < memory["sum_area_ha"]).all()
+
+
+@pytest.mark.parametrize("npartitions", [None, 1, 7])
+def test_partitions_hold_every_feature_once_and_are_compact(npartitions):
+    gdf = wdpa_like(700, seed=5)
+    bounds = shapely.bounds(gdf.geometry.values)
+    chunks = _hilbert_chunks(bounds, npartitions)
+    assert len(chunks) == (npartitions or len(chunks))
+    rows = np.concatenate(chunks)
+    assert sorted(rows) == list(range(700))
+    if len(chunks) > 1:  # neighbours together: each partition's box is well below the layer's
+        whole = shapely.area(shapely.box(*gdf.total_bounds))
+        boxes = [shapely.area(shapely.box(*gdf.geometry.iloc[c].total_bounds)) for c in chunks]
+        assert max(boxes) < 0.75 * whole
+
+
+def test_union_of_partials_equals_the_overlay_union():
+    parts = wdpa_like(400, seed=9, invalid_every=0).geometry.values
+    order = np.argsort(shapely.get_x(shapely.centroid(parts)))
+    partials = [shapely.union_all(chunk) for chunk in np.array_split(parts[order], 5)]
+    got, expected = _union(partials), shapely.union_all(parts)
+    assert got.is_valid
+    assert shapely.symmetric_difference(got, expected).area < 1e-12 * expected.area
+    assert _union([partials[0]]) is partials[0]
 
 
 def test_in_memory_totals_against_independent_sum(tmp_path):
@@ -81,10 +110,12 @@ def _json(capsys, argv) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("by", ["ISO3", "IUCN_CAT"])
-def test_cli_dask_engine_equals_memory_engine(wdpa_3k, capsys, by):
+@pytest.mark.parametrize(("by", "own_cluster"), [("ISO3", True), ("IUCN_CAT", False)])
+def test_cli_dask_engine_equals_memory_engine(wdpa_3k, cluster, capsys, by, own_cluster):
     memory = _json(capsys, ["areas", "--input", str(wdpa_3k), "--by", by, "--json"])
     argv = ["areas", "--input", str(wdpa_3k), "--by", by, "--engine", "dask", "--partitions", "5", "--json"]
+    # without --scheduler the command starts (and closes) a local cluster of processes of its own
+    argv += [] if own_cluster else ["--scheduler", cluster]
     dask = _json(capsys, argv)
     assert (memory["engine"], dask["engine"], dask["by"]) == ("memory", "dask", by)
     expected_groups = sorted(set(gpd.read_file(wdpa_3k)[by]))
@@ -98,9 +129,10 @@ def test_cli_dask_engine_equals_memory_engine(wdpa_3k, capsys, by):
     assert dask["total"]["union_area_ha"] < dask["total"]["sum_area_ha"]
 
 
-def test_cli_store_parks_by_country_against_independent_areas(layers_dir, capsys):
+def test_cli_store_parks_by_country_against_independent_areas(layers_dir, cluster, capsys):
     memory = _json(capsys, ["areas", "--layers", str(layers_dir), "--engine", "memory", "--json"])
-    dask = _json(capsys, ["areas", "--layers", str(layers_dir), "--engine", "dask", "--partitions", "2", "--json"])
+    argv = ["areas", "--layers", str(layers_dir), "--engine", "dask", "--partitions", "2", "--scheduler", cluster]
+    dask = _json(capsys, [*argv, "--json"])
     parks = pd.concat([gpd.read_file(layers_dir / f"parks_{c}.geojson") for c in ("rus", "chn")], ignore_index=True)
     expected = {}
     for iso3, geom in zip(parks["country_iso3"], parks.geometry, strict=True):
@@ -117,8 +149,9 @@ def test_cli_store_parks_by_country_against_independent_areas(layers_dir, capsys
         assert got["union_area_ha"] == pytest.approx(ref["union_area_ha"], rel=1e-9)
 
 
-def test_cli_totals_table_and_csv(wdpa_3k, capsys):
-    assert main(["areas", "--input", str(wdpa_3k), "--by", "ISO3", "--engine", "dask", "--partitions", "3"]) == 0
+def test_cli_totals_table_and_csv(wdpa_3k, cluster, capsys):
+    argv = ["areas", "--input", str(wdpa_3k), "--by", "ISO3", "--engine", "dask", "--partitions", "3"]
+    assert main([*argv, "--scheduler", cluster]) == 0
     text = capsys.readouterr().out
     lines = text.splitlines()
     assert lines[0].split()[:2] == ["ISO3", "features"]
@@ -145,6 +178,9 @@ def test_cli_totals_table_and_csv(wdpa_3k, capsys):
         (["--input", "{text}", "--engine", "dask"], r"cannot read .*notes\.txt as a vector layer"),
         (["--input", "{text}"], r"cannot read .*notes\.txt as a vector layer"),
         (["--engine", "dask", "--by", "IUCN_CAT"], r"the store's parks are totalled by country_iso3"),
+        (["--input", "{gpkg}", "--scheduler", "tcp://127.0.0.1:9"], r"--scheduler applies to the dask engine only"),
+        (["--input", "{gpkg}", "--by", "ISO3", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+         r"cannot reach the dask scheduler 'tcp://127\.0\.0\.1:9'.*leave out --scheduler"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(wdpa_3k, layers_dir, tmp_path, capsys, extra, message):
