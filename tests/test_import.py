@@ -540,10 +540,10 @@ def test_schematic_notice_goes_when_every_park_is_surveyed(tmp_path, layers_copy
         assert code == 0, out
         if role == "parks_rus":  # the Chinese park is still schematic: the notice stays
             code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "half")
-            assert code == 0 and "schematic-notice" in (tmp_path / "half" / "land_of_big_cats.html").read_text()
+            assert code == 0 and "id='schematic-notice'" in (tmp_path / "half" / "land_of_big_cats.html").read_text()
     code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "out")
     assert code == 0, out
-    assert "schematic-notice" not in (tmp_path / "out" / "land_of_big_cats.html").read_text()
+    assert "id='schematic-notice'" not in (tmp_path / "out" / "land_of_big_cats.html").read_text()
 
 
 def test_legacy_geojson_crs_member_is_honoured(tmp_path, layers_copy, capsys):
