@@ -178,9 +178,30 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
     kind, coords, offsets = shapely.to_ragged_array(geoms[todo])
     coords = coords[:, :2]
     ring_offsets = offsets[0]
-    dense, dense_offsets = _densify_long_edges(coords, ring_offsets, np.full(len(coords), float(max_edge_m)))
-    if dense is coords:
+    long_edges = np.flatnonzero(_rough_edge_m(coords, ring_offsets)[:-1] > max_edge_m)
+    if not len(long_edges):
         return out
+    # Each edge is cut from its lexicographically smaller end, so an edge two parks share
+    # (walked in opposite directions) gets the very same points: the coverage stays exact.
+    pieces, inserts = [], []
+    for i in long_edges:
+        p, q = coords[i], coords[i + 1]
+        flip = (q[0], q[1]) < (p[0], p[1])
+        a, b = (q, p) if flip else (p, q)
+        n = int(np.ceil(GEOD.inv(a[0], a[1], b[0], b[1])[2] / max_edge_m)) - 1
+        if n > 0:
+            points = np.asarray(GEOD.npts(a[0], a[1], b[0], b[1], n))
+            inserts.append(i)
+            pieces.append(points[::-1] if flip else points)
+    if not inserts:
+        return out
+    counts = np.ones(len(coords), dtype=np.int64)
+    counts[inserts] += [len(piece) for piece in pieces]
+    dense = np.repeat(coords, counts, axis=0)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    for i, piece in zip(inserts, pieces, strict=True):
+        dense[starts[i] + 1 : starts[i] + 1 + len(piece)] = piece
+    dense_offsets = np.concatenate([[0], np.cumsum(counts)])[ring_offsets]
     made = shapely.from_ragged_array(kind, dense, (dense_offsets, *offsets[1:]))
     promoted = (shapely.get_type_id(geoms[todo]) == 3) & (shapely.get_type_id(made) == 6)  # Polygons stay Polygons
     made[promoted] = shapely.get_geometry(made[promoted], 0)
