@@ -646,10 +646,38 @@ def _lang_attr(text_lang: str | None, lang: str) -> str:
     return f" lang='{text_lang}'" if text_lang and text_lang != lang else ""
 
 
+class _Html(str):
+    """A table cell already written as HTML (its parts escaped and marked by language)."""
+
+
+_CITATION = re.compile(r"^(?P<title>.+), (?P<url>https?://\S+) \(read (?P<date>\d{4}-\d{2}-\d{2})\)$", re.S)
+
+
+def _citation(source: object, lang: str) -> _Html | str:
+    """A source ``title, address (read DATE)`` as HTML: the title quoted in its own language, the
+    address as a link in no language, the date read in the page's language."""
+    if source is None or (isinstance(source, float) and math.isnan(source)) or not str(source).strip():
+        return ""
+    match = _CITATION.match(str(source))
+    if match is None:
+        return _Html(f"<span{_lang_attr(_script_lang(str(source)), lang)}>{_e(source)}</span>")
+    title, url = match["title"], match["url"]
+    return _Html(
+        f"<cite{_lang_attr(_script_lang(title), lang)}>{_e(title)}</cite>, "
+        f"<a href='{_e(url)}' target='_blank' rel='noopener' lang='zxx'>{_e(url)}</a> "
+        f"({_e(_t(lang)['read_on'])} {_e(match['date'])})"
+    )
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, _Html) else _e(value)
+
+
 def _table(rows: Sequence[tuple], css_class: str, lang: str = "en") -> str:
-    """Rows of (label, value) or (label, value, language of the value), escaped."""
+    """Rows of (label, value) or (label, value, language of the value), escaped (a value that is
+    already HTML, a citation, is kept as it is)."""
     cells = "".join(
-        f"<tr><th>{_e(row[0])}</th><td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_e(row[1])}</td></tr>"
+        f"<tr><th>{_e(row[0])}</th><td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_cell(row[1])}</td></tr>"
         for row in rows
     )
     return f"<table class='bigcats-popup {css_class}'>{cells}</table>"
@@ -676,7 +704,7 @@ def _park_popup(row, lang: str, proposed: str | None = None) -> str:
         (t["computed"], _fmt_ha(row["area_ha"], lang)),
         (t["published"], _fmt_ha(row.get("reported_area_ha"), lang)),
         (t["difference"], _difference(row["area_ha"], row.get("reported_area_ha"), lang)),
-        (t["published_source"], row.get("reported_area_source"), "en"),
+        (t["published_source"], _citation(row.get("reported_area_source"), lang)),
         (t["quality"], *_value("quality", row.get("geometry_quality"), lang)),
         (t["method"], row.get("geometry_method"), "en"),
         (t["source"], row.get("source"), "en"),
@@ -697,7 +725,7 @@ def _proposed_popup(areas: Mapping, lang: str) -> str:
             (t["union"], _fmt_ha(total["area_ha"], lang)),
             (t["published"], _fmt_ha(total.get("reported_area_ha"), lang)),
             (t["difference"], _difference(total["area_ha"], total.get("reported_area_ha"), lang)),
-            (t["published_source"], total.get("reported_area_source"), "en"),
+            (t["published_source"], _citation(total.get("reported_area_source"), lang)),
             (t["russia"], _fmt_ha(totals["RUS"]["area_ha"], lang)),
             (t["china"], _fmt_ha(totals["CHN"]["area_ha"], lang)),
         ],
@@ -1489,6 +1517,8 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
     // one popup at a time (a popup whose layer was switched off or opened from code could stay)
     map.eachLayer(function (l) { if (l instanceof L.Popup && l !== e.popup && l.options.autoClose) { map.removeLayer(l); } });
   });
+  // Escape closes the popup wherever the focus is (a clicked park path takes it from the map)
+  L.DomEvent.on(document, 'keydown', function (e) { if (e.key === 'Escape' && map._popup) { map.closePopup(); } });
   var Scale = L.Control.Scale.extend({ _updateMetric: function (maxMeters) {
     var meters = this._getRoundNum(maxMeters);
     this._updateScale(this._mScale, meters < 1000 ? meters + ' ' + T.m : (meters / 1000) + ' ' + T.km, meters / maxMeters);
