@@ -201,7 +201,10 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
-_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "{": "\\u007b", "}": "\\u007d",
+#: Inside ``<script>`` only ``<`` can end the element or open a comment (``</script``, ``<!--``), and
+#: the HTML parser decodes no entity there, so ``>``, ``&`` and quotes stay as they are (a JSON string
+#: is double-quoted); braces and ``%`` would be read by folium's second Jinja pass.
+_JS_ESCAPES = {"<": "\\u003c", "{": "\\u007b", "}": "\\u007d",
                "%": "\\u0025", "`": "\\u0060", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 

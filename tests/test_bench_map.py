@@ -13,10 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="run 'make test' (installs Debian's chromium)")
-@pytest.mark.xfail(
-    reason="map_html_bytes is 0.2007x plain folium against a 0.2 budget (see test_render::test_html_size_budget)",
-    strict=False,
-)
 def test_bench_map_records():
     sys.path.insert(0, str(ROOT))
     from benchmarks.bench_map import run

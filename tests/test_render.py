@@ -198,11 +198,6 @@ def test_coverage_layers_put_nested_and_overlapping_parks_apart():
     assert list(_coverage_layers(np.array([big, beside], dtype=object))) == [0, 0]
 
 
-@pytest.mark.xfail(
-    reason="the online page is 253 kB against 0.2x plain folium (252.6 kB) since the catalogue, labels, search "
-    "and unverified legend landed: 0.3 % over; trim it (or re-set the budget with the issue's owner)",
-    strict=False,
-)
 def test_html_size_budget(built, tmp_path):
     from geo.pipeline import build
 
