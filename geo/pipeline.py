@@ -543,7 +543,7 @@ def areas_text(report: dict) -> str:
     out = []
     quality = report["checks"].get("geometry_quality", {})
     if quality.get("built_to_published_area"):
-        out.append(f"note: {quality['message']}.")
+        out.append(f"note: {quality['message'].rstrip('.')}.")
     for n, line in enumerate(lines):
         cells = [
             str(c).ljust(w) if i in (0, 1, 7, 8) else str(c).rjust(w)
