@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -246,9 +246,10 @@ def new_project(
     countries_gdf = countries_layer(land, region, names=names, source=source.description)
     borders_gdf = borders_layer(land, pairs, region, source=source.description)
     lengths = dict(zip(borders_gdf["id"], borders_gdf["length_km"], strict=True))
+    project = replace(project, region=tuple(float(v) for v in region))
     if not stretches:
-        project = Project(**{**project.__dict__, "stretches": tuple(
-            StretchSpec(countries=p) for p in combinations(codes, 2) if lengths.get(f"{p[0]}-{p[1]}", 0) > 0)})
+        project = replace(project, stretches=tuple(
+            StretchSpec(countries=p) for p in combinations(codes, 2) if lengths.get(f"{p[0]}-{p[1]}", 0) > 0))
     stretch_gdf = _stretches_layer(project, borders_gdf, {}, source.description)
     files: dict[str, gpd.GeoDataFrame] = {
         LAYERS["countries"].filename: countries_gdf,

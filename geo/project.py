@@ -47,8 +47,8 @@ FORMAT = 1
 
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
-_TOP_KEYS = ("format", "name", "countries", "context_countries", "languages", "country_names", "stretches",
-             "published", "facts")
+_TOP_KEYS = ("format", "name", "countries", "context_countries", "languages", "country_names", "park_layer_titles",
+             "stretches", "published", "facts", "region")
 _STRETCH_KEYS = ("countries", "start", "length_fact")
 _START_KEYS = ("tripoint", "point")
 
@@ -124,8 +124,12 @@ class Project:
         Names of the countries (and context countries) per language; may be partial.
     stretches : tuple of StretchSpec
         The border stretches of the project.
+    park_layer_titles : dict of str to str
+        Title of each country's park layer (default "Protected areas of <country>").
     published : dict of str to str
         Published totals: a country code or ``proposed_park`` -> id of a facts row in hectares.
+    region : (float, float, float, float) or None
+        The project's region (lon_min, lat_min, lon_max, lat_max): imported layers outside it are warned about.
     facts_file : str
         The facts table, relative to the project file.
     path : Path or None
@@ -140,6 +144,8 @@ class Project:
     stretches: tuple[StretchSpec, ...] = ()
     published: Mapping[str, str] = field(default_factory=dict)
     facts_file: str = "facts.csv"
+    park_layer_titles: Mapping[str, str] = field(default_factory=dict)
+    region: tuple[float, float, float, float] | None = None
     path: Path | None = None
 
     @property
@@ -178,6 +184,10 @@ class Project:
         """A country's name in ``lang``, else in English, else its code."""
         names = self.country_names.get(iso3, {})
         return names.get(lang) or names.get("en") or iso3
+
+    def park_layer_title(self, iso3: str) -> str:
+        """The title of a country's park layer."""
+        return self.park_layer_titles.get(iso3) or f"Protected areas of {self.country_name(iso3)}"
 
 
 def bundled_project_path() -> Path:
@@ -292,6 +302,20 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         if key != "proposed_park" and key not in countries:
             problems.append(f"published.{key}: not a country of the project nor proposed_park")
         _fact(fact_id, f"published.{key}", "ha", facts, problems)
+    titles = data.get("park_layer_titles", {})
+    if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
+        problems.append("park_layer_titles: give a table of country = title, e.g. POL = \"Polish protected areas\"")
+        titles = {}
+    for code in sorted(set(titles) - set(countries)):
+        problems.append(f"park_layer_titles.{code}: {code} is not in countries")
+    region = data.get("region")
+    if region is not None:
+        ok = (isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region))
+        if not ok or not (-180 <= region[0] < region[2] <= 180 and -90 <= region[1] < region[3] <= 90):
+            problems.append(f"region = {region!r}: give [lon_min, lat_min, lon_max, lat_max] in degrees")
+            region = None
+        else:
+            region = tuple(float(v) for v in region)
     facts_file = data.get("facts", "facts.csv")
     if not isinstance(facts_file, str) or not facts_file or "/" in facts_file or "\\" in facts_file:
         problems.append(f"facts = {facts_file!r}: give the file name of the facts table beside project.toml")
@@ -311,6 +335,8 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         stretches=stretches,
         published=dict(published),
         facts_file=facts_file,
+        park_layer_titles=dict(titles),
+        region=region,
         path=path,
     )
 
@@ -463,12 +489,15 @@ def project_toml(project: Project, *, comment: str = "") -> str:
         f"context_countries = {_array(project.context_countries)}",
         f"languages = {_array(project.languages)}",
         f"facts = {_quote(project.facts_file)}",
+        *([f"region = {_array(project.region)}"] if project.region else []),
         "",
         "[name]",
         *(f"{_key(k)} = {_quote(v)}" for k, v in project.name.items()),
     ]
     if project.published:
         lines += ["", "[published]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.published.items())]
+    if project.park_layer_titles:
+        lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.park_layer_titles.items())]
     for code, names in project.country_names.items():
         if names:
             lines += ["", f"[country_names.{code}]", *(f"{_key(k)} = {_quote(v)}" for k, v in names.items())]

@@ -22,8 +22,9 @@ GEO = Path(__file__).resolve().parents[1] / "geo"
 FLOORS: dict[str, int] = {
     # vocabulary and kernels
     "errors": 0, "progress": 0,
-    "limits": 1, "facts": 1, "layers": 1, "measure": 1,
-    "project": 2, "io": 2, "border": 2, "schematic": 2,
+    "limits": 1, "facts": 1, "measure": 1, "layers": 2,
+    "project": 1,
+    "io": 2, "border": 2, "schematic": 2,
     # stages
     "validate": 3, "store": 3,
     "normalise": 4,

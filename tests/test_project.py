@@ -121,6 +121,8 @@ def test_project_for_a_folder_without_one_is_the_bundled(tmp_path):
         ('countries = ["RUS", "CHN"]\n[name]\nen = "x"\n[published]\nMNG = "total.RUS.reported_area_ha"',
          "not a country of the project"),
         ('countries = ["RUS", "CHN"]\nfacts = "../x.csv"\n[name]\nen = "x"', "file name of the facts table"),
+        ('countries = ["RUS", "CHN"]\nregion = [136, 40, 124, 49]\n[name]\nen = "x"', "[lon_min, lat_min"),
+        ('countries = ["RUS", "CHN"]\n[name]\nen = "x"\n[park_layer_titles]\nPRK = "x"', "PRK is not in countries"),
     ],
 )
 def test_a_bad_project_names_the_problem_and_the_fix(tmp_path, text, problem):
@@ -182,9 +184,13 @@ def test_project_toml_reads_back_as_written(codes, name, other, data):
     """Any names (quotes, backslashes, control characters, any script) and codes survive writing and reading."""
     pair = tuple(data.draw(st.permutations(codes))[:2])
     start = data.draw(st.sampled_from([{}, {"point": (data.draw(st.floats(-180, 180)), 12.5)}]))
+    west, south = data.draw(st.floats(-180, 179)), data.draw(st.floats(-90, 89))
+    region = data.draw(st.sampled_from([None, (west, south, data.draw(st.floats(west, 180).filter(lambda e: e > west)),
+                                               data.draw(st.floats(south, 90).filter(lambda n: n > south)))]))
     project = Project(
         name={"en": name, "ru": other}, countries=tuple(codes), languages=("en", "ru"),
         country_names={codes[0]: {"en": other}}, stretches=(StretchSpec(countries=pair, **start),),
+        park_layer_titles={codes[1]: name}, region=region,
     )
     back = parse_project(tomllib.loads(project_toml(project)), facts={})
     assert back == project
