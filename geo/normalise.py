@@ -107,7 +107,11 @@ def _crs_name(crs) -> str | None:
 
 
 def to_wgs84(
-    source: Source, *, crs: str | None = None, layer: str, region: tuple[float, float, float, float] | None | str = _BUNDLED
+    source: Source,
+    *,
+    crs: str | None = None,
+    layer: str,
+    region: tuple[float, float, float, float] | None | str = _BUNDLED,
 ) -> tuple[gpd.GeoDataFrame | None, list[Problem], str | None]:
     """Transform a source layer to EPSG:4326, refusing to guess a CRS.
 
