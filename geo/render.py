@@ -374,7 +374,7 @@ def _drop_rings_within(
     if budget <= 0:
         return feat, face
     small = shapely.area(faces) < _MIN_RING_DEG2
-    held = np.zeros((2, len(faces)), bool)
+    held = np.zeros((int(layer.max()) + 1, len(faces)), bool)  # layer 0 countries, 1.. parks
     held[layer[feat], face] = True
     cand_feat, cand_faces, cand_ha, cand_add = [], [], [], []
     # lakes: small faces inside a feature's outline that no feature of its layer holds
@@ -383,7 +383,7 @@ def _drop_rings_within(
     shells = shapely.polygons(shapely.get_exterior_ring(parts[0]))
     part_of = parts[1]
     s, f = shapely.STRtree(points).query(shells, predicate="intersects")
-    ok = small[f] & ~held[layer[part_of[s]], f] & np.where(layer[part_of[s]] == 1, held[0, f], True)
+    ok = small[f] & ~held[layer[part_of[s]], f] & np.where(layer[part_of[s]] >= 1, held[0, f], True)
     for i, j in zip(part_of[s[ok]], f[ok], strict=True):
         cand_feat.append(i), cand_faces.append([j]), cand_ha.append(face_ha[j]), cand_add.append(True)
     # islands: small parts of a feature of several parts, held by no feature of the other layer
@@ -394,7 +394,8 @@ def _drop_rings_within(
         for k in np.unique(s):
             i, fs = part_of[isl[k]], f[s == k]
             fs = fs[np.isin(fs, face[feat == i])]
-            if len(fs) and not held[1 - layer[i], fs].any():
+            other = held[1:].any(axis=0) if layer[i] == 0 else held[0]
+            if len(fs) and not other[fs].any():
                 cand_feat.append(i), cand_faces.append(list(fs)), cand_ha.append(face_ha[fs].sum())
                 cand_add.append(False)
     if not cand_feat:
@@ -524,7 +525,7 @@ def _simplify_faces(faces: np.ndarray, face_level: np.ndarray) -> np.ndarray:
 def _display_geometries(
     originals: list, true_ha: np.ndarray, layer: np.ndarray, max_area_error: float, *, grid: bool = True
 ) -> tuple[float, float, list, float]:
-    """The display geometry of features forming one coverage per ``layer`` value (0 or 1).
+    """The display geometry of features forming one coverage per ``layer`` value (0 countries, 1 and up parks).
 
     Returns ``(coarsest tolerance, grid, geometries, largest area error)``; see
     :func:`display_layers`. Tolerance and grid are 0 when full resolution is shown. When a
@@ -597,6 +598,29 @@ def _dissolve_shown(geoms: np.ndarray, *, simplified: bool) -> shapely.Geometry:
     return shapely.union_all(geoms)
 
 
+def _coverage_layers(geoms: np.ndarray) -> np.ndarray:
+    """A layer number per geometry (0, 1, ...) such that no two of one layer share interior.
+
+    Greedy in order: each geometry takes the lowest layer none of its overlapping neighbours
+    already holds. Parks that already form a coverage are all layer 0.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), dtype=int)
+    if len(geoms) < 2:
+        return out
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    overlap = shapely.relate_pattern(geoms[a], geoms[b], "T********")
+    later: dict[int, list[int]] = {}
+    for i, j in zip(a[overlap], b[overlap], strict=True):
+        later.setdefault(int(j), []).append(int(i))
+    for j in sorted(later):
+        taken = {int(out[i]) for i in later[j]}
+        out[j] = min(k for k in range(len(taken) + 1) if k not in taken)
+    return out
+
+
 def display_layers(
     layers: Mapping[str, gpd.GeoDataFrame],
     parks: gpd.GeoDataFrame,
@@ -634,12 +658,16 @@ def display_layers(
     originals = list(countries.geometry.values) + list(parks.geometry.values)
     n = len(countries)
     true_ha = _geodesic_ha(originals)
-    layer = (np.arange(len(originals)) >= n).astype(int)  # 0 countries, 1 parks: each a coverage
+    # 0 countries; parks from 1 on, nested or overlapping parks (a reserve inside a national park)
+    # each on a further layer, so that every layer is a coverage
+    layer = np.concatenate([np.zeros(n, dtype=int), 1 + _coverage_layers(parks.geometry.values)])
     tolerance_deg, grid_deg, shown, error = _display_geometries(originals, true_ha, layer, max_area_error)
     n = len(countries)
     d_countries = countries.set_geometry(gpd.GeoSeries(shown[:n], crs="EPSG:4326", index=countries.index))
     d_parks = parks.set_geometry(gpd.GeoSeries(shown[n:], crs="EPSG:4326", index=parks.index))
-    proposed_geom = _dissolve_shown(np.array(shown[n:], dtype=object), simplified=bool(tolerance_deg or grid_deg))
+    proposed_geom = _dissolve_shown(
+        np.array(shown[n:], dtype=object), simplified=bool(tolerance_deg or grid_deg) and layer.max() <= 1
+    )
     d_proposed = gpd.GeoDataFrame({"id": ["proposed_park"]}, geometry=[proposed_geom], crs="EPSG:4326")
 
     by_iso = dict(zip(countries["country_iso3"], shown[:n], strict=True))
