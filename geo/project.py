@@ -48,7 +48,7 @@ FORMAT = 1
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _TOP_KEYS = ("format", "name", "countries", "context_countries", "languages", "country_names", "park_layer_titles",
-             "stretches", "published", "facts", "region")
+             "adjectives", "stretches", "published", "facts", "region", "proposed_id")
 _STRETCH_KEYS = ("countries", "start", "length_fact")
 _START_KEYS = ("tripoint", "point")
 
@@ -126,6 +126,10 @@ class Project:
         The border stretches of the project.
     park_layer_titles : dict of str to str
         Title of each country's park layer (default "Protected areas of <country>").
+    adjectives : dict of str to str
+        English adjective of each country ("Russian"), for sentences; default its name.
+    proposed_id : str
+        Id of the proposed park's feature.
     published : dict of str to str
         Published totals: a country code or ``proposed_park`` -> id of a facts row in hectares.
     region : (float, float, float, float) or None
@@ -146,6 +150,8 @@ class Project:
     facts_file: str = "facts.csv"
     park_layer_titles: Mapping[str, str] = field(default_factory=dict)
     region: tuple[float, float, float, float] | None = None
+    adjectives: Mapping[str, str] = field(default_factory=dict)
+    proposed_id: str = "PROPOSED"
     path: Path | None = None
 
     @property
@@ -184,6 +190,15 @@ class Project:
         """A country's name in ``lang``, else in English, else its code."""
         names = self.country_names.get(iso3, {})
         return names.get(lang) or names.get("en") or iso3
+
+    def adjective(self, iso3: str) -> str:
+        """A country's English adjective ("Russian"), else its English name."""
+        return self.adjectives.get(iso3) or self.country_name(iso3)
+
+    def adjectives_text(self, codes=None) -> str:
+        """``Russian and Chinese``, ``Polish, Belarusian and Ukrainian``: the countries' adjectives in a sentence."""
+        words = [self.adjective(c) for c in (self.countries if codes is None else codes)]
+        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
     def park_layer_title(self, iso3: str) -> str:
         """The title of a country's park layer."""
@@ -308,6 +323,16 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         titles = {}
     for code in sorted(set(titles) - set(countries)):
         problems.append(f"park_layer_titles.{code}: {code} is not in countries")
+    adjectives = data.get("adjectives", {})
+    if not isinstance(adjectives, dict) or not all(isinstance(v, str) and v.strip() for v in adjectives.values()):
+        problems.append("adjectives: give a table of country = English adjective, e.g. POL = \"Polish\"")
+        adjectives = {}
+    for code in sorted(set(adjectives) - known):
+        problems.append(f"adjectives.{code}: {code} is not in countries or context_countries")
+    proposed_id = data.get("proposed_id", "PROPOSED")
+    if not isinstance(proposed_id, str) or not re.match(r"^[A-Za-z0-9_.-]+$", proposed_id):
+        problems.append(f"proposed_id = {proposed_id!r}: give an id of letters, digits, '-', '_' or '.'")
+        proposed_id = "PROPOSED"
     region = data.get("region")
     if region is not None:
         ok = (isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region))
@@ -337,6 +362,8 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         facts_file=facts_file,
         park_layer_titles=dict(titles),
         region=region,
+        adjectives=dict(adjectives),
+        proposed_id=proposed_id,
         path=path,
     )
 
@@ -490,6 +517,7 @@ def project_toml(project: Project, *, comment: str = "") -> str:
         f"languages = {_array(project.languages)}",
         f"facts = {_quote(project.facts_file)}",
         *([f"region = {_array(project.region)}"] if project.region else []),
+        f"proposed_id = {_quote(project.proposed_id)}",
         "",
         "[name]",
         *(f"{_key(k)} = {_quote(v)}" for k, v in project.name.items()),
@@ -498,6 +526,8 @@ def project_toml(project: Project, *, comment: str = "") -> str:
         lines += ["", "[published]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.published.items())]
     if project.park_layer_titles:
         lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.park_layer_titles.items())]
+    if project.adjectives:
+        lines += ["", "[adjectives]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.adjectives.items())]
     for code, names in project.country_names.items():
         if names:
             lines += ["", f"[country_names.{code}]", *(f"{_key(k)} = {_quote(v)}" for k, v in names.items())]
