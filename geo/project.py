@@ -48,7 +48,7 @@ FORMAT = 1
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _TOP_KEYS = ("format", "name", "countries", "context_countries", "languages", "country_names", "park_layer_titles",
-             "adjectives", "stretches", "published", "facts", "region", "proposed_id")
+             "adjectives", "stretches", "published", "facts", "region", "proposed_id", "texts")
 _STRETCH_KEYS = ("countries", "start", "length_fact")
 _START_KEYS = ("tripoint", "point")
 
@@ -130,6 +130,9 @@ class Project:
         English adjective of each country ("Russian"), for sentences; default its name.
     proposed_id : str
         Id of the proposed park's feature.
+    texts : dict of str to dict of str to str
+        The project's own texts of the map, per message key and language (its title, the
+        countries' legend labels ...); they take precedence over the message catalogue.
     published : dict of str to str
         Published totals: a country code or ``proposed_park`` -> id of a facts row in hectares.
     region : (float, float, float, float) or None
@@ -152,6 +155,7 @@ class Project:
     region: tuple[float, float, float, float] | None = None
     adjectives: Mapping[str, str] = field(default_factory=dict)
     proposed_id: str = "PROPOSED"
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -199,6 +203,11 @@ class Project:
         """``Russian and Chinese``, ``Polish, Belarusian and Ukrainian``: the countries' adjectives in a sentence."""
         words = [self.adjective(c) for c in (self.countries if codes is None else codes)]
         return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+    def text(self, key: str, lang: str) -> str | None:
+        """The project's own text ``key`` in ``lang`` (else in English), or None when it has none."""
+        entry = self.texts.get(key, {})
+        return entry.get(lang) or entry.get("en")
 
     def park_layer_title(self, iso3: str) -> str:
         """The title of a country's park layer."""
@@ -333,6 +342,11 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
     if not isinstance(proposed_id, str) or not re.match(r"^[A-Za-z0-9_.-]+$", proposed_id):
         problems.append(f"proposed_id = {proposed_id!r}: give an id of letters, digits, '-', '_' or '.'")
         proposed_id = "PROPOSED"
+    texts = data.get("texts", {})
+    if not (isinstance(texts, dict) and all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+                                            for v in texts.values())):
+        problems.append("texts: give a table per message, e.g. [texts.title] en = \"...\", ru = \"...\"")
+        texts = {}
     region = data.get("region")
     if region is not None:
         ok = (isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region))
@@ -364,6 +378,7 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         region=region,
         adjectives=dict(adjectives),
         proposed_id=proposed_id,
+        texts={k: dict(v) for k, v in texts.items()},
         path=path,
     )
 
@@ -531,6 +546,9 @@ def project_toml(project: Project, *, comment: str = "") -> str:
     for code, names in project.country_names.items():
         if names:
             lines += ["", f"[country_names.{code}]", *(f"{_key(k)} = {_quote(v)}" for k, v in names.items())]
+    for key, entry in project.texts.items():
+        if entry:
+            lines += ["", f"[texts.{_key(key)}]", *(f"{_key(k)} = {_quote(v)}" for k, v in entry.items())]
     for stretch in project.stretches:
         lines += ["", "[[stretches]]", f"countries = {_array(stretch.countries)}"]
         if stretch.tripoint:

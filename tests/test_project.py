@@ -191,6 +191,7 @@ def test_project_toml_reads_back_as_written(codes, name, other, data):
         name={"en": name, "ru": other}, countries=tuple(codes), languages=("en", "ru"),
         country_names={codes[0]: {"en": other}}, stretches=(StretchSpec(countries=pair, **start),),
         park_layer_titles={codes[1]: name}, region=region, adjectives={codes[0]: other}, proposed_id="P-1",
+        texts={"title": {"en": name, "zh": other}, "parks_" + codes[0]: {"ru": other}},
     )
     back = parse_project(tomllib.loads(project_toml(project)), facts={})
     assert back == project
