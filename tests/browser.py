@@ -23,8 +23,11 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def chromium_context(viewport=(1400, 900)):
-    """Yield a Playwright browser context with a fresh user-data-dir; every non-local request is blocked."""
+def chromium_context(viewport=(1400, 900), *, touch: bool = False):
+    """Yield a Playwright browser context with a fresh user-data-dir; every non-local request is blocked.
+
+    ``touch`` makes a phone-like context (touch events, ``page.tap``).
+    """
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="bigcats-chromium-") as profile, sync_playwright() as pw:
@@ -34,6 +37,8 @@ def chromium_context(viewport=(1400, 900)):
             args=CHROMIUM_ARGS,
             headless=True,
             viewport={"width": viewport[0], "height": viewport[1]},
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.route("**/*", _only_local)
         try:

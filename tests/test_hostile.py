@@ -320,6 +320,13 @@ def test_odd_names_in_other_formats_and_totals(tmp_path, capsys, monkeypatch):
     assert code == 0 and "Shp park" in text
 
 
+def test_store_folder_with_an_odd_name(tmp_path, capsys, monkeypatch, layers_dir):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(layers_dir, tmp_path / "zip:lay!ers", ignore=shutil.ignore_patterns(".versions"))
+    code, text = _run(capsys, "areas", "--layers", "zip:lay!ers")
+    assert code == 0 and "proposed_park" in text
+
+
 @pytest.mark.parametrize(
     "spec, secret",
     [

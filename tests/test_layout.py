@@ -29,7 +29,7 @@ FLOORS: dict[str, int] = {
     "validate": 3, "store": 3,
     "normalise": 4,
     "merge": 5,
-    "render": 6,
+    "render": 6, "paper": 6,
     # use cases
     "construct": 3,
     "pipeline": 7, "export": 7, "scale": 7, "newproject": 7,

@@ -202,9 +202,10 @@ def test_html_size_budget(built, tmp_path):
     from geo.pipeline import build
 
     reference = _plain_folium_html(ROOT / "layers")
-    html_bytes = built.files["land_of_big_cats.html"].stat().st_size
+    cdn = build(ROOT / "layers", tmp_path, offline=False).files["land_of_big_cats.html"]
+    html_bytes = cdn.stat().st_size
     assert html_bytes <= 0.2 * reference, (html_bytes, reference)
-    offline = build(ROOT / "layers", tmp_path, offline=True).files["land_of_big_cats.html"]
+    offline = built.files["land_of_big_cats.html"]  # the default build: self-contained
     assert offline.stat().st_size < 1.5e6
 
 
@@ -290,11 +291,39 @@ def test_story_panel_in_each_language(measured):
     }
     for lang, text in story.items():
         assert all(year in text for year in ("2001", "2004", "2007", "2010", "2012", "2017", "2019")), lang
-        assert "WWF-Russia news, 12 March 2019" in text  # sourced
+        assert "WWF-Russia news, 12 March 2019" in text  # sourced (the source's own title, marked as English)
+        assert "<cite lang='en'>WWF-Russia news" in text if lang != "en" else "<cite>WWF-Russia news" in text
         assert text.count("<rect") >= 6  # 3 leopard + 3 tiger bars
     assert "Land of the Leopard National Park created" in story["en"]
-    assert "Земля леопарда" in story["ru"] and "Land of the Leopard" not in story["ru"]
+    ru_text = re.sub(r"<ol id='bigcats-sources'>.*?</ol>", "", story["ru"], flags=re.S)  # sources: quoted as titled
+    assert "Земля леопарда" in ru_text and "Land of the Leopard" not in ru_text
     assert "东北虎豹国家公园" in story["zh"]
+    for lang, text in story.items():
+        assert all(year in text for year in ("1916", "1925", "2021", "1,406,500", "1,460,000")), lang
+        assert "Changbaishan / Eastern Manchurian Mountains" in text, lang
+        assert "https://wwf.ru/en/resources/news/amur/" in text and "en.wikipedia.org" in text, lang
+        assert "DATA.md" not in text and "shared" not in text, lang
+
+
+def test_story_takes_figures_and_sources_from_the_facts_passed_in(measured):
+    import dataclasses
+
+    from geo.facts import read_facts
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, report = measured
+    facts = read_facts()
+    changed = dict(facts)
+    changed["park.CHN-NETLNP.reported_area_ha.2021"] = dataclasses.replace(
+        facts["park.CHN-NETLNP.reported_area_ha.2021"], value="1234567", source_title="A test page",
+        source_url="https://example.org/test-page",
+    )
+    changed["count.tigers"] = dataclasses.replace(facts["count.tigers"], value="11;22;33")
+    html = map_html(make_map(layers, parks, proposed, areas=report, facts=changed))
+    story = re.search(r"<details id='bigcats-story'.*?</details>", html, re.S).group(0)
+    assert "1,234,567" in story and "1,406,500" not in story
+    assert "A test page" in story and "https://example.org/test-page" in story
+    assert "tigers: 33" in story
 
 
 # ---------------------------------------------------------------- earlier versions and the schematic notice
@@ -337,9 +366,9 @@ def test_earlier_version_is_its_own_group_with_escaped_gained_and_lost_ha(measur
     gained_ha = _geodesic_ha(shapely.difference(v2.geometry.iloc[0], v1.geometry.iloc[0]))
     assert lost_ha > 100_000 and gained_ha < 1
 
-    def popup_of(page: str) -> tuple[str, dict]:
+    def popup_of(page: str, name: str = "Northeast China Tiger and Leopard National Park") -> tuple[str, dict]:
         popups = [json.loads(m) for m in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', page)]
-        (popup,) = [p for p in popups if "comparison-popup" in p]
+        (popup,) = [p for p in popups if "comparison-popup" in p and f"<td>{name}</td>" in p]  # the cut park's
         pattern = r"<th[^>]*>(Gained|Lost)</th><td>([\d,.]+) ha"
         return popup, {k: float(v.replace(",", "")) for k, v in re.findall(pattern, popup)}
 
@@ -356,7 +385,8 @@ def test_earlier_version_is_its_own_group_with_escaped_gained_and_lost_ha(measur
     assert store.write_layer("parks_chn", hostile, provenance={"source": "cut <east>.geojson"}) == 3
     assert store.write_layer("parks_chn", v1, provenance={"source": "restored"}) == 4
     (comparison,) = comparisons_for(store_dir, [("parks_chn", 3)])
-    popup, shown = popup_of(map_html(make_map(layers, parks, proposed, areas=report, comparisons=[comparison])))
+    popup, shown = popup_of(map_html(make_map(layers, parks, proposed, areas=report, comparisons=[comparison])),
+                            "&lt;img src=x onerror=alert(1)&gt;")
     assert shown["Gained"] == pytest.approx(lost_ha, rel=1e-5) and shown["Lost"] == pytest.approx(gained_ha, abs=0.1)
     assert "cut &lt;east&gt;.geojson" in popup and "&lt;img src=x" in popup
     assert "<east>" not in popup and "<img" not in popup
@@ -391,7 +421,7 @@ def test_schematic_notice_names_only_the_schematic_parks(measured):
     mixed.loc[russian, "name_en"] = "<b>Leopard & Co</b>"
     mixed_text = map_html(make_map(layers, mixed, proposed, areas=report))
     notice = _notice(mixed_text)
-    legend = re.search(r"<div id='bigcats-legend'.*", mixed_text).group(0)
+    legend = re.search(r"<details id='bigcats-legend'.*", mixed_text).group(0)
     assert "Chinese parks: surveyed boundary (solid)" in legend and "Chinese parks: schematic" not in legend
     assert "Russian parks: schematic boundary (dashed)" in legend and "Russian parks: surveyed" not in legend
     assert "&lt;b&gt;Leopard &amp; Co&lt;/b&gt;" in notice and "<b>Leopard" not in notice
@@ -400,7 +430,7 @@ def test_schematic_notice_names_only_the_schematic_parks(measured):
     assert "No surveyed park boundary was available" not in notice
     surveyed = parks.assign(geometry_quality="surveyed")
     text = map_html(make_map(layers, surveyed, proposed, areas=report))
-    assert _notice(text) is None and "schematic-notice" not in text.split("<body>", 1)[-1].split("<script>", 1)[0]
+    assert _notice(text) is None and "id='schematic-notice'" not in text.split("<body>", 1)[-1].split("<script>", 1)[0]
 
 
 def html_escape(text: str) -> str:
@@ -430,3 +460,67 @@ def test_cli_build_compare_on_a_folder_store(tmp_path, capsys):
     assert err.count("\n") == 0 and "versions of 'parks_chn' are 1, 2" in err
     assert main(["build", "--layers", str(store_dir), "--out", str(out), "--compare", "parks_chn"]) == 2
     assert "must be ROLE=VERSION" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- catalogue, numbers, variants (issue 13)
+
+
+def test_the_catalogue_has_every_message_in_every_language_with_the_same_fields():
+    import string
+
+    from geo.render import LANGUAGES, messages
+
+    for key, texts in messages().items():
+        assert set(texts) == set(LANGUAGES), key
+        fields = {lang: {f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f} for lang, text in
+                  texts.items()}
+        assert all(text.strip() for text in texts.values()), key
+        assert fields["ru"] == fields["en"] == fields["zh"], (key, fields)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(area=st.floats(0, 5e6, allow_nan=False), reported=st.floats(1, 5e6, allow_nan=False),
+       lang=st.sampled_from(["en", "ru", "zh"]))
+def test_a_difference_that_rounds_to_zero_has_no_sign(area, reported, lang):
+    from geo.render import _difference
+
+    text = _difference(area, reported, lang)
+    for sign, digits in re.findall(r"([+-]?)([\d\u202f,.]+)", text):
+        value = float(digits.replace("\u202f", "").replace(",", "." if lang == "ru" else ""))
+        assert (value == 0) == (sign == ""), text  # never "-0 ha (-0.00 %)", never "+0"
+
+
+def test_default_build_is_self_contained_cdn_is_the_light_variant(tmp_path, capsys):
+    from geo.cli import main
+    from geo.render import ASSETS
+
+    layers = str(ROOT / "layers")
+    assert main(["build", "--layers", layers, "--out", str(tmp_path / "default")]) == 0
+    assert main(["build", "--layers", layers, "--out", str(tmp_path / "cdn"), "--cdn"]) == 0
+    assert main(["build", "--layers", layers, "--out", str(tmp_path / "offline"), "--offline"]) == 0  # kept, a no-op
+    default = (tmp_path / "default" / "land_of_big_cats.html").read_text(encoding="utf-8")
+    cdn = (tmp_path / "cdn" / "land_of_big_cats.html").read_text(encoding="utf-8")
+    def plain(text: str) -> str:  # folium's element ids are random
+        return re.sub(r"_[0-9a-f]{32}", "", text)
+
+    assert plain((tmp_path / "offline" / "land_of_big_cats.html").read_text(encoding="utf-8")) == plain(default)
+    assert not re.findall(r"<(?:script|link)[^>]*(?:src|href)=[\"']?https?:", default)
+    assert ASSETS["leaflet_js"][0] in cdn and len(cdn) < len(default) / 2
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--cdn", "--offline"])
+    assert exc.value.code == 2
+
+
+def test_the_page_style_comes_after_leaflets(measured):
+    from geo.render import ASSETS, WATER_COLOUR, make_map, map_html
+
+    layers, parks, proposed, report = measured
+    fmap = make_map(layers, parks, proposed, areas=report)
+    for text in (map_html(fmap), map_html(fmap, offline=True)):
+        ours = text.index(f".leaflet-container {{ background:{WATER_COLOUR};}}")
+        leaflet = text.index(ASSETS["leaflet_css"][0]) if ASSETS["leaflet_css"][0] in text else text.index(
+            ".leaflet-container {")  # inlined: Leaflet's own rule
+        assert leaflet < ours

@@ -1,0 +1,112 @@
+"""Benchmark: ``bigcats areas --engine dask`` on a local process cluster against ``--engine memory``.
+
+Each engine runs as a whole process on the same GeoPackage of WDPA-like polygons
+(``benchmarks.datagen.wdpa_like``, overlapping): the memory engine reads the layer and
+totals it in one process; the dask engine starts a ``LocalCluster`` of two worker processes
+(one thread each), totals the file partition by partition (20,000 features each) and reports
+each worker's peak resident set (``VmHWM``). The totals of the two must agree to 1e-9.
+
+``--large`` (``make bench-large``) adds 1,000,000 polygons and the record of peak memory per
+worker at 1,000,000 against 100,000 (budget 1.5x): a run of several minutes per engine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_HWM = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1])"
+
+_MEMORY = """
+import sys, json
+from geo.scale import area_totals
+t = area_totals(sys.argv[1], by="ISO3")
+hwm = """ + _HWM + """
+print(json.dumps({"hwm_kb": [hwm], "total": t.attrs["total"]}))
+"""
+
+_DASK = """
+import sys, json
+from distributed import Client, LocalCluster
+from geo.scale import area_totals_dask
+
+def hwm():
+    return """ + _HWM + """
+
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        with Client(cluster) as client:
+            t = area_totals_dask(sys.argv[1], by="ISO3", scheduler=cluster.scheduler_address)
+            workers = sorted(client.run(hwm).values())
+    print(json.dumps({"hwm_kb": workers, "total": t.attrs["total"]}))
+"""
+
+
+def _timed(code: str, path: Path) -> tuple[float, dict]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark command failed: {proc.stderr.strip()[-800:]}")
+    return elapsed, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(*, sizes: tuple[int, ...] = (100_000,), repeats: int = 1, workdir: Path | None = None) -> list[dict]:
+    """Time both engines (whole processes, in turn, best of ``repeats``) at each size."""
+    from benchmarks.datagen import wdpa_like, write_gpkg_sample
+
+    workdir = Path(workdir or ROOT / "output" / "bench-data")
+    records, worker_peak = [], {}
+    for n in sizes:
+        path = workdir / f"wdpa_{n}.gpkg"
+        if not path.exists():
+            write_gpkg_sample(wdpa_like(n, seed=7), path)
+        memory_s = dask_s = float("inf")
+        for _ in range(repeats):
+            elapsed, memory = _timed(_MEMORY, path)
+            memory_s = min(memory_s, elapsed)
+            elapsed, dask = _timed(_DASK, path)
+            dask_s = min(dask_s, elapsed)
+        for key in ("sum_area_ha", "union_area_ha"):
+            if abs(dask["total"][key] / memory["total"][key] - 1) > 1e-9:
+                raise RuntimeError(f"dask and memory totals differ at {n}: {dask['total']} vs {memory['total']}")
+        worker_peak[n] = max(dask["hwm_kb"]) / 1024
+        records.append(
+            {
+                "stage": "areas --engine dask (local cluster, 2 workers)",
+                "size": n,
+                "seconds": dask_s,
+                "reference": "areas --engine memory",
+                "reference_seconds": memory_s,
+                "ratio": dask_s / memory_s,
+                "budget": 1.0 if n >= 1_000_000 else None,
+                "peak_mb": worker_peak[n],
+                "peak_mb_per_worker": [kb / 1024 for kb in dask["hwm_kb"]],
+                "reference_peak_mb": memory["hwm_kb"][0] / 1024,
+                "union_area_ha": dask["total"]["union_area_ha"],
+            }
+        )
+    big, small = max(worker_peak, default=0), min(worker_peak, default=0)
+    if big >= 1_000_000 and small < big:
+        records.append(
+            {
+                "stage": "dask peak memory per worker (MB in the seconds columns)",
+                "size": big,
+                "seconds": worker_peak[big],
+                "reference": f"the same at {small:,} polygons (MB)",
+                "reference_seconds": worker_peak[small],
+                "ratio": worker_peak[big] / worker_peak[small],
+                "budget": 1.5,
+                "peak_mb": worker_peak[big],
+            }
+        )
+    return records
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,240 @@
+"""The map on paper: a PNG and a PDF drawn with matplotlib from the display layers, without tiles.
+
+The same layers as the interactive map (:func:`geo.render.display_layers`), in the same
+language and from the same message catalogue: title, parks with their names and geodesic
+areas, the proposed park, borders, the 270 km stretch, towns, legend, scale bar, north arrow,
+the schematic notice and the attribution. The map is drawn in longitude/latitude with the
+aspect of the map's middle latitude (a plate carrée true to scale there); the scale bar's
+length is geodesic (WGS84). matplotlib is imported only here, when the static map is drawn.
+
+Text is drawn with Noto Sans CJK (Debian's ``fonts-noto-cjk``, installed by ``make map``),
+which covers Latin, Cyrillic and Chinese; without it, English and Russian fall back to
+matplotlib's own DejaVu Sans, and Chinese is refused with the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from geo.errors import UsageError
+
+__all__ = ["CJK_FONT", "draw_static"]
+
+#: Noto Sans CJK (Latin, Cyrillic, CJK) as Debian's fonts-noto-cjk installs it.
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+#: A4 landscape, inches; the PNG is drawn at 200 dpi (2339 px wide).
+PAGE_IN = (11.69, 8.27)
+PNG_DPI = 200
+
+
+def _font_family(lang: str) -> list[str]:
+    from matplotlib import font_manager
+
+    if CJK_FONT.is_file():
+        font_manager.fontManager.addfont(str(CJK_FONT))
+        return [font_manager.FontProperties(fname=str(CJK_FONT)).get_name(), "DejaVu Sans"]
+    if lang == "zh":
+        raise UsageError(
+            f"the font for Chinese text ({CJK_FONT}) is missing: run 'make fonts' "
+            "(it installs Debian's fonts-noto-cjk) or build with --lang en or ru"
+        )
+    return ["DejaVu Sans"]
+
+
+def _wrap(text: str, width: int) -> str:
+    """Lines of at most ``width`` characters (Chinese, without spaces, is cut between characters)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False))
+
+
+def _nice_km(km: float) -> float:
+    """The largest 1, 2 or 5 × 10^n not above ``km``."""
+    power = 10 ** math.floor(math.log10(km))
+    return max(step * power for step in (1, 2, 5) if step * power <= km)
+
+
+def _plot_geom(ax, geom, **style) -> None:
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        rings = [np.asarray(poly.exterior.coords)[:, :2]] + [np.asarray(r.coords)[:, :2] for r in poly.interiors]
+        vertices = np.concatenate(rings)
+        codes = np.concatenate([[MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2) + [MplPath.CLOSEPOLY] for r in rings])
+        ax.add_patch(PathPatch(MplPath(vertices, codes), **style))
+
+
+def _plot_lines(ax, geom, **style) -> None:
+    for line in shapely.get_parts(geom):
+        if line.geom_type == "LineString" and not line.is_empty:
+            xy = np.asarray(line.coords)
+            ax.plot(xy[:, 0], xy[:, 1], **style)
+
+
+def draw_static(
+    shown,
+    layers: Mapping,
+    parks,
+    areas: Mapping,
+    *,
+    lang: str,
+    png_path: str | Path,
+    pdf_path: str | Path,
+) -> tuple[float, float, float, float]:
+    """Draw the map to a PNG (at least 2000 px wide) and a one-page A4 landscape PDF.
+
+    Parameters
+    ----------
+    shown : geo.render.DisplayLayers
+        Display geometry of countries, parks, proposed park, borders and stretch.
+    layers : mapping of role to GeoDataFrame
+        The layers as read (``places`` for the towns).
+    parks : GeoDataFrame
+        Both countries' parks with ``area_ha`` (same index as ``shown.parks``).
+    areas : mapping
+        The area report (``areas.json`` content).
+    lang : {"en", "ru", "zh"}
+        Language of every text.
+    png_path, pdf_path : str or Path
+        Where to write (the caller makes the writes atomic).
+
+    Returns
+    -------
+    tuple of float
+        The drawn extent (west, south, east, north), degrees, as the map's axes hold it.
+    """
+    import matplotlib
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from pyproj import Geod
+
+    from geo.render import (
+        COUNTRY_COLOURS,
+        LAND_COLOUR,
+        OTHER_BORDER_COLOUR,
+        PARK_FILL_OPACITY,
+        PROPOSED_COLOUR,
+        RUS_CHN_COLOUR,
+        STRETCH_COLOUR,
+        WATER_COLOUR,
+        _fmt_ha,
+        _label,
+        _label_point,
+        _t,
+    )
+
+    t = _t(lang)
+    family = _font_family(lang)
+    rc = {"font.family": family, "pdf.fonttype": 42, "svg.fonttype": "none", "axes.unicode_minus": False}
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=PAGE_IN)
+        fig.text(0.02, 0.965, t["title"], fontsize=15, weight="bold", va="top")
+        ax = fig.add_axes((0.02, 0.1, 0.66, 0.83))
+        ax.set_facecolor(WATER_COLOUR)
+        west, south, east, north = shown.proposed.total_bounds
+        lat0 = (south + north) / 2
+        aspect = 1 / math.cos(math.radians(lat0))
+        pad_x, pad_y = 0.08 * (east - west), 0.08 * (north - south)
+        x0, x1, y0, y1 = west - pad_x, east + pad_x, south - pad_y, north + pad_y
+        # widen the extent to the axes' shape, so the aspect never crops the proposed park
+        box_w, box_h = 0.66 * PAGE_IN[0], 0.83 * PAGE_IN[1]
+        want = box_w / box_h  # ground width / height in display units: (dx / aspect) / dy
+        dx, dy = (x1 - x0) / aspect, y1 - y0
+        if dx / dy < want:
+            extra = (want * dy - dx) * aspect / 2
+            x0, x1 = x0 - extra, x1 + extra
+        else:
+            extra = (dx / want - dy) / 2
+            y0, y1 = y0 - extra, y1 + extra
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect(aspect)
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+        for geom in shown.countries.geometry:
+            _plot_geom(ax, geom, facecolor=LAND_COLOUR, edgecolor="#999", linewidth=0.4, zorder=1)
+        schematic_names = []
+        for idx, row in parks.iterrows():
+            colour = COUNTRY_COLOURS.get(row["country_iso3"], "#555")
+            schematic = row.get("geometry_quality") != "surveyed"
+            _plot_geom(ax, shown.parks.geometry.loc[idx], facecolor=(*to_rgb(colour), PARK_FILL_OPACITY),
+                       edgecolor=colour, linewidth=1.2, linestyle=(0, (4, 3)) if schematic else "-", zorder=2)
+            if schematic:
+                schematic_names.append(_label(row, lang))
+        proposed_dash = (0, (6, 3)) if schematic_names else "-"
+        _plot_geom(ax, shown.proposed.geometry.iloc[0], facecolor="none", edgecolor=PROPOSED_COLOUR, linewidth=2,
+                   linestyle=proposed_dash, zorder=3)
+        for _, row in shown.borders.iterrows():
+            rus_chn = row["id"] == "RUS-CHN"
+            _plot_lines(ax, row.geometry, color=RUS_CHN_COLOUR if rus_chn else OTHER_BORDER_COLOUR,
+                        linewidth=1.2 if rus_chn else 0.7, zorder=4)
+        for geom in shown.stretch.geometry:
+            _plot_lines(ax, geom, color=STRETCH_COLOUR, linewidth=3, alpha=0.85, zorder=4)
+        if "places" in layers:
+            for _, row in layers["places"].iterrows():
+                x, y = row.geometry.x, row.geometry.y
+                if x0 <= x <= x1 and y0 <= y <= y1:
+                    ax.plot([x], [y], "o", color="#222", markersize=3, zorder=5)
+                    ax.annotate(_label(row, lang), (x, y), xytext=(3, 0), textcoords="offset points", fontsize=7,
+                                va="center", zorder=5, clip_on=True)
+        for idx, row in parks.iterrows():
+            point = _label_point(shown.parks.geometry.loc[idx])
+            ax.text(point.x, point.y, f"{_wrap(_label(row, lang), 16 if lang == 'zh' else 30)}\n"
+                    f"{_fmt_ha(row['area_ha'], lang)}", fontsize=8, weight="bold", ha="center", va="center", zorder=6,
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
+
+        # scale bar (geodesic length on WGS84) and north arrow
+        geod = Geod(ellps="WGS84")
+        km_per_deg = geod.line_length([x0, x0 + 1], [y0, y0]) / 1000
+        km = _nice_km((x1 - x0) * km_per_deg / 5)
+        sx, sy = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+        ax.plot([sx, sx + km / km_per_deg], [sy, sy], color="#111", linewidth=3, solid_capstyle="butt", zorder=7)
+        ax.text(sx + km / km_per_deg / 2, sy + 0.012 * (y1 - y0), f"{km:g} {t['km']}", ha="center", va="bottom",
+                fontsize=8, zorder=7)
+        ax.annotate(t["north"], xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center",
+                    va="center", fontsize=11, weight="bold", zorder=7,
+                    arrowprops={"facecolor": "#111", "width": 3, "headwidth": 10, "headlength": 10})
+
+        # legend, notice and attribution in the right-hand column and along the bottom
+        handles = [
+            Patch(facecolor=(*to_rgb(COUNTRY_COLOURS["RUS"]), PARK_FILL_OPACITY),
+                  edgecolor=COUNTRY_COLOURS["RUS"], linestyle="--", label=t["parks_RUS"]),
+            Patch(facecolor=(*to_rgb(COUNTRY_COLOURS["CHN"]), PARK_FILL_OPACITY),
+                  edgecolor=COUNTRY_COLOURS["CHN"], linestyle="--", label=t["parks_CHN"]),
+            Line2D([], [], color=PROPOSED_COLOUR, linewidth=2, linestyle="--" if schematic_names else "-",
+                   label=t["proposed"]),
+            Line2D([], [], color=RUS_CHN_COLOUR, linewidth=1.2, label=t["rus_chn_line"]),
+            Line2D([], [], color=STRETCH_COLOUR, linewidth=3, label=f"{t['stretch']}, 270 {t['km']}"),
+            Line2D([], [], color=OTHER_BORDER_COLOUR, linewidth=0.7, label=t["other_borders"]),
+            Patch(facecolor=LAND_COLOUR, edgecolor="#999", label=t["land"]),
+            Line2D([], [], marker="o", color="#222", linestyle="", markersize=3, label=t["towns"]),
+        ]
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.93), fontsize=8, title=t["legend"],
+                   title_fontsize=9, frameon=True, alignment="left")
+        total = areas["totals"]["proposed_park"]["area_ha"]
+        width = 24 if lang == "zh" else 44  # characters a line in the right-hand column
+        fig.text(0.70, 0.50, _wrap(f"{t['proposed_name']}: {_fmt_ha(total, lang)}", width), fontsize=9,
+                 weight="bold", va="top")
+        if schematic_names:
+            notice = _wrap(f"{t['notice_title']} {t['notice']}", width) + "\n" + "\n".join(
+                _wrap(f"• {n}", width) for n in schematic_names)
+            fig.text(0.70, 0.44, notice, fontsize=8, va="top",
+                     bbox={"boxstyle": "round,pad=0.5", "facecolor": "#fff3cd", "edgecolor": "#d4a017"})
+        attribution = t["attribution"].format(data=t["data"], article=t["article"])
+        fig.text(0.02, 0.085, _wrap(f"{attribution}. {t['made_with']}.", 110 if lang == "zh" else 190),
+                 fontsize=6.5, va="top")
+        fig.savefig(png_path, dpi=PNG_DPI, format="png")
+        fig.savefig(pdf_path, format="pdf", metadata={"Title": t["title"]})
+        (west, east), (south, north) = ax.get_xlim(), ax.get_ylim()
+        return west, south, east, north
