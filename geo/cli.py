@@ -82,7 +82,7 @@ def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
     for pair in pairs or []:
         role, sep, version = pair.partition("=")
         if not sep or not role.strip() or not version.strip().isdigit():
-            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_chn=1.")
+            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_pol=1.")
         out.append((role.strip(), int(version)))
     return out
 
@@ -325,12 +325,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("history", help="list the versions of a layer")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("diff", help="hectares gained and lost per feature between two versions")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("v1", type=int, help="earlier version")
     p.add_argument("v2", type=int, help="later version")
     p.add_argument("--layers", default="layers", help=store_help)
@@ -338,7 +338,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("version", type=int, help="the version to make current")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_rollback)

@@ -773,16 +773,16 @@ def build(
     _t(lang)  # an unknown language is refused before any work
     # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
     drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-    shown = display_layers(layers, drawn)
+    shown = display_layers(layers, drawn, project=project)
     fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts,
-                    shown=shown)
+                    shown=shown, project=project)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
     from geo.paper import draw_static  # imports matplotlib: only here
 
     with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
-        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf)
+        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf, project=project)
     gpkg_layers = {
         **{park_role(iso3): parks[parks.country_iso3 == iso3] for iso3 in project.countries},
         "proposed_park": proposed,

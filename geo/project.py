@@ -67,7 +67,7 @@ class ProjectError(BigCatsError):
 
 
 def park_role(iso3: str) -> str:
-    """The layer role of one country's parks: ``parks_<iso3>`` in lower case (``RUS`` -> ``parks_rus``)."""
+    """The layer role of one country's parks: ``parks_<iso3>`` in lower case (``POL`` -> ``parks_pol``)."""
     return f"parks_{iso3.lower()}"
 
 
@@ -489,7 +489,7 @@ def stretch_from_text(text: str) -> StretchSpec:
     pair, _, start = text.strip().partition("@")
     codes = [c.strip().upper() for c in pair.split("-")]
     usage = (f"--stretch {text!r}: give A-B (the whole border of two countries), A-B@C (from the tri-point "
-             "with C) or A-B@LON,LAT, e.g. --stretch RUS-CHN@PRK")
+             "with C) or A-B@LON,LAT, e.g. --stretch POL-BLR@UKR")
     if len(codes) != 2 or not all(_ISO3.match(c) for c in codes):
         raise ProjectError(usage)
     if not start:
