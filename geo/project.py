@@ -296,25 +296,10 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
     context = _codes(data.get("context_countries", []), "context_countries", problems) or ()
     for code in sorted(set(context) & set(countries)):
         problems.append(f"context_countries: {code} is also in countries; list it in one of them")
-    languages = data.get("languages", ["en"])
-    if not (isinstance(languages, list) and languages
-            and all(isinstance(x, str) and _LANG.match(x) for x in languages)):
-        problems.append(f"languages = {languages!r}: give a list of language codes, e.g. [\"en\", \"ru\"]")
-        languages = ["en"]
-    name = data.get("name")
-    if not (isinstance(name, dict) and name and all(isinstance(v, str) and v.strip() for v in name.values())):
-        problems.append("name: give the project's name per language, e.g. [name] en = \"Białowieża Forest\"")
-        name = {}
-    elif languages[0] not in name:
-        problems.append(
-            f"name has no {languages[0]!r} entry (the first of languages); add name.{languages[0]} = \"...\"")
+    languages, name = _languages_and_name(data, problems)
     known = set(countries) | set(context)
-    names = data.get("country_names", {})
-    if not isinstance(names, dict) or not all(isinstance(v, dict) for v in names.values()):
-        problems.append("country_names: give a table per country, e.g. [country_names.POL] en = \"Poland\"")
-        names = {}
-    for code in sorted(set(names) - known):
-        problems.append(f"country_names.{code}: {code} is not in countries or context_countries")
+    names = _table(data, "country_names", known, problems, kind=dict,
+                   example="[country_names.POL] en = \"Poland\"")
     stretches = tuple(
         _stretch(i, s, countries, known, facts, problems) for i, s in enumerate(_list(data, "stretches", problems))
     )
@@ -326,18 +311,9 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         if key != "proposed_park" and key not in countries:
             problems.append(f"published.{key}: not a country of the project nor proposed_park")
         _fact(fact_id, f"published.{key}", "ha", facts, problems)
-    titles = data.get("park_layer_titles", {})
-    if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
-        problems.append("park_layer_titles: give a table of country = title, e.g. POL = \"Polish protected areas\"")
-        titles = {}
-    for code in sorted(set(titles) - set(countries)):
-        problems.append(f"park_layer_titles.{code}: {code} is not in countries")
-    adjectives = data.get("adjectives", {})
-    if not isinstance(adjectives, dict) or not all(isinstance(v, str) and v.strip() for v in adjectives.values()):
-        problems.append("adjectives: give a table of country = English adjective, e.g. POL = \"Polish\"")
-        adjectives = {}
-    for code in sorted(set(adjectives) - known):
-        problems.append(f"adjectives.{code}: {code} is not in countries or context_countries")
+    titles = _table(data, "park_layer_titles", set(countries), problems, kind=str,
+                    example="POL = \"Polish protected areas\"")
+    adjectives = _table(data, "adjectives", known, problems, kind=str, example="POL = \"Polish\"")
     proposed_id = data.get("proposed_id", "PROPOSED")
     if not isinstance(proposed_id, str) or not re.match(r"^[A-Za-z0-9_.-]+$", proposed_id):
         problems.append(f"proposed_id = {proposed_id!r}: give an id of letters, digits, '-', '_' or '.'")
@@ -347,14 +323,7 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
                                             for v in texts.values())):
         problems.append("texts: give a table per message, e.g. [texts.title] en = \"...\", ru = \"...\"")
         texts = {}
-    region = data.get("region")
-    if region is not None:
-        ok = (isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region))
-        if not ok or not (-180 <= region[0] < region[2] <= 180 and -90 <= region[1] < region[3] <= 90):
-            problems.append(f"region = {region!r}: give [lon_min, lat_min, lon_max, lat_max] in degrees")
-            region = None
-        else:
-            region = tuple(float(v) for v in region)
+    region = _region(data.get("region"), problems)
     facts_file = data.get("facts", "facts.csv")
     if not isinstance(facts_file, str) or not facts_file or "/" in facts_file or "\\" in facts_file:
         problems.append(f"facts = {facts_file!r}: give the file name of the facts table beside project.toml")
@@ -381,6 +350,47 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         texts={k: dict(v) for k, v in texts.items()},
         path=path,
     )
+
+
+def _languages_and_name(data: Mapping, problems: list[str]) -> tuple[list, dict]:
+    languages = data.get("languages", ["en"])
+    if not (isinstance(languages, list) and languages
+            and all(isinstance(x, str) and _LANG.match(x) for x in languages)):
+        problems.append(f"languages = {languages!r}: give a list of language codes, e.g. [\"en\", \"ru\"]")
+        languages = ["en"]
+    name = data.get("name")
+    if not (isinstance(name, dict) and name and all(isinstance(v, str) and v.strip() for v in name.values())):
+        problems.append("name: give the project's name per language, e.g. [name] en = \"Białowieża Forest\"")
+        name = {}
+    elif languages[0] not in name:
+        problems.append(
+            f"name has no {languages[0]!r} entry (the first of languages); add name.{languages[0]} = \"...\"")
+    return languages, name
+
+
+def _table(data: Mapping, key: str, known: set, problems: list[str], *, kind: type, example: str) -> dict:
+    """A table keyed by country code (``kind``: each value a string, or a table of strings)."""
+    value = data.get(key, {})
+    if kind is str:
+        ok = isinstance(value, dict) and all(isinstance(v, str) and v.strip() for v in value.values())
+    else:
+        ok = isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+    if not ok:
+        problems.append(f"{key}: give a table of country = value, e.g. {example}")
+        return {}
+    for code in sorted(set(value) - known):
+        problems.append(f"{key}.{code}: {code} is not a country of the project")
+    return value
+
+
+def _region(region, problems: list[str]) -> tuple[float, float, float, float] | None:
+    if region is None:
+        return None
+    ok = isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region)
+    if not ok or not (-180 <= region[0] < region[2] <= 180 and -90 <= region[1] < region[3] <= 90):
+        problems.append(f"region = {region!r}: give [lon_min, lat_min, lon_max, lat_max] in degrees")
+        return None
+    return (float(region[0]), float(region[1]), float(region[2]), float(region[3]))
 
 
 def _unknown(table: Mapping, allowed: tuple[str, ...], prefix: str, problems: list[str]) -> None:
@@ -540,7 +550,8 @@ def project_toml(project: Project, *, comment: str = "") -> str:
     if project.published:
         lines += ["", "[published]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.published.items())]
     if project.park_layer_titles:
-        lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.park_layer_titles.items())]
+        titles = project.park_layer_titles.items()
+        lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in titles)]
     if project.adjectives:
         lines += ["", "[adjectives]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.adjectives.items())]
     for code, names in project.country_names.items():
