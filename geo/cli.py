@@ -82,7 +82,7 @@ def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
     for pair in pairs or []:
         role, sep, version = pair.partition("=")
         if not sep or not role.strip() or not version.strip().isdigit():
-            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_chn=1.")
+            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_pol=1.")
         out.append((role.strip(), int(version)))
     return out
 
@@ -136,13 +136,15 @@ def _cmd_areas(args: argparse.Namespace) -> int:
 
     if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
         return _cmd_area_totals(args)
+    from geo.project import project_for
+
     report = area_report_for(args.layers)
     if args.json:
         print(areas_json(report), end="")
     elif args.csv:
         print(areas_csv_rows(report), end="")
     else:
-        print(areas_text(report), end="")
+        print(areas_text(report, project=project_for(args.layers)), end="")
     return _report_failures(failed_checks(report), "exit 1")
 
 
@@ -323,12 +325,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("history", help="list the versions of a layer")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("diff", help="hectares gained and lost per feature between two versions")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("v1", type=int, help="earlier version")
     p.add_argument("v2", type=int, help="later version")
     p.add_argument("--layers", default="layers", help=store_help)
@@ -336,7 +338,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("version", type=int, help="the version to make current")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_rollback)
@@ -358,15 +360,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", help="layer inside a multi-layer --input file")
     p.set_defaults(func=_cmd_areas)
 
-    roles = ("parks_rus", "parks_chn", "border", "places")
+    roles = "parks_<iso3> (a country of the project, e.g. parks_pol), border or places"
     p = sub.add_parser("validate", help="check a file and print the report, importing nothing")
     _add_read_options(p)
-    p.add_argument("--role", choices=roles, help="the role the file is meant for")
+    p.add_argument("--role", help=f"the role the file is meant for: {roles}")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("import", help="check a file and make it the layer of a role")
     _add_read_options(p)
-    p.add_argument("--role", choices=roles, required=True, help="the layer it replaces")
+    p.add_argument("--role", required=True, help=f"the layer it replaces: {roles}")
     p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
     p.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
     p.add_argument("--add", action="store_true", help="add the features to the role's layer instead of replacing it")

@@ -1,4 +1,4 @@
-"""Merging the two countries' parks into one coverage and the proposed park."""
+"""Merging the countries' parks into one coverage and the proposed park (any number of countries)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pyproj import Transformer
 
 from geo.errors import DataError
 from geo.measure import M2_PER_HA, geodesic_area_m2, geodesic_length_m
+from geo.project import Project, bundled_project
 
 __all__ = [
     "CLIP_NOISE_HA",
@@ -27,11 +28,11 @@ __all__ = [
     "proposed_park",
     "resolve_overlaps",
     "shared_edge",
+    "shared_edges_by_pair",
     "snap_to_border",
     "wrong_side",
 ]
 
-PROPOSED_ID = "PROPOSED-LBC"
 
 
 def _dissolve_land(geoms) -> shapely.Geometry:
@@ -55,7 +56,7 @@ def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
 
 
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Stack park layers of both countries into one GeoDataFrame in EPSG:4326."""
+    """Stack the countries' park layers into one GeoDataFrame in EPSG:4326."""
     frames = [layer.to_crs("EPSG:4326") for layer in layers if len(layer)]
     if not frames:
         return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
@@ -70,25 +71,28 @@ def dissolve_by_country(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=parks.crs)
 
 
-def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The proposed transboundary park: the union of every park of both countries.
+def proposed_park(parks: gpd.GeoDataFrame, *, project: Project | None = None) -> gpd.GeoDataFrame:
+    """The proposed transboundary park: the union of every park of every country.
 
     Overlapping parts count once, so its area is never the plain sum of the
-    parks' areas when they overlap.
+    parks' areas when they overlap. Its id and names come from ``project``
+    (default: the bundled project).
     """
+    project = bundled_project() if project is None else project
     union = _dissolve(parks.geometry.array)
     quality = "schematic" if (parks.get("geometry_quality", pd.Series(dtype=str)) != "surveyed").any() else "surveyed"
+    ru, zh = project.name.get("ru"), project.name.get("zh")
     return gpd.GeoDataFrame(
         [
             {
-                "id": PROPOSED_ID,
-                "name_en": "Land of Big Cats (proposed transboundary park)",
-                "name_ru": "Трансграничный парк «Земля больших кошек» (предложение)",
-                "name_zh": "“大猫之地”跨境公园（拟建）",
-                "country_iso3": "RUS+CHN",
+                "id": project.proposed_id,
+                "name_en": f"{project.display_name('en')} (proposed transboundary park)",
+                "name_ru": None if ru is None else f"Трансграничный парк «{ru}» (предложение)",
+                "name_zh": None if zh is None else f"“{zh}”跨境公园（拟建）",
+                "country_iso3": "+".join(project.countries),
                 "parks": len(parks),
                 "geometry_quality": quality,
-                "geometry_method": "union of the Russian and Chinese park layers, overlaps counted once",
+                "geometry_method": f"union of the {project.adjectives_text()} park layers, overlaps counted once",
                 "geometry": union,
             }
         ],
@@ -97,16 +101,20 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def shared_edge(rus: gpd.GeoDataFrame, chn: gpd.GeoDataFrame) -> shapely.MultiLineString:
-    """The lines along which a Russian and a Chinese park touch each other.
+def shared_edge(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> shapely.MultiLineString:
+    """The lines along which a park of one country (``a``) and one of another (``b``) touch each other.
 
     Computed as the line parts of the intersection of the two countries'
     park boundaries; points where they only touch are dropped.
     Empty (not an error) when the parks do not touch or one side has none.
     """
-    a = _boundary(rus.geometry.array)
-    b = _boundary(chn.geometry.array)
-    return _line_parts(shapely.intersection(a, b))
+    return _line_parts(shapely.intersection(_boundary(a.geometry.array), _boundary(b.geometry.array)))
+
+
+def shared_edges_by_pair(parks: gpd.GeoDataFrame, pairs) -> dict[tuple[str, str], shapely.MultiLineString]:
+    """:func:`shared_edge` of each pair of countries (``country_iso3`` codes) of ``pairs``."""
+    codes = parks["country_iso3"]
+    return {(a, b): shared_edge(parks[codes == a], parks[codes == b]) for a, b in pairs}
 
 
 def _boundary(geoms) -> shapely.Geometry:
@@ -792,13 +800,14 @@ def merge_parks(
     *,
     tolerance_m: float = 500.0,
     gap_width_m: float = 1_000.0,
+    project: Project | None = None,
 ) -> MergeResult:
     """Clip to land, snap to the border, check the coverage, resolve overlaps, dissolve.
 
     Parameters
     ----------
     parks : GeoDataFrame
-        Both countries' parks (:func:`combine_parks`).
+        Every country's parks (:func:`combine_parks`).
     countries : GeoDataFrame
         Country land polygons.
     border : GeoDataFrame
@@ -807,6 +816,8 @@ def merge_parks(
         Snapping tolerance (m), default 500.
     gap_width_m : float, keyword-only
         Gaps narrower than this (m) are reported, default 1000.
+    project : Project, keyword-only
+        Names the proposed park; default the bundled project.
 
     Returns
     -------
@@ -825,7 +836,7 @@ def merge_parks(
         parks=resolved,
         snapped_parks=snapped,
         by_country=dissolve_by_country(resolved),
-        proposed=proposed_park(resolved),
+        proposed=proposed_park(resolved, project=project),
         clipped=clip_report,
         snapped=snap_report,
         coverage_before=coverage_before,

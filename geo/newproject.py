@@ -108,6 +108,9 @@ def _stretches_layer(project: Project, borders: gpd.GeoDataFrame, facts: Mapping
         names = f"{project.country_name(a)}-{project.country_name(b)}"
         if spec.length_fact:
             fact = facts[spec.length_fact]
+            if start is None:  # parse_project refuses a length without a start
+                raise DataError(f"the stretch {a}-{b} has a length but no start",
+                                problems=["give start in project.toml"])
             cut = cut_stretch(line, start=start, length_m=fact.number * 1000)
             geom, length_km = cut.line, cut.length_m / 1000
             method = (f"The OpenStreetMap {names} border walked from {_start_text(spec, start)} and cut at "
@@ -241,12 +244,13 @@ def new_project(
             raise UsageError(f"{', '.join(codes)} share no land border in the OpenStreetMap land polygons; "
                              "choose neighbouring countries, or give the region with --region W,S,E,N.")
         region = _region_around(shapely.union_all(edges), margin_km)
-    land = read_land(source.path, everyone, bbox=tuple(region))
+    region = (float(region[0]), float(region[1]), float(region[2]), float(region[3]))
+    land = read_land(source.path, everyone, bbox=region)
     names = {c: project.country_name(c) for c in everyone}
     countries_gdf = countries_layer(land, region, names=names, source=source.description)
     borders_gdf = borders_layer(land, pairs, region, source=source.description)
     lengths = dict(zip(borders_gdf["id"], borders_gdf["length_km"], strict=True))
-    project = replace(project, region=tuple(float(v) for v in region))
+    project = replace(project, region=region)
     if not stretches:
         project = replace(project, stretches=tuple(
             StretchSpec(countries=p) for p in combinations(codes, 2) if lengths.get(f"{p[0]}-{p[1]}", 0) > 0))
@@ -289,7 +293,7 @@ def new_project(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     written = read_project(folder / PROJECT_FILE)
-    return NewProject(folder=folder, project=written, region=tuple(region),
+    return NewProject(folder=folder, project=written, region=region,
                       borders={f"{a}-{b}": float(lengths.get(f"{a}-{b}", 0.0)) for a, b in pairs},
                       files=tuple(sorted([*files, PROJECT_FILE, "facts.csv", "provenance.json", "README.md"])))
 

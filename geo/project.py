@@ -48,7 +48,7 @@ FORMAT = 1
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _TOP_KEYS = ("format", "name", "countries", "context_countries", "languages", "country_names", "park_layer_titles",
-             "stretches", "published", "facts", "region")
+             "adjectives", "stretches", "published", "facts", "region", "proposed_id", "texts")
 _STRETCH_KEYS = ("countries", "start", "length_fact")
 _START_KEYS = ("tripoint", "point")
 
@@ -67,7 +67,7 @@ class ProjectError(BigCatsError):
 
 
 def park_role(iso3: str) -> str:
-    """The layer role of one country's parks: ``parks_<iso3>`` in lower case (``RUS`` -> ``parks_rus``)."""
+    """The layer role of one country's parks: ``parks_<iso3>`` in lower case (``POL`` -> ``parks_pol``)."""
     return f"parks_{iso3.lower()}"
 
 
@@ -126,6 +126,13 @@ class Project:
         The border stretches of the project.
     park_layer_titles : dict of str to str
         Title of each country's park layer (default "Protected areas of <country>").
+    adjectives : dict of str to str
+        English adjective of each country ("Russian"), for sentences; default its name.
+    proposed_id : str
+        Id of the proposed park's feature.
+    texts : dict of str to dict of str to str
+        The project's own texts of the map, per message key and language (its title, the
+        countries' legend labels ...); they take precedence over the message catalogue.
     published : dict of str to str
         Published totals: a country code or ``proposed_park`` -> id of a facts row in hectares.
     region : (float, float, float, float) or None
@@ -146,6 +153,9 @@ class Project:
     facts_file: str = "facts.csv"
     park_layer_titles: Mapping[str, str] = field(default_factory=dict)
     region: tuple[float, float, float, float] | None = None
+    adjectives: Mapping[str, str] = field(default_factory=dict)
+    proposed_id: str = "PROPOSED"
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -184,6 +194,20 @@ class Project:
         """A country's name in ``lang``, else in English, else its code."""
         names = self.country_names.get(iso3, {})
         return names.get(lang) or names.get("en") or iso3
+
+    def adjective(self, iso3: str) -> str:
+        """A country's English adjective ("Russian"), else its English name."""
+        return self.adjectives.get(iso3) or self.country_name(iso3)
+
+    def adjectives_text(self, codes=None) -> str:
+        """``Russian and Chinese``, ``Polish, Belarusian and Ukrainian``: the countries' adjectives in a sentence."""
+        words = [self.adjective(c) for c in (self.countries if codes is None else codes)]
+        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+    def text(self, key: str, lang: str) -> str | None:
+        """The project's own text ``key`` in ``lang`` (else in English), or None when it has none."""
+        entry = self.texts.get(key, {})
+        return entry.get(lang) or entry.get("en")
 
     def park_layer_title(self, iso3: str) -> str:
         """The title of a country's park layer."""
@@ -272,25 +296,10 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
     context = _codes(data.get("context_countries", []), "context_countries", problems) or ()
     for code in sorted(set(context) & set(countries)):
         problems.append(f"context_countries: {code} is also in countries; list it in one of them")
-    languages = data.get("languages", ["en"])
-    if not (isinstance(languages, list) and languages
-            and all(isinstance(x, str) and _LANG.match(x) for x in languages)):
-        problems.append(f"languages = {languages!r}: give a list of language codes, e.g. [\"en\", \"ru\"]")
-        languages = ["en"]
-    name = data.get("name")
-    if not (isinstance(name, dict) and name and all(isinstance(v, str) and v.strip() for v in name.values())):
-        problems.append("name: give the project's name per language, e.g. [name] en = \"Białowieża Forest\"")
-        name = {}
-    elif languages[0] not in name:
-        problems.append(
-            f"name has no {languages[0]!r} entry (the first of languages); add name.{languages[0]} = \"...\"")
+    languages, name = _languages_and_name(data, problems)
     known = set(countries) | set(context)
-    names = data.get("country_names", {})
-    if not isinstance(names, dict) or not all(isinstance(v, dict) for v in names.values()):
-        problems.append("country_names: give a table per country, e.g. [country_names.POL] en = \"Poland\"")
-        names = {}
-    for code in sorted(set(names) - known):
-        problems.append(f"country_names.{code}: {code} is not in countries or context_countries")
+    names = _table(data, "country_names", known, problems, kind=dict,
+                   example="[country_names.POL] en = \"Poland\"")
     stretches = tuple(
         _stretch(i, s, countries, known, facts, problems) for i, s in enumerate(_list(data, "stretches", problems))
     )
@@ -302,20 +311,19 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         if key != "proposed_park" and key not in countries:
             problems.append(f"published.{key}: not a country of the project nor proposed_park")
         _fact(fact_id, f"published.{key}", "ha", facts, problems)
-    titles = data.get("park_layer_titles", {})
-    if not isinstance(titles, dict) or not all(isinstance(v, str) for v in titles.values()):
-        problems.append("park_layer_titles: give a table of country = title, e.g. POL = \"Polish protected areas\"")
-        titles = {}
-    for code in sorted(set(titles) - set(countries)):
-        problems.append(f"park_layer_titles.{code}: {code} is not in countries")
-    region = data.get("region")
-    if region is not None:
-        ok = (isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region))
-        if not ok or not (-180 <= region[0] < region[2] <= 180 and -90 <= region[1] < region[3] <= 90):
-            problems.append(f"region = {region!r}: give [lon_min, lat_min, lon_max, lat_max] in degrees")
-            region = None
-        else:
-            region = tuple(float(v) for v in region)
+    titles = _table(data, "park_layer_titles", set(countries), problems, kind=str,
+                    example="POL = \"Polish protected areas\"")
+    adjectives = _table(data, "adjectives", known, problems, kind=str, example="POL = \"Polish\"")
+    proposed_id = data.get("proposed_id", "PROPOSED")
+    if not isinstance(proposed_id, str) or not re.match(r"^[A-Za-z0-9_.-]+$", proposed_id):
+        problems.append(f"proposed_id = {proposed_id!r}: give an id of letters, digits, '-', '_' or '.'")
+        proposed_id = "PROPOSED"
+    texts = data.get("texts", {})
+    if not (isinstance(texts, dict) and all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+                                            for v in texts.values())):
+        problems.append("texts: give a table per message, e.g. [texts.title] en = \"...\", ru = \"...\"")
+        texts = {}
+    region = _region(data.get("region"), problems)
     facts_file = data.get("facts", "facts.csv")
     if not isinstance(facts_file, str) or not facts_file or "/" in facts_file or "\\" in facts_file:
         problems.append(f"facts = {facts_file!r}: give the file name of the facts table beside project.toml")
@@ -337,8 +345,52 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         facts_file=facts_file,
         park_layer_titles=dict(titles),
         region=region,
+        adjectives=dict(adjectives),
+        proposed_id=proposed_id,
+        texts={k: dict(v) for k, v in texts.items()},
         path=path,
     )
+
+
+def _languages_and_name(data: Mapping, problems: list[str]) -> tuple[list, dict]:
+    languages = data.get("languages", ["en"])
+    if not (isinstance(languages, list) and languages
+            and all(isinstance(x, str) and _LANG.match(x) for x in languages)):
+        problems.append(f"languages = {languages!r}: give a list of language codes, e.g. [\"en\", \"ru\"]")
+        languages = ["en"]
+    name = data.get("name")
+    if not (isinstance(name, dict) and name and all(isinstance(v, str) and v.strip() for v in name.values())):
+        problems.append("name: give the project's name per language, e.g. [name] en = \"Białowieża Forest\"")
+        name = {}
+    elif languages[0] not in name:
+        problems.append(
+            f"name has no {languages[0]!r} entry (the first of languages); add name.{languages[0]} = \"...\"")
+    return languages, name
+
+
+def _table(data: Mapping, key: str, known: set, problems: list[str], *, kind: type, example: str) -> dict:
+    """A table keyed by country code (``kind``: each value a string, or a table of strings)."""
+    value = data.get(key, {})
+    if kind is str:
+        ok = isinstance(value, dict) and all(isinstance(v, str) and v.strip() for v in value.values())
+    else:
+        ok = isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+    if not ok:
+        problems.append(f"{key}: give a table of country = value, e.g. {example}")
+        return {}
+    for code in sorted(set(value) - known):
+        problems.append(f"{key}.{code}: {code} is not a country of the project")
+    return value
+
+
+def _region(region, problems: list[str]) -> tuple[float, float, float, float] | None:
+    if region is None:
+        return None
+    ok = isinstance(region, list) and len(region) == 4 and all(isinstance(v, int | float) for v in region)
+    if not ok or not (-180 <= region[0] < region[2] <= 180 and -90 <= region[1] < region[3] <= 90):
+        problems.append(f"region = {region!r}: give [lon_min, lat_min, lon_max, lat_max] in degrees")
+        return None
+    return (float(region[0]), float(region[1]), float(region[2]), float(region[3]))
 
 
 def _unknown(table: Mapping, allowed: tuple[str, ...], prefix: str, problems: list[str]) -> None:
@@ -447,7 +499,7 @@ def stretch_from_text(text: str) -> StretchSpec:
     pair, _, start = text.strip().partition("@")
     codes = [c.strip().upper() for c in pair.split("-")]
     usage = (f"--stretch {text!r}: give A-B (the whole border of two countries), A-B@C (from the tri-point "
-             "with C) or A-B@LON,LAT, e.g. --stretch RUS-CHN@PRK")
+             "with C) or A-B@LON,LAT, e.g. --stretch POL-BLR@UKR")
     if len(codes) != 2 or not all(_ISO3.match(c) for c in codes):
         raise ProjectError(usage)
     if not start:
@@ -490,6 +542,7 @@ def project_toml(project: Project, *, comment: str = "") -> str:
         f"languages = {_array(project.languages)}",
         f"facts = {_quote(project.facts_file)}",
         *([f"region = {_array(project.region)}"] if project.region else []),
+        f"proposed_id = {_quote(project.proposed_id)}",
         "",
         "[name]",
         *(f"{_key(k)} = {_quote(v)}" for k, v in project.name.items()),
@@ -497,10 +550,16 @@ def project_toml(project: Project, *, comment: str = "") -> str:
     if project.published:
         lines += ["", "[published]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.published.items())]
     if project.park_layer_titles:
-        lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.park_layer_titles.items())]
+        titles = project.park_layer_titles.items()
+        lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in titles)]
+    if project.adjectives:
+        lines += ["", "[adjectives]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.adjectives.items())]
     for code, names in project.country_names.items():
         if names:
             lines += ["", f"[country_names.{code}]", *(f"{_key(k)} = {_quote(v)}" for k, v in names.items())]
+    for key, entry in project.texts.items():
+        if entry:
+            lines += ["", f"[texts.{_key(key)}]", *(f"{_key(k)} = {_quote(v)}" for k, v in entry.items())]
     for stretch in project.stretches:
         lines += ["", "[[stretches]]", f"countries = {_array(stretch.countries)}"]
         if stretch.tripoint:

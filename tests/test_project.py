@@ -122,7 +122,7 @@ def test_project_for_a_folder_without_one_is_the_bundled(tmp_path):
          "not a country of the project"),
         ('countries = ["RUS", "CHN"]\nfacts = "../x.csv"\n[name]\nen = "x"', "file name of the facts table"),
         ('countries = ["RUS", "CHN"]\nregion = [136, 40, 124, 49]\n[name]\nen = "x"', "[lon_min, lat_min"),
-        ('countries = ["RUS", "CHN"]\n[name]\nen = "x"\n[park_layer_titles]\nPRK = "x"', "PRK is not in countries"),
+        ('countries = ["RUS", "CHN"]\n[name]\nen = "x"\n[park_layer_titles]\nPRK = "x"', "PRK is not a country of the project"),
     ],
 )
 def test_a_bad_project_names_the_problem_and_the_fix(tmp_path, text, problem):
@@ -190,7 +190,8 @@ def test_project_toml_reads_back_as_written(codes, name, other, data):
     project = Project(
         name={"en": name, "ru": other}, countries=tuple(codes), languages=("en", "ru"),
         country_names={codes[0]: {"en": other}}, stretches=(StretchSpec(countries=pair, **start),),
-        park_layer_titles={codes[1]: name}, region=region,
+        park_layer_titles={codes[1]: name}, region=region, adjectives={codes[0]: other}, proposed_id="P-1",
+        texts={"title": {"en": name, "zh": other}, "parks_" + codes[0]: {"ru": other}},
     )
     back = parse_project(tomllib.loads(project_toml(project)), facts={})
     assert back == project
