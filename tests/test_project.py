@@ -122,7 +122,8 @@ def test_project_for_a_folder_without_one_is_the_bundled(tmp_path):
          "not a country of the project"),
         ('countries = ["RUS", "CHN"]\nfacts = "../x.csv"\n[name]\nen = "x"', "file name of the facts table"),
         ('countries = ["RUS", "CHN"]\nregion = [136, 40, 124, 49]\n[name]\nen = "x"', "[lon_min, lat_min"),
-        ('countries = ["RUS", "CHN"]\n[name]\nen = "x"\n[park_layer_titles]\nPRK = "x"', "PRK is not a country of the project"),
+        ('countries = ["RUS", "CHN"]\n[name]\nen = "x"\n[park_layer_titles]\nPRK = "x"',
+         "PRK is not a country of the project"),
     ],
 )
 def test_a_bad_project_names_the_problem_and_the_fix(tmp_path, text, problem):
