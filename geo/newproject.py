@@ -81,6 +81,16 @@ class NewProject:
     files: tuple[str, ...]
 
 
+def _pair_edges(a: shapely.Geometry, b: shapely.Geometry) -> shapely.Geometry:
+    """The edges two whole countries share, looked for only where their extents overlap (fast for large ones)."""
+    ax0, ay0, ax1, ay1 = a.bounds
+    bx0, by0, bx1, by1 = b.bounds
+    rect = (max(ax0, bx0) - 0.01, max(ay0, by0) - 0.01, min(ax1, bx1) + 0.01, min(ay1, by1) + 0.01)
+    if rect[0] > rect[2] or rect[1] > rect[3]:
+        return shapely.MultiLineString()
+    return shared_edges(shapely.clip_by_rect(a, *rect), shapely.clip_by_rect(b, *rect))
+
+
 def _region_around(lines: shapely.Geometry, margin_km: float) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = shapely.bounds(lines)
     dlat = margin_km / 111.2
@@ -233,12 +243,12 @@ def new_project(
         raise UsageError(f"{folder} exists and is not an empty folder; give a new folder for the project.")
     source = land_source(package, cache=cache, quiet=quiet)
     everyone = list(project.all_countries)
-    land_all = read_land(source.path, everyone)
     pairs = list(combinations(project.countries, 2)) + [
         (a, c) for c in project.context_countries for a in project.countries
     ]
     if region is None:
-        edges = [shared_edges(*(land_all.set_index("A3").geometry[c] for c in p)) for p in combinations(codes, 2)]
+        whole = dict(zip(codes, read_land(source.path, codes).geometry, strict=True))
+        edges = [_pair_edges(whole[p], whole[q]) for p, q in combinations(codes, 2)]
         edges = [e for e in edges if not e.is_empty]
         if not edges:
             raise UsageError(f"{', '.join(codes)} share no land border in the OpenStreetMap land polygons; "
