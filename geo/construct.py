@@ -226,7 +226,8 @@ def _cached_gpkg(tgz: Path, cache: Path, *, quiet: bool) -> Path:
 
 
 def read_land(
-    path: str | Path, countries: Sequence[str], *, bbox: tuple[float, float, float, float] | None = None
+    path: str | Path, countries: Sequence[str], *, bbox: tuple[float, float, float, float] | None = None,
+    clean: bool = True,
 ) -> gpd.GeoDataFrame:
     """The land polygons of ``countries`` (attribute ``A3``), in the order given, clipped to ``bbox``.
 
@@ -258,7 +259,7 @@ def read_land(
     if bbox is not None:
         box = shapely.box(*bbox)
         land["geometry"] = [round_coords(shapely.intersection(g, box)) for g in land.geometry]
-    else:
+    elif clean:  # ``clean=False``: as stored (a whole large country is slow to make valid)
         land["geometry"] = [round_coords(g) for g in land.geometry]
     return land.set_index("A3").loc[list(countries)].reset_index()
 

@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 
 from geo import __version__
-from geo.border import cut_stretch, shared_edges
+from geo.border import cut_stretch
 from geo.construct import (
     LAND_PACKAGE,
     LICENCE,
@@ -81,14 +81,22 @@ class NewProject:
     files: tuple[str, ...]
 
 
-def _pair_edges(a: shapely.Geometry, b: shapely.Geometry) -> shapely.Geometry:
-    """The edges two whole countries share, looked for only where their extents overlap (fast for large ones)."""
+def _shared_extent(a: shapely.Geometry, b: shapely.Geometry) -> tuple[float, float, float, float] | None:
+    """The extent of the vertices two countries' land polygons share (their border; None when they share none).
+
+    The package's polygons share their vertices along a border, so the common vertices are found by value
+    (fast even for the largest countries, where overlaying the whole polygons is not).
+    """
     ax0, ay0, ax1, ay1 = a.bounds
     bx0, by0, bx1, by1 = b.bounds
     rect = (max(ax0, bx0) - 0.01, max(ay0, by0) - 0.01, min(ax1, bx1) + 0.01, min(ay1, by1) + 0.01)
     if rect[0] > rect[2] or rect[1] > rect[3]:
-        return shapely.MultiLineString()
-    return shared_edges(shapely.clip_by_rect(a, *rect), shapely.clip_by_rect(b, *rect))
+        return None
+    ca, cb = (shapely.get_coordinates(shapely.clip_by_rect(g, *rect)) for g in (a, b))
+    common = np.intersect1d(ca[:, 0] + 1j * ca[:, 1], cb[:, 0] + 1j * cb[:, 1])
+    if len(common) < 2:
+        return None
+    return (float(common.real.min()), float(common.imag.min()), float(common.real.max()), float(common.imag.max()))
 
 
 def _region_around(lines: shapely.Geometry, margin_km: float) -> tuple[float, float, float, float]:
@@ -247,13 +255,12 @@ def new_project(
         (a, c) for c in project.context_countries for a in project.countries
     ]
     if region is None:
-        whole = dict(zip(codes, read_land(source.path, codes).geometry, strict=True))
-        edges = [_pair_edges(whole[p], whole[q]) for p, q in combinations(codes, 2)]
-        edges = [e for e in edges if not e.is_empty]
-        if not edges:
+        whole = dict(zip(codes, read_land(source.path, codes, clean=False).geometry, strict=True))
+        extents = [e for p, q in combinations(codes, 2) if (e := _shared_extent(whole[p], whole[q])) is not None]
+        if not extents:
             raise UsageError(f"{', '.join(codes)} share no land border in the OpenStreetMap land polygons; "
                              "choose neighbouring countries, or give the region with --region W,S,E,N.")
-        region = _region_around(shapely.union_all(edges), margin_km)
+        region = _region_around(shapely.union_all([shapely.box(*e) for e in extents]), margin_km)
     region = (float(region[0]), float(region[1]), float(region[2]), float(region[3]))
     land = read_land(source.path, everyone, bbox=region)
     names = {c: project.country_name(c) for c in everyone}
