@@ -182,7 +182,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from geo.validate import format_report
 
     result = prepare_layer(args.path, role=args.role, crs=args.crs, layer=args.layer, mapping=_mapping(args.map),
-                           accept_repairs=args.accept_repairs, encoding=args.encoding, limits=_limits(args), xy=_xy(args))
+                           accept_repairs=args.accept_repairs, encoding=args.encoding, quality=args.quality,
+                           layers_dir=args.layers, accept_clip=args.accept_clip, limits=_limits(args), xy=_xy(args))
     report = result.report
     verdict = (f"verdict: {args.path} can be imported ({report.features} features, {len(report.warnings)} warning(s))" if report.ok
                else f"verdict: {args.path} would be refused: {len(report.errors)} problem(s) listed above")
@@ -196,7 +197,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     result = import_layer(args.path, role=args.role, layers_dir=args.layers, crs=args.crs, layer=args.layer,
                           mapping=_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
-                          dry_run=args.dry_run, add=args.add, limits=_limits(args), xy=_xy(args))
+                          dry_run=args.dry_run, add=args.add, quality=args.quality, accept_clip=args.accept_clip,
+                          limits=_limits(args), xy=_xy(args))
     report = result.report
     if not report.ok:
         verdict = f"verdict: REFUSED {args.path}: {len(report.errors)} problem(s) listed above; nothing was written"
@@ -288,6 +290,11 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="take canonical FIELD from source COLUMN (repeatable)")
     p.add_argument("--accept-repairs", action="store_true", help="accept repairs that change a feature's area by more than 0.1%%")
     p.add_argument("--encoding", help="text encoding of a Shapefile without .cpg (cp1251, gbk, ...)")
+    p.add_argument("--quality", metavar="Q",
+                   help="geometry_quality of parks that state none: surveyed, unverified (the default), schematic "
+                        "or point_buffer")
+    p.add_argument("--accept-clip", action="store_true",
+                   help="accept parks with more than 1%% of their area across the border (the build clips it off)")
     p.add_argument("--x", help="the x (longitude) column of a CSV of points (lon, longitude, lng, x are found without it)")
     p.add_argument("--y", help="the y (latitude) column of a CSV of points (lat, latitude, y are found without it)")
     p.add_argument("--max-size", type=float, metavar="MB",
@@ -363,6 +370,8 @@ def _parser() -> argparse.ArgumentParser:
     roles = "parks_<iso3> (a country of the project, e.g. parks_pol), border or places"
     p = sub.add_parser("validate", help="check a file and print the report, importing nothing")
     _add_read_options(p)
+    p.add_argument("--layers", default="layers",
+                   help="layer store whose countries layer parks are measured against (default: layers)")
     p.add_argument("--role", help=f"the role the file is meant for: {roles}")
     p.set_defaults(func=_cmd_validate)
 

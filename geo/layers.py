@@ -49,8 +49,8 @@ PARK_COLUMNS: tuple[str, ...] = (
     "licence",
 )
 
-#: Allowed values of ``geometry_quality``.
-GEOMETRY_QUALITIES: tuple[str, ...] = ("surveyed", "schematic", "point_buffer")
+#: Allowed values of ``geometry_quality``; ``unverified``: imported without a statement of quality.
+GEOMETRY_QUALITIES: tuple[str, ...] = ("surveyed", "unverified", "schematic", "point_buffer")
 
 
 @dataclass(frozen=True)

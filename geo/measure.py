@@ -17,6 +17,7 @@ __all__ = [
     "M2_PER_HA",
     "area_table",
     "crosscheck_areas",
+    "densify_geodesic",
     "geodesic_area_m2",
     "geodesic_length_m",
     "planar_area_m2",
@@ -154,6 +155,58 @@ def _densify_long_edges(
     new[inner, 0], new[inner, 1] = plon, plat
     new_offsets = np.concatenate([[0], np.cumsum(counts)])[ring_offsets]
     return new, new_offsets
+
+
+def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
+    """Polygons with points inserted along the WGS84 geodesic of every edge longer than ``max_edge_m``.
+
+    The areas measured here take each edge as a geodesic; overlays (intersection,
+    union, difference) work in the plane of longitude/latitude, where an edge is a
+    straight line. A vertex an overlay puts on a long edge lies on the straight line,
+    off the geodesic, and changes the measured area (about 2 ha on a 20 km edge at
+    43N). With points on the geodesic every ``max_edge_m``, the two agree to a few
+    square metres per kilometre of edge, and the polygon measured is the same.
+    Missing, empty and non-polygonal geometries are returned as they are.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    todo = np.flatnonzero(
+        ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & np.isin(shapely.get_type_id(geoms), (3, 6))
+    )
+    if not len(todo):
+        return out
+    kind, coords, offsets = shapely.to_ragged_array(geoms[todo])
+    coords = coords[:, :2]
+    ring_offsets = offsets[0]
+    long_edges = np.flatnonzero(_rough_edge_m(coords, ring_offsets)[:-1] > max_edge_m)
+    if not len(long_edges):
+        return out
+    # Each edge is cut from its lexicographically smaller end, so an edge two parks share
+    # (walked in opposite directions) gets the very same points: the coverage stays exact.
+    pieces, inserts = [], []
+    for i in long_edges:
+        p, q = coords[i], coords[i + 1]
+        flip = (q[0], q[1]) < (p[0], p[1])
+        a, b = (q, p) if flip else (p, q)
+        n = int(np.ceil(GEOD.inv(a[0], a[1], b[0], b[1])[2] / max_edge_m)) - 1
+        if n > 0:
+            points = np.asarray(GEOD.npts(a[0], a[1], b[0], b[1], n))
+            inserts.append(i)
+            pieces.append(points[::-1] if flip else points)
+    if not inserts:
+        return out
+    counts = np.ones(len(coords), dtype=np.int64)
+    counts[inserts] += [len(piece) for piece in pieces]
+    dense = np.repeat(coords, counts, axis=0)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    for i, piece in zip(inserts, pieces, strict=True):
+        dense[starts[i] + 1 : starts[i] + 1 + len(piece)] = piece
+    dense_offsets = np.concatenate([[0], np.cumsum(counts)])[ring_offsets]
+    made = shapely.from_ragged_array(kind, dense, (dense_offsets, *offsets[1:]))
+    promoted = (shapely.get_type_id(geoms[todo]) == 3) & (shapely.get_type_id(made) == 6)  # Polygons stay Polygons
+    made[promoted] = shapely.get_geometry(made[promoted], 0)
+    out[todo] = made
+    return out
 
 
 def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:

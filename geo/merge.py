@@ -12,7 +12,7 @@ import shapely.ops
 from pyproj import Transformer
 
 from geo.errors import DataError
-from geo.measure import M2_PER_HA, geodesic_area_m2, geodesic_length_m
+from geo.measure import M2_PER_HA, densify_geodesic, geodesic_area_m2, geodesic_length_m
 from geo.project import Project, bundled_project
 
 __all__ = [
@@ -56,11 +56,17 @@ def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
 
 
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Stack the countries' park layers into one GeoDataFrame in EPSG:4326."""
+    """Stack the countries' park layers into one GeoDataFrame in EPSG:4326.
+
+    Edges longer than 1 km get points along their geodesic (:func:`geo.measure.densify_geodesic`):
+    the same polygons, whose overlays in lon/lat then keep their geodesic areas.
+    """
     frames = [layer.to_crs("EPSG:4326") for layer in layers if len(layer)]
     if not frames:
         return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    parks = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    parks[parks.geometry.name] = densify_geodesic(parks.geometry.array)
+    return parks
 
 
 def dissolve_by_country(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -80,7 +86,12 @@ def proposed_park(parks: gpd.GeoDataFrame, *, project: Project | None = None) ->
     """
     project = bundled_project() if project is None else project
     union = _dissolve(parks.geometry.array)
-    quality = "schematic" if (parks.get("geometry_quality", pd.Series(dtype=str)) != "surveyed").any() else "surveyed"
+    qualities = set(parks.get("geometry_quality", pd.Series(dtype=object)).fillna("unverified"))
+    # the union is as good as its weakest part: schematic where any part is, else unverified where any is
+    if qualities and qualities <= {"surveyed"}:
+        quality = "surveyed"
+    else:
+        quality = "unverified" if qualities <= {"surveyed", "unverified"} else "schematic"
     ru, zh = project.name.get("ru"), project.name.get("zh")
     return gpd.GeoDataFrame(
         [
@@ -215,7 +226,7 @@ def _other_side_ha(pieces, iso3s, land: dict, crs) -> tuple[np.ndarray, np.ndarr
         rows = rows[shapely.intersects(geom, pieces[rows])] if len(rows) else rows
         if not len(rows):
             continue
-        part = _area_ha(_overlay_near(shapely.intersection, pieces[rows], geom), crs)
+        part = np.maximum(_area_ha(_overlay_near(shapely.intersection, pieces[rows], geom), crs), 0.0)  # no -1e-10
         ha[rows] += part
         for i in rows[part > 0]:
             where[i].append(str(iso3))
@@ -335,7 +346,7 @@ def _clipped_across(before, after, report: pd.DataFrame, countries, crs) -> tupl
         ha[rows], where[rows] = _other_side_ha(
             removed, report["country_iso3"].to_numpy(dtype=object)[rows], _lands(countries, crs), crs
         )
-    return np.minimum(ha, report["removed_ha"].to_numpy()), where
+    return np.minimum(ha, np.maximum(report["removed_ha"].to_numpy(), 0.0)), where  # removed may be -1e-10
 
 
 def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, slack: float) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Normalising a source layer: CRS to EPSG:4326, canonical attributes, checks, provenance.
 
-Imported layers default to ``geometry_quality = "surveyed"``: a boundary file
-handed in by WDPA, OpenStreetMap or a cadastre is a drawn boundary, not the
-project's own schematic construction. A ``geometry_quality`` column in the data
-(or ``--map geometry_quality=COLUMN``) overrides it; unknown values are an error.
+An imported park without a statement of its quality is ``geometry_quality =
+"unverified"`` (drawn like a schematic boundary), unless ``--quality`` says what it
+is (``surveyed`` for a WDPA or cadastre boundary). A ``geometry_quality`` column in
+the data (or ``--map geometry_quality=COLUMN``) is kept; its empty values take the
+same default; unknown values are an error. The report says which was chosen.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class ImportResult:
     gdf: gpd.GeoDataFrame | None
     provenance: dict
     written: Path | None = None
+    #: the normalised layer even when refused (repairs applied), for further checks
+    checked: gpd.GeoDataFrame | None = None
 
 
 def _crs_name(crs) -> str | None:
@@ -330,14 +333,19 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def map_attributes(
-    gdf: gpd.GeoDataFrame, *, role: str, mapping: dict[str, str] | None = None, source_name: str
+    gdf: gpd.GeoDataFrame, *, role: str, mapping: dict[str, str] | None = None, source_name: str,
+    quality: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Problem], dict[str, str], list[str]]:
     """Map a source schema onto the role's canonical columns.
 
     WDPA fields and OpenStreetMap tags are recognised; ``mapping`` (from
-    ``--map FIELD=COLUMN``) overrides. Returns the new layer, the problems, the
-    mapping used and the source columns that were not kept.
+    ``--map FIELD=COLUMN``) overrides. ``quality`` (``--quality``) is the
+    ``geometry_quality`` of features that state none (default ``unverified``).
+    Returns the new layer, the problems, the mapping used and the source columns
+    that were not kept.
     """
+    if quality is not None and quality not in GEOMETRY_QUALITIES:
+        raise UsageError(f"--quality {quality!r} is unknown; use one of {', '.join(GEOMETRY_QUALITIES)}.")
     columns = role_columns(role)
     mapping = dict(mapping or {})
     for field_name, col in mapping.items():
@@ -470,10 +478,21 @@ def map_attributes(
             out["reported_area_source"] = pd.Series([None] * n, index=gdf.index, dtype=object)
     if "geometry_quality" in columns:
         q = take("geometry_quality")
+        stated = quality or "unverified"
+        told = f"--quality {quality} was given" if quality else "pass --quality surveyed if the boundaries are surveyed"
         if q is None:
-            q = pd.Series(["surveyed"] * n, index=gdf.index, dtype=object)
+            q = pd.Series([stated] * n, index=gdf.index, dtype=object)
+            problems.append(
+                Problem(role, "*", f"geometry_quality: {stated} for every feature (the file lacks a geometry_quality column)",
+                        told, "warning" if stated == "unverified" else "note")
+            )
         else:
-            q = q.fillna("surveyed")
+            if unstated := int(q.isna().sum()):
+                problems.append(
+                    Problem(role, "*", f"geometry_quality: {stated} for the {unstated} feature(s) without a value "
+                            f"in column {used['geometry_quality']}", told, "warning" if stated == "unverified" else "note")
+                )
+            q = q.fillna(stated)
             for fid, value in zip(out["id"], q, strict=True):
                 if value not in GEOMETRY_QUALITIES:
                     problems.append(
@@ -601,6 +620,9 @@ def prepare_layer(
     mapping: dict[str, str] | None = None,
     accept_repairs: bool = False,
     encoding: str | None = None,
+    quality: str | None = None,
+    layers_dir: str | Path | None = None,
+    accept_clip: bool = False,
     limits=None,
     xy: tuple[str, str] | None = None,
     region: tuple[float, float, float, float] | None | str = _BUNDLED,
@@ -623,6 +645,13 @@ def prepare_layer(
         Accept repairs that change a feature's area by more than 0.1 %.
     encoding : str, optional
         Text encoding of a Shapefile without .cpg.
+    quality : str, optional
+        ``geometry_quality`` of parks that state none (``--quality``); default ``unverified``.
+    layers_dir : str or Path, optional
+        The layer store whose ``countries`` layer a park layer is measured against: the
+        hectares of each park off its own country's land, and across the border.
+    accept_clip : bool
+        Accept parks with more than 1 % across the border (the build clips it off).
     limits : geo.limits.ReadLimits, optional
         Limits of the read (size, JSON depth, time budget); ``BIGCATS_*`` variables or defaults.
     xy : (str, str), optional
@@ -646,11 +675,53 @@ def prepare_layer(
     # checked on this thread meanwhile; check_geometries then uses the scan.
     scanner = GeometryScanner(kind=kind) if kind is not None else None
     try:
-        return _prepare(path, role=role, kind=kind, scanner=scanner, crs=crs, layer=layer, mapping=mapping,
-                        accept_repairs=accept_repairs, encoding=encoding, limits=limits, xy=xy, region=region)
+        result = _prepare(path, role=role, kind=kind, scanner=scanner, crs=crs, layer=layer, mapping=mapping,
+                          accept_repairs=accept_repairs, encoding=encoding, quality=quality, limits=limits, xy=xy,
+                          region=region)
     finally:
         if scanner is not None:
             scanner.close()
+    if role is not None and country_of_role(role) is not None and layers_dir is not None and result.checked is not None:
+        result.report.problems += _side_problems(result.checked, role=role, layers_dir=layers_dir, accept_clip=accept_clip)
+        if not result.report.ok:
+            result.gdf = None
+    return result
+
+
+def _side_problems(gdf: gpd.GeoDataFrame, *, role: str, layers_dir, accept_clip: bool) -> list[Problem]:
+    """The hectares of each park off its own country's land and across the border (see merge.wrong_side)."""
+    from geo.errors import BigCatsError
+    from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, wrong_side
+    from geo.store import open_store
+
+    try:
+        countries = open_store(layers_dir).read_layer("countries")
+    except BigCatsError as exc:
+        return [Problem(role, "*", f"not measured against the border: {exc}",
+                        "pass --layers with a layer store holding the countries layer", "warning")]
+    keep = np.asarray(shapely.is_valid(np.asarray(gdf.geometry.array, dtype=object)), dtype=bool)  # refused ones aside
+    table = wrong_side(gdf[keep], countries)
+    problems = []
+    for r in table.itertuples():
+        share = r.other_side_ha / r.area_ha if r.area_ha > 0 else 0.0
+        if r.other_side_ha >= CLIP_NOISE_HA:
+            problem = (f"{r.other_side_ha:,.2f} ha ({100 * share:.2f} % of the park) lie across the border on "
+                       f"{r.other_iso3} land; the build clips them off")
+            if share > WRONG_SIDE_FRACTION and not accept_clip:
+                problems.append(Problem(role, str(r.id), problem,
+                                        "correct the boundary or its country, or pass --accept-clip to import it clipped "
+                                        f"(more than {100 * WRONG_SIDE_FRACTION:g} % of the park)"))
+            else:
+                problems.append(Problem(role, str(r.id), problem, "none needed if the border is right", "warning"))
+        off = r.outside_ha - r.other_side_ha
+        if off >= CLIP_NOISE_HA:
+            whole = " (all of it: nothing would be left)" if r.outside_ha >= r.area_ha * (1 - 1e-9) else ""
+            problems.append(Problem(
+                role, str(r.id),
+                f"{off:,.2f} ha ({100 * off / r.area_ha:.2f} % of the park) lie off {r.country_iso3} land in the "
+                f"countries layer (water, or beyond the layer){whole}; the build clips them off",
+                "none needed for a lake or the sea; else check the boundary", "warning"))
+    return problems
 
 
 def _early_scan(scanner: GeometryScanner):
@@ -674,8 +745,8 @@ def _same_objects(a: np.ndarray, b) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
-def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_repairs, encoding, limits=None, xy=None,
-             region=_BUNDLED) -> ImportResult:
+def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_repairs, encoding, quality=None,
+             limits=None, xy=None, region=_BUNDLED) -> ImportResult:
     try:
         source = read_source(
             path, layer=layer, encoding=encoding, on_geometries=_early_scan(scanner) if scanner is not None else None,
@@ -731,7 +802,8 @@ def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_rep
     if not _same_objects(scanner.scanned, geoms):  # not read in batches, transformed, or made 2D
         scanner.reset(total=len(geoms))
         scanner.add(geoms)
-    mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name)
+    mapped, problems, used, dropped = map_attributes(gdf, role=role, mapping=mapping, source_name=path.name,
+                                                     quality=quality)
     report.problems += problems
     report.problems += _attribute_problems(gdf, mapped, role=role, used=used)
     scan = scanner.result()
@@ -751,7 +823,7 @@ def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_rep
     report.repairs = repairs
     provenance["repairs"] = repairs
     provenance["features"] = len(checked)
-    return ImportResult(report, checked if report.ok else None, provenance)
+    return ImportResult(report, checked if report.ok else None, provenance, checked=checked)
 
 
 def import_layer(
@@ -766,6 +838,8 @@ def import_layer(
     encoding: str | None = None,
     dry_run: bool = False,
     add: bool = False,
+    quality: str | None = None,
+    accept_clip: bool = False,
     limits=None,
     xy: tuple[str, str] | None = None,
 ) -> ImportResult:
@@ -776,7 +850,9 @@ def import_layer(
     the role's current version in one all-or-nothing write, with its
     provenance; earlier versions are kept (``bigcats history``). With ``add``
     its features are added to the current layer instead (ids must stay
-    unique). ``dry_run`` writes nothing.
+    unique). ``dry_run`` writes nothing. Parks are measured against the store's
+    countries layer and ``quality`` is their default ``geometry_quality``
+    (see :func:`prepare_layer`).
     """
     from geo.store import open_store
 
@@ -799,7 +875,7 @@ def import_layer(
         )
     result = prepare_layer(
         path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding,
-        limits=limits, xy=xy, region=project.region,
+        quality=quality, layers_dir=spec, accept_clip=accept_clip, limits=limits, xy=xy, region=project.region,
     )
     if not result.report.ok:
         return result

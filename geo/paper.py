@@ -150,7 +150,8 @@ def draw_static(
         fig.text(0.02, 0.965, t["title"], fontsize=15, weight="bold", va="top")
         ax = fig.add_axes((0.02, 0.1, 0.66, 0.83))
         ax.set_facecolor(WATER_COLOUR)
-        west, south, east, north = shown.proposed.total_bounds
+        framed = shown.proposed if not shown.proposed.geometry.is_empty.all() else shown.stretch  # no park left
+        west, south, east, north = framed.total_bounds
         lat0 = (south + north) / 2
         aspect = 1 / math.cos(math.radians(lat0))
         pad_x, pad_y = 0.08 * (east - west), 0.08 * (north - south)

@@ -274,7 +274,8 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None, 
             for p, q in project.pairs
         ],
     }
-    schematic = [f["id"] for f in features if f["geometry_quality"] != "surveyed"]
+    schematic = [f["id"] for f in features if f["geometry_quality"] not in ("surveyed", "unverified")]
+    unverified = [f["id"] for f in features if f["geometry_quality"] == "unverified"]
     reconciliation = []
     others = _other_published(facts)
     for f in features:
@@ -305,19 +306,25 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None, 
     built = [f["id"] for f in features if f["geometry_quality"] in ("schematic", "point_buffer")]
     checks = {
         "geometry_quality": {
-            "status": "warn" if schematic else "ok",
+            "status": "warn" if schematic or unverified else "ok",
             "schematic_features": schematic,
+            "unverified_features": unverified,
             "built_to_published_area": built,
-            "message": (
-                f"{', '.join(built)}: schematic or point-buffer boundaries (built from the real border, "
-                "published positions and the published areas), not surveyed; their areas match the published "
-                "figures only because each boundary was built to that figure, so the match checks the "
-                "arithmetic, not the parks"
-                if built
-                else "boundaries not surveyed: " + ", ".join(schematic)
-                if schematic
-                else "every park boundary is surveyed"
-            ),
+            "message": " ".join(
+                [
+                    f"{', '.join(built)}: schematic or point-buffer boundaries (built from the real border, "
+                    "published positions and the published areas), not surveyed; their areas match the published "
+                    "figures only because each boundary was built to that figure, so the match checks the "
+                    "arithmetic, not the parks."
+                    if built
+                    else "boundaries not surveyed: " + ", ".join(schematic) + "."
+                ] * bool(schematic)
+                + [
+                    f"{', '.join(unverified)}: imported without a statement of quality (unverified); "
+                    "import with --quality surveyed if they are surveyed."
+                ] * bool(unverified)
+            )
+            or "every park boundary is surveyed",
         },
         "reconciliation": {
             "tolerance": (

@@ -254,7 +254,10 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
-_JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "{": "\\u007b", "}": "\\u007d",
+#: Inside ``<script>`` only ``<`` can end the element or open a comment (``</script``, ``<!--``), and
+#: the HTML parser decodes no entity there, so ``>``, ``&`` and quotes stay as they are (a JSON string
+#: is double-quoted); braces and ``%`` would be read by folium's second Jinja pass.
+_JS_ESCAPES = {"<": "\\u003c", "{": "\\u007b", "}": "\\u007d",
                "%": "\\u0025", "`": "\\u0060", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -703,10 +706,38 @@ def _lang_attr(text_lang: str | None, lang: str) -> str:
     return f" lang='{text_lang}'" if text_lang and text_lang != lang else ""
 
 
+class _Html(str):
+    """A table cell already written as HTML (its parts escaped and marked by language)."""
+
+
+_CITATION = re.compile(r"^(?P<title>.+), (?P<url>https?://\S+) \(read (?P<date>\d{4}-\d{2}-\d{2})\)$", re.S)
+
+
+def _citation(source: object, lang: str) -> _Html | str:
+    """A source ``title, address (read DATE)`` as HTML: the title quoted in its own language, the
+    address as a link in no language, the date read in the page's language."""
+    if source is None or (isinstance(source, float) and math.isnan(source)) or not str(source).strip():
+        return ""
+    match = _CITATION.match(str(source))
+    if match is None:
+        return _Html(f"<span{_lang_attr(_script_lang(str(source)), lang)}>{_e(source)}</span>")
+    title, url = match["title"], match["url"]
+    return _Html(
+        f"<cite{_lang_attr(_script_lang(title), lang)}>{_e(title)}</cite>, "
+        f"<a href='{_e(url)}' target='_blank' rel='noopener' lang='zxx'>{_e(url)}</a> "
+        f"({_e(_t(lang)['read_on'])} {_e(match['date'])})"
+    )
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, _Html) else _e(value)
+
+
 def _table(rows: Sequence[tuple], css_class: str, lang: str = "en") -> str:
-    """Rows of (label, value) or (label, value, language of the value), escaped."""
+    """Rows of (label, value) or (label, value, language of the value), escaped (a value that is
+    already HTML, a citation, is kept as it is)."""
     cells = "".join(
-        f"<tr><th>{_e(row[0])}</th><td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_e(row[1])}</td></tr>"
+        f"<tr><th>{_e(row[0])}</th><td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_cell(row[1])}</td></tr>"
         for row in rows
     )
     return f"<table class='bigcats-popup {css_class}'>{cells}</table>"
@@ -733,7 +764,7 @@ def _park_popup(row, lang: str, proposed: str | None = None) -> str:
         (t["computed"], _fmt_ha(row["area_ha"], lang)),
         (t["published"], _fmt_ha(row.get("reported_area_ha"), lang)),
         (t["difference"], _difference(row["area_ha"], row.get("reported_area_ha"), lang)),
-        (t["published_source"], row.get("reported_area_source"), "en"),
+        (t["published_source"], _citation(row.get("reported_area_source"), lang)),
         (t["quality"], *_value("quality", row.get("geometry_quality"), lang)),
         (t["method"], row.get("geometry_method"), "en"),
         (t["source"], row.get("source"), "en"),
@@ -755,7 +786,7 @@ def _proposed_popup(areas: Mapping, lang: str, project: Project | None = None) -
             (t["union"], _fmt_ha(total["area_ha"], lang)),
             (t["published"], _fmt_ha(total.get("reported_area_ha"), lang)),
             (t["difference"], _difference(total["area_ha"], total.get("reported_area_ha"), lang)),
-            (t["published_source"], total.get("reported_area_source"), "en"),
+            (t["published_source"], _citation(total.get("reported_area_source"), lang)),
             *((t[f"computed_{iso3}"], _fmt_ha(totals[iso3]["area_ha"], lang)) for iso3 in project.countries
               if iso3 in totals),
         ],
@@ -810,9 +841,20 @@ def _country_names(countries: gpd.GeoDataFrame, lang: str) -> dict[str, tuple[st
 # --------------------------------------------------------------------------- panels
 
 
+_KINDS = ("surveyed", "schematic", "unverified")
+
+
+def _quality_kind(quality) -> str:
+    """How a park's ``geometry_quality`` is drawn: surveyed (solid), unverified or schematic (dashed)."""
+    return quality if quality in ("surveyed", "unverified") else "schematic"
+
+
 def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None, project: Project | None = None,
                  stretch_km: str = "") -> str:
-    """The legend; ``styles`` holds the (country, schematic) park styles on the map (all when None)."""
+    """The legend; ``styles`` holds the (country, kind) park styles on the map (all when None).
+
+    ``kind`` is ``surveyed``, ``schematic`` or ``unverified`` (see :func:`_quality_kind`).
+    """
     t = _t(lang, project)
     colours = country_colours(project)
 
@@ -824,13 +866,13 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
         )
         return f"<div>{swatch} {_e(label)}</div>"
 
-    styles = styles or {(iso3, schematic) for iso3 in colours for schematic in (False, True)}
+    styles = styles or {(iso3, kind) for iso3 in colours for kind in _KINDS}
     rows = [
-        line(colours[iso3], f"{t[f'parks_{iso3}']}: {t['schematic' if schematic else 'surveyed']}",
-             dash="6 4" if schematic else "", fill=colours[iso3])
-        for iso3 in colours for schematic in (False, True) if (iso3, schematic) in styles
+        line(colours[iso3], f"{t[f'parks_{iso3}']}: {t[kind]}",
+             dash="6 4" if kind != "surveyed" else "", fill=colours[iso3])
+        for iso3 in colours for kind in _KINDS if (iso3, kind) in styles
     ] + [
-        line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(q for _i, q in styles) else ""),
+        line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(k != "surveyed" for _i, k in styles) else ""),
         line(PAIR_BORDER_COLOUR, t["border_line"], width=2),
         line(STRETCH_COLOUR, f"{t['stretch']}, {stretch_km} {t['km']}" if stretch_km else t["stretch"], width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
@@ -956,15 +998,14 @@ def _panels_html(lang: str, notice: str, facts=None, park_names: Mapping[str, st
     )
 
 
-def _notice_html(lang: str, names: list[str]) -> str:
-    """The schematic-boundaries notice, naming the schematic features on the map (already escaped HTML)."""
+def _notice_html(lang: str, names: list[str], unverified: list[str] = ()) -> str:
+    """The schematic-boundaries notice, naming the schematic and the unverified features on the map (escaped HTML)."""
     t = _t(lang)
     items = "".join(f"<li>{name}</li>" for name in names)
-    return (
-        "<div id='schematic-notice' class='bigcats-panel'>"
-        f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])}"
-        f" <ul id='schematic-names'>{items}</ul></div>"
-    )
+    schematic = f"<b>{_e(t['notice_title'])}</b> {_e(t['notice'])} <ul id='schematic-names'>{items}</ul>" if names else ""
+    more = "".join(f"<li>{name}</li>" for name in unverified)
+    more = f"{_e(t['notice_unverified'])} <ul id='unverified-names'>{more}</ul>" if unverified else ""
+    return f"<div id='schematic-notice' class='bigcats-panel'>{schematic}{more}</div>"
 
 
 def _attribution_html(lang: str) -> str:
@@ -1095,6 +1136,7 @@ def make_map(
     proposed_area = _fmt_ha(areas["totals"]["proposed_park"]["area_ha"], lang)
     park_names = {str(row["id"]): _label(row, lang) for _, row in parks.iterrows() if "id" in row}
     schematic_layers, schematic_names, park_layers, labels, search = [], [], [], [], []
+    unverified_names = []
     colours = country_colours(project)
     for iso3 in project.countries:
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
@@ -1116,11 +1158,12 @@ def make_map(
             search.append((_label(row, lang), layer, point, geom.bounds))
             if schematic:
                 schematic_layers.append(group)
-                schematic_names.append(_label_html(row, lang))
+                kind = _quality_kind(row.get("geometry_quality"))
+                (unverified_names if kind == "unverified" else schematic_names).append(_label_html(row, lang))
         group.add_to(fmap)
 
     proposed_group = folium.FeatureGroup(name=t["proposed"], show=True)
-    proposed_schematic = bool(schematic_names)  # the union of the parks: schematic where any part is
+    proposed_schematic = bool(schematic_names or unverified_names)  # the union: dashed where any part is
     proposed_json = shapely.to_geojson(shown.proposed.geometry.iloc[0])
     outline = folium.GeoJson(
         proposed_json,
@@ -1177,11 +1220,11 @@ def make_map(
         ])
         towns[0].add_to(fmap)
 
-    styles = {(iso3, q != "surveyed") for iso3, q in zip(parks["country_iso3"], parks.get(
+    styles = {(iso3, _quality_kind(q)) for iso3, q in zip(parks["country_iso3"], parks.get(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
     root.html.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles,
                                                     project=project, stretch_km=stretch_km)))
-    notice = _notice_html(lang, schematic_names) if schematic_layers else ""
+    notice = _notice_html(lang, schematic_names, unverified_names) if schematic_layers else ""
     root.html.add_child(folium.Element(_panels_html(lang, notice, facts, park_names, project)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
@@ -1553,6 +1596,8 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
     // one popup at a time (a popup whose layer was switched off or opened from code could stay)
     map.eachLayer(function (l) { if (l instanceof L.Popup && l !== e.popup && l.options.autoClose) { map.removeLayer(l); } });
   });
+  // Escape closes the popup wherever the focus is (a clicked park path takes it from the map)
+  L.DomEvent.on(document, 'keydown', function (e) { if (e.key === 'Escape' && map._popup) { map.closePopup(); } });
   var Scale = L.Control.Scale.extend({ _updateMetric: function (maxMeters) {
     var meters = this._getRoundNum(maxMeters);
     this._updateScale(this._mScale, meters < 1000 ? meters + ' ' + T.m : (meters / 1000) + ' ' + T.km, meters / maxMeters);

@@ -36,10 +36,10 @@ class Problem:
     feature: str
     problem: str
     fix: str
-    level: str = "error"  # "error" refuses the import; "warning" is shown and accepted
+    level: str = "error"  # "error" refuses the import; "warning" is shown and accepted; "note" informs
 
     def __str__(self) -> str:
-        head = "warning: " if self.level == "warning" else ""
+        head = f"{self.level}: " if self.level != "error" else ""
         return f"{head}{self.layer}: feature {self.feature}: {self.problem} (fix: {self.fix})"
 
 
@@ -120,7 +120,7 @@ class Report:
     @property
     def warnings(self) -> list[Problem]:
         """Problems shown but accepted."""
-        return [p for p in self.problems if p.level != "error"]
+        return [p for p in self.problems if p.level == "warning"]
 
     @property
     def ok(self) -> bool:
@@ -134,7 +134,7 @@ def format_report(report: Report, *, verdict: str) -> str:
     if not report.problems:
         lines.append("  no problems found")
     for p in report.problems:
-        lines.append(f"  - {'ERROR' if p.level == 'error' else 'warning'}: feature {p.feature}: {p.problem}; fix: {p.fix}")
+        lines.append(f"  - {'ERROR' if p.level == 'error' else p.level}: feature {p.feature}: {p.problem}; fix: {p.fix}")
     lines.append(verdict)
     return "\n".join(lines)
 

@@ -54,3 +54,33 @@ def geod_ha(geom) -> float:
     from pyproj import Geod
 
     return abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 10_000
+
+
+def geod_dense(geom, max_edge_m: float = 1_000.0):
+    """``geom`` with points on the WGS84 geodesic of each edge every ``max_edge_m`` (pyproj.Geod.npts).
+
+    Independent of geo.measure.densify_geodesic: the same polygon under the geodesic reading of
+    its edges, whose planar overlays in lon/lat then keep their geodesic areas.
+    """
+    import shapely
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+
+    def ring(coords):
+        out = []
+        for (x0, y0), (x1, y1) in zip(coords[:-1], coords[1:], strict=True):
+            out.append((x0, y0))
+            n = int(math.ceil(geod.inv(x0, y0, x1, y1)[2] / max_edge_m)) - 1
+            if n > 0:
+                out.extend(geod.npts(x0, y0, x1, y1, n))
+        out.append(tuple(coords[-1]))
+        return out
+
+    def polygon(p):
+        return shapely.Polygon(ring(np.asarray(p.exterior.coords)[:, :2]),
+                               [ring(np.asarray(r.coords)[:, :2]) for r in p.interiors])
+
+    if geom.geom_type == "Polygon":
+        return polygon(geom)
+    return shapely.MultiPolygon([polygon(p) for p in geom.geoms])

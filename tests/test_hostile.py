@@ -31,7 +31,7 @@ from geo.layers import read_layer
 from geo.store import mask_url, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SQUARE = shapely.box(131.0, 43.0, 131.2, 43.1)
+SQUARE = shapely.box(131.6, 44.5, 131.8, 44.6)  # wholly on Russian land (the countries layer): parks_rus imports it
 
 
 def _run(capsys, *argv):
@@ -84,7 +84,7 @@ def test_nesting_limit_has_an_override(tmp_path, capsys):
 
 
 def test_null_and_repeated_ids_are_reported(tmp_path, capsys):
-    feats = [_feature(shapely.box(131 + 0.3 * k, 43, 131.2 + 0.3 * k, 43.1), id=i) for k, i in enumerate([0, 1, None, 1, None])]
+    feats = [_feature(shapely.box(131.6 + 0.3 * k, 44.5, 131.8 + 0.3 * k, 44.6), id=i) for k, i in enumerate([0, 1, None, 1, None])]
     src = _geojson(tmp_path / "ids.geojson", feats)
     code, text = _run(capsys, "validate", src, "--role", "parks_rus")
     assert code == 1
@@ -106,7 +106,7 @@ def test_prj_that_cannot_be_transformed_is_reported(tmp_path, capsys):
 
 def test_totals_by_the_geometry_column_is_a_usage_error(tmp_path, capsys):
     src = _geojson(tmp_path / "two_parks.geojson", [_feature(SQUARE, "a", name_en="A"),
-                                                     _feature(shapely.box(131.3, 43, 131.4, 43.1), "b", name_en="B")])
+                                                     _feature(shapely.box(131.9, 44.5, 132, 44.6), "b", name_en="B")])
     code, text = _run(capsys, "areas", "--engine", "memory", "--input", src, "--by", "geometry")
     assert code == 2
     assert "geometry column" in text and "name_en" in text
@@ -159,7 +159,7 @@ def _unshare_tmpfs(tmp_path: Path) -> list[str] | None:
 def _big_park(path: Path) -> Path:
     """A GeoJSON park of one 20,000-vertex outline (about 0.5 MB)."""
     t = np.linspace(0, 2 * np.pi, 20_000)
-    ring = np.column_stack([131 + 0.1 * np.cos(t), 43 + 0.1 * np.sin(t)])
+    ring = np.column_stack([131.6 + 0.1 * np.cos(t), 44.5 + 0.1 * np.sin(t)])
     return _geojson(path, [_feature(shapely.Polygon(ring), "BIG-1", name_en="Big park")])
 
 
@@ -386,7 +386,7 @@ def test_formula_injection_is_escaped_in_csv(tmp_path, capsys, layers_dir):
 
 def test_formula_injection_in_totals_csv(tmp_path, capsys):
     src = _geojson(tmp_path / "p.geojson", [_feature(SQUARE, "a", name_en="=cmd|' /C calc'!A0"),
-                                            _feature(shapely.box(131.3, 43, 131.4, 43.1), "b", name_en="-2+3")])
+                                            _feature(shapely.box(131.9, 44.5, 132, 44.6), "b", name_en="-2+3")])
     code, text = _run(capsys, "areas", "--input", src, "--by", "name_en", "--csv")
     assert code == 0
     keys = [row["name_en"] for row in csv.DictReader(io.StringIO(text))]
@@ -421,14 +421,14 @@ def test_shapefile_zipped_inside_its_folder(tmp_path, capsys):
 
 
 KML = """<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>
-<Placemark><name>Park A</name><Polygon><outerBoundaryIs><LinearRing><coordinates>131,43 131.2,43 131.2,43.1 131,43.1 131,43</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
-<Placemark><name>Park B</name><Polygon><outerBoundaryIs><LinearRing><coordinates>131.3,43 131.5,43 131.5,43.1 131.3,43.1 131.3,43</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+<Placemark><name>Park A</name><Polygon><outerBoundaryIs><LinearRing><coordinates>131.6,44.5 131.8,44.5 131.8,44.6 131.6,44.6 131.6,44.5</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+<Placemark><name>Park B</name><Polygon><outerBoundaryIs><LinearRing><coordinates>131.9,44.5 132.1,44.5 132.1,44.6 131.9,44.6 131.9,44.5</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
 </Document></kml>"""
 
 
 def _topojson(path: Path) -> Path:
-    arcs = [[[131.0, 43.0], [131.2, 43.0], [131.2, 43.1], [131.0, 43.1], [131.0, 43.0]],
-            [[131.3, 43.0], [131.5, 43.0], [131.5, 43.1], [131.3, 43.1], [131.3, 43.0]]]
+    arcs = [[[131.6, 44.5], [131.8, 44.5], [131.8, 44.6], [131.6, 44.6], [131.6, 44.5]],
+            [[131.9, 44.5], [132.1, 44.5], [132.1, 44.6], [131.9, 44.6], [131.9, 44.5]]]
     geoms = [{"type": "Polygon", "arcs": [[k]], "properties": {"name_en": f"Park {c}"}} for k, c in enumerate("AB")]
     path.write_text(json.dumps({"type": "Topology", "objects": {"parks": {"type": "GeometryCollection", "geometries": geoms}},
                                 "arcs": arcs}))
@@ -444,7 +444,7 @@ def test_features_without_ids_get_ids_in_every_format(fmt, tmp_path, layers_copy
         src = _topojson(tmp_path / "parks.topojson")
     else:
         src = _geojson(tmp_path / "parks.geojson", [_feature(SQUARE, name_en="Park A"),
-                                                    _feature(shapely.box(131.3, 43, 131.5, 43.1), name_en="Park B")])
+                                                    _feature(shapely.box(131.9, 44.5, 132.1, 44.6), name_en="Park B")])
     code, text = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy)
     assert code == 0, text
     assert "no id column: ids made from the row order" in text
@@ -453,7 +453,7 @@ def test_features_without_ids_get_ids_in_every_format(fmt, tmp_path, layers_copy
 
 def test_one_unclosed_ring_in_kml_is_one_problem(tmp_path, capsys):
     src = tmp_path / "parks.kml"
-    src.write_text(KML.replace("131.3,43.1 131.3,43</coordinates>", "131.3,43.1</coordinates>"))
+    src.write_text(KML.replace("131.9,44.6 131.9,44.5</coordinates>", "131.9,44.6</coordinates>"))
     code, text = _run(capsys, "validate", src, "--role", "parks_rus")
     assert code == 1
     errors = [line for line in text.splitlines() if "ERROR" in line]
@@ -507,7 +507,7 @@ def test_mistyped_option_suggests_the_right_one(capsys):
 
 
 def test_curved_geopackage_geometries_are_linearised(tmp_path, capsys):
-    ring = struct.pack("<BII", 1, 8, 3) + struct.pack("<6d", 131.0, 43.0, 131.2, 43.0, 131.0, 43.0)  # a full circle
+    ring = struct.pack("<BII", 1, 8, 3) + struct.pack("<6d", 131.6, 44.5, 131.8, 44.5, 131.6, 44.5)  # a full circle
     src = _gpkg(tmp_path / "curved.gpkg", struct.pack("<BII", 1, 10, 1) + ring, "CURVEPOLYGON")
     code, text = _run(capsys, "validate", src, "--role", "parks_rus")
     assert code == 0, text
@@ -516,7 +516,7 @@ def test_curved_geopackage_geometries_are_linearised(tmp_path, capsys):
 
 
 def test_measured_geometries_warning_is_a_report_line(tmp_path, capfd):
-    pts = [(131, 43, 1), (131.2, 43, 2), (131.2, 43.1, 3), (131, 43.1, 4), (131, 43, 1)]
+    pts = [(131.6, 44.5, 1), (131.8, 44.5, 2), (131.8, 44.6, 3), (131.6, 44.6, 4), (131.6, 44.5, 1)]
     wkb = struct.pack("<BIII", 1, 2003, 1, 5) + b"".join(struct.pack("<3d", *p) for p in pts)
     src = _gpkg(tmp_path / "m.gpkg", wkb, "POLYGON", 1)
     code = main(["validate", str(src), "--role", "parks_rus"])

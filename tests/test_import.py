@@ -20,8 +20,8 @@ from geo.layers import read_layer
 from geo.normalise import import_layer, prepare_layer
 
 GEOD = Geod(ellps="WGS84")
-# a 0.2° x 0.1° square well inside the region, on the Russian side
-SQUARE = shapely.box(131.0, 43.0, 131.2, 43.1)
+# a 0.2° x 0.1° square well inside the region, wholly on Russian land (countries layer)
+SQUARE = shapely.box(131.6, 43.5, 131.8, 43.6)
 
 
 def _area_m2(geom) -> float:
@@ -127,7 +127,9 @@ def test_every_format_imports_the_same_square(fmt, tmp_path, layers_copy, capsys
     assert "verdict: imported" in out
     layer = read_layer(layers_copy, "parks_rus")
     assert len(layer) == 1
-    assert layer.loc[0, "geometry_quality"] == "surveyed"
+    # no geometry_quality column and no --quality: not claimed surveyed, and the report says so
+    assert layer.loc[0, "geometry_quality"] == "unverified"
+    assert "geometry_quality: unverified for every feature" in out and "--quality surveyed" in out
     # area survives the CRS round trip (stored with 6 decimals: ~0.1 m, so 1e-5 relative)
     assert _area_m2(layer.geometry[0]) == pytest.approx(_area_m2(SQUARE), rel=1e-5)
     provenance = json.loads((layers_copy / "parks_rus.provenance.json").read_text())
@@ -205,11 +207,11 @@ def test_huge_coordinate_refused(tmp_path, layers_copy, capsys):
 
 def _bowtie(dx: float):
     """A self-intersecting ring: a square whose last corner is pushed across (dx in degrees)."""
-    return shapely.Polygon([(131.0, 43.0), (131.2, 43.0), (131.2, 43.1), (131.0 + dx, 43.1 - dx / 2), (131.0, 43.1)])
+    return shapely.Polygon([(131.6, 43.5), (131.8, 43.5), (131.8, 43.6), (131.6 + dx, 43.6 - dx / 2), (131.6, 43.6)])
 
 
 def test_invalid_geometry_reported_with_reason_and_area_change(tmp_path, layers_copy, capsys):
-    bad = shapely.Polygon([(131.0, 43.0), (131.2, 43.1), (131.2, 43.0), (131.0, 43.1)])  # bow tie
+    bad = shapely.Polygon([(131.6, 43.5), (131.8, 43.6), (131.8, 43.5), (131.6, 43.6)])  # bow tie
     assert not bad.is_valid
     src = _write_geojson(tmp_path / "b.geojson", [_feature(bad, id="B-1", name_en="Bow")])
     before = _digest(layers_copy)
@@ -228,13 +230,13 @@ def test_invalid_geometry_reported_with_reason_and_area_change(tmp_path, layers_
 def test_small_repair_is_accepted_with_its_area_change(tmp_path, layers_copy, capsys):
     # a tiny spike crossing an edge: a self-intersection whose repair changes the area by far less than 0.1%
     ring = [
-        (131.0, 43.0),
-        (131.2, 43.0),
-        (131.2, 43.1),
-        (131.1, 43.1),
-        (131.1001, 43.1000001),
-        (131.1, 43.09999),
-        (131.0, 43.1),
+        (131.6, 43.5),
+        (131.8, 43.5),
+        (131.8, 43.6),
+        (131.7, 43.6),
+        (131.7001, 43.6000001),
+        (131.7, 43.59999),
+        (131.6, 43.6),
     ]
     poly = shapely.Polygon(ring)
     if poly.is_valid:
@@ -250,8 +252,8 @@ def test_small_repair_is_accepted_with_its_area_change(tmp_path, layers_copy, ca
     [
         (None, "no geometry"),
         (shapely.Polygon(), "no geometry"),
-        (shapely.Point(131.1, 43.05), "Point where the role needs polygons"),
-        (shapely.GeometryCollection([SQUARE, shapely.Point(131.1, 43.05)]), "GeometryCollection"),
+        (shapely.Point(131.7, 43.55), "Point where the role needs polygons"),
+        (shapely.GeometryCollection([SQUARE, shapely.Point(131.7, 43.55)]), "GeometryCollection"),
     ],
 )
 def test_geometry_type_problems(geom, words, tmp_path, layers_copy, capsys):
@@ -262,7 +264,7 @@ def test_geometry_type_problems(geom, words, tmp_path, layers_copy, capsys):
 
 
 def test_mixed_types_reported(tmp_path, layers_copy, capsys):
-    feats = [_feature(SQUARE, id="A"), _feature(shapely.LineString([(131, 43), (131.1, 43.1)]), id="B")]
+    feats = [_feature(SQUARE, id="A"), _feature(shapely.LineString([(131.6, 43.5), (131.7, 43.6)]), id="B")]
     src = _write_geojson(tmp_path / "m.geojson", feats)
     code, out = _run(capsys, "validate", src, "--role", "parks_rus")
     assert code == 1 and "mixed geometry types" in out and "LineString" in out
@@ -270,13 +272,14 @@ def test_mixed_types_reported(tmp_path, layers_copy, capsys):
 
 def test_winding_and_duplicate_vertices_fixed_silently(tmp_path, layers_copy, capsys):
     clockwise = shapely.Polygon(
-        [(131.0, 43.0), (131.0, 43.1), (131.0, 43.1), (131.2, 43.1), (131.2, 43.0), (131.0, 43.0)]
+        [(131.6, 43.5), (131.6, 43.6), (131.6, 43.6), (131.8, 43.6), (131.8, 43.5), (131.6, 43.5)]
     )
     gdf = gpd.GeoDataFrame([{"id": "W-1", "name_en": "W", "licence": "CC0"}], geometry=[clockwise], crs="EPSG:4326")
     src = tmp_path / "w.gpkg"
     gdf.to_file(src, driver="GPKG")
-    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy)
-    assert code == 0 and "no problems found" in out, out
+    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--quality", "surveyed")
+    assert code == 0 and "warning" not in out and "ERROR" not in out, out
+    assert "note: feature *: geometry_quality: surveyed for every feature" in out  # what was chosen, said once
     stored = read_layer(layers_copy, "parks_rus").geometry[0]
     assert stored.exterior.is_ccw
     assert len(stored.exterior.coords) == 5
@@ -365,7 +368,7 @@ def test_map_option(tmp_path, layers_copy, capsys):
 
 
 def test_duplicate_ids_are_an_error(tmp_path, layers_copy, capsys):
-    feats = [_feature(SQUARE, id="D-1"), _feature(shapely.box(131.3, 43.0, 131.4, 43.1), id="D-1")]
+    feats = [_feature(SQUARE, id="D-1"), _feature(shapely.box(131.9, 43.5, 132.0, 43.6), id="D-1")]
     src = _write_geojson(tmp_path / "d.geojson", feats)
     code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy)
     assert code == 1 and "duplicate id" in out and "D-1" in out
@@ -504,7 +507,7 @@ def test_build_uses_imported_layer_and_drops_its_schematic_flag(tmp_path, layers
     surveyed = bundled.drop(columns=["geometry_quality", "geometry_method"])  # as a surveyed file would come
     src = tmp_path / "rus.gpkg"
     surveyed.to_file(src, driver="GPKG")
-    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy)
+    code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--quality", "surveyed")
     assert code == 0, out
     out_dir = tmp_path / "out"
     code, out = _run(capsys, "build", "--layers", layers_copy, "--out", out_dir)
@@ -533,14 +536,14 @@ def test_schematic_notice_goes_when_every_park_is_surveyed(tmp_path, layers_copy
     for role in ("parks_rus", "parks_chn"):
         src = tmp_path / f"{role}.gpkg"
         read_layer(layers_copy, role).drop(columns=["geometry_quality", "geometry_method"]).to_file(src, driver="GPKG")
-        code, out = _run(capsys, "import", src, "--role", role, "--layers", layers_copy)
+        code, out = _run(capsys, "import", src, "--role", role, "--layers", layers_copy, "--quality", "surveyed")
         assert code == 0, out
         if role == "parks_rus":  # the Chinese park is still schematic: the notice stays
             code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "half")
-            assert code == 0 and "schematic-notice" in (tmp_path / "half" / "land_of_big_cats.html").read_text()
+            assert code == 0 and "id='schematic-notice'" in (tmp_path / "half" / "land_of_big_cats.html").read_text()
     code, out = _run(capsys, "build", "--layers", layers_copy, "--out", tmp_path / "out")
     assert code == 0, out
-    assert "schematic-notice" not in (tmp_path / "out" / "land_of_big_cats.html").read_text()
+    assert "id='schematic-notice'" not in (tmp_path / "out" / "land_of_big_cats.html").read_text()
 
 
 def test_legacy_geojson_crs_member_is_honoured(tmp_path, layers_copy, capsys):
@@ -561,7 +564,7 @@ def test_add_keeps_the_existing_features(tmp_path, layers_copy, capsys):
     assert code == 0, out
     layer = read_layer(layers_copy, "parks_rus")
     assert sorted(layer["id"]) == sorted([*bundled["id"], "RUS-EXTRA"])
-    assert dict(zip(layer["id"], layer["geometry_quality"], strict=True))["RUS-EXTRA"] == "surveyed"
+    assert dict(zip(layer["id"], layer["geometry_quality"], strict=True))["RUS-EXTRA"] == "unverified"
     before = _digest(layers_copy)
     code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--add")
     assert code == 1 and "already in the parks_rus layer" in out
