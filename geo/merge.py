@@ -42,17 +42,70 @@ def _dissolve_land(geoms) -> shapely.Geometry:
 
 
 def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
-    """Union of polygons; the fast coverage union when they form a valid coverage."""
+    """Union of polygons (the fast coverage union when they form a valid coverage), without
+    degenerate holes (see :func:`_drop_degenerate_holes`)."""
+    return _drop_degenerate_holes(_union(geoms, valid=valid))
+
+
+def _drop_degenerate_holes(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom`` without the holes of no planar area (collinear points left where a union's edges
+    met: their area on the ellipsoid, a few m² between geodesics, depends on their winding)."""
+    if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        return geom
+    polygons = list(shapely.get_parts(geom))
+    changed = False
+    for i, polygon in enumerate(polygons):
+        holes = [ring for ring in polygon.interiors if not _degenerate(ring)]
+        if len(holes) < len(polygon.interiors):
+            polygons[i] = shapely.Polygon(polygon.exterior, holes)
+            changed = True
+    if not changed:
+        return geom
+    return polygons[0] if geom.geom_type == "Polygon" else shapely.MultiPolygon(polygons)
+
+
+def _degenerate(ring) -> bool:
+    """A ring whose planar area is below 10^-9 of its bounding box's: its points are collinear."""
+    xmin, ymin, xmax, ymax = ring.bounds
+    return shapely.Polygon(ring).area <= 1e-9 * max((xmax - xmin) * (ymax - ymin), 0.0)
+
+
+def _union(geoms, *, valid: bool | None = None) -> shapely.Geometry:
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if valid is None:
         valid = len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms))
     if valid:
         try:
-            return shapely.coverage_union_all(geoms)
+            union = shapely.coverage_union_all(geoms)
         except shapely.errors.GEOSException:  # noding changed (e.g. by a reprojection)
-            pass
-    return shapely.union_all(geoms)
+            union = None
+        # the coverage union trusts its input: edges equal but for their last bits leave slivers
+        if union is not None and shapely.is_valid(union):
+            return union
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:
+        # GEOS's floating noding can fail on nearly coincident edges ("found non-noded
+        # intersection"); snap-rounding to a grid 10^-12 of the coordinates' size (0.02 mm
+        # in degrees, far less in metres) is robust and changes no area measurably.
+        return shapely.union_all(geoms, grid_size=_snap_grid(geoms))
+
+
+def _robust(op, a, b):
+    """``op(a, b)`` (a shapely overlay), snap-rounded to :func:`_snap_grid` where GEOS's floating
+    noding fails on nearly coincident edges."""
+    try:
+        return op(a, b)
+    except shapely.errors.GEOSException:
+        return op(a, b, grid_size=_snap_grid([a, b]))
+
+
+def _snap_grid(geoms) -> float:
+    """A snap-rounding grid 10^-12 of the largest coordinate of ``geoms`` (never zero)."""
+    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    size = float(np.nanmax(np.abs(bounds))) if len(bounds) else 1.0
+    return max(size, 1.0) * 1e-12
 
 
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -185,8 +238,15 @@ CLIP_NOISE_HA = 0.01
 
 
 def _lands(countries: gpd.GeoDataFrame, crs) -> dict[str, shapely.Geometry]:
-    """Each country's land as one prepared geometry, in ``crs``."""
+    """Each country's land as one prepared geometry, in ``crs``.
+
+    In longitude/latitude the land's edges get the same geodesic points as the parks'
+    (:func:`combine_parks`): a park cut from the land then keeps the land's edges exactly, so
+    the clip moves nothing and two countries' parks still share their border.
+    """
     countries = countries.to_crs(crs)
+    if countries.crs is not None and countries.crs.is_geographic and len(countries):
+        countries = countries.set_geometry(densify_geodesic(countries.geometry.array), crs=countries.crs)
     land = {iso3: _dissolve_land(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
     for geom in land.values():
         shapely.prepare(geom)
@@ -300,8 +360,7 @@ def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[
         One row per park: ``id``, ``country_iso3``, ``area_before_ha``,
         ``area_after_ha``, ``removed_ha`` (geodesic).
     """
-    countries = countries.to_crs(parks.crs)
-    land = {iso3: _dissolve_land(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
+    land = _lands(countries, parks.crs)
     missing = sorted(set(parks["country_iso3"]) - set(land))
     if missing:
         raise DataError(
@@ -309,9 +368,7 @@ def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[
             "add the country or fix the parks' country_iso3",
             problems=[f"country_iso3 {iso3}: not in the countries layer" for iso3 in missing],
         )
-    before = np.asarray(parks.geometry.array, dtype=object)
-    for mask in land.values():
-        shapely.prepare(mask)  # indexed once: every park of the country is tested against it
+    before = np.asarray(parks.geometry.array, dtype=object)  # _lands prepared each country's land once
     masks = np.array([land[iso3] for iso3 in parks["country_iso3"]], dtype=object)
     # A park wholly on its land is kept as it is; only the others are intersected (once).
     inside = np.asarray(shapely.covers(masks, before), dtype=bool) & ~shapely.is_missing(before)
@@ -654,9 +711,12 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
         projected[bent] = _polygonal(projected[bent])
         valid = False
     union_m = _dissolve(projected, valid=valid)
+    if not shapely.is_valid(union_m):  # a coverage union of edges that differ in their last bits
+        union_m = shapely.union_all(projected, grid_size=_snap_grid(projected))
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
-    candidates = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]
+    candidates = [g for g in shapely.get_parts(_polygonal([_robust(shapely.difference, closed, union_m)])[0])
+                  if not g.is_empty]
     gap_parts = _between_parks(candidates, projected, union_m)
     gaps = gpd.GeoDataFrame(geometry=gpd.GeoSeries(gap_parts, crs=metric).to_crs(crs).array, crs=crs)
     gaps.insert(0, "area_ha", _area_ha(gaps.geometry.array, crs) if len(gaps) else np.array([]))

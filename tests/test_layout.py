@@ -41,6 +41,8 @@ FLOORS: dict[str, int] = {
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("io", "validate"): "read_source builds validate.Problem/Report (the vocabulary belongs on a lower floor)",
     ("measure", "pipeline"): "measure.area_table runs the whole build (a use case inside the kernel)",
+    ("normalise", "merge"): "the import's wrong-side check measures with merge.wrong_side (its land overlay "
+                            "helpers belong on a geometry floor below both)",
 }
 
 
