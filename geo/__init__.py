@@ -1,10 +1,88 @@
-"""Land of Big Cats: maps and areas of the proposed Sino-Russian transboundary park."""
+"""Land of Big Cats: maps and geodesic areas of transboundary protected areas.
 
+The public API, loaded lazily (PEP 562): ``import geo`` is instant (``bigcats --version``
+stays fast) and ``geo.build`` imports :mod:`geo.pipeline` only when first used.
+Everything listed in ``__all__`` is public; any other module attribute is internal.
+"""
+
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("bigcats")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+#: Public name -> the module that defines it.
+_API: dict[str, str] = {
+    "BigCatsError": "geo.errors",
+    "CRSError": "geo.errors",
+    "DataError": "geo.errors",
+    "GEOD": "geo.measure",
+    "LAYERS": "geo.layers",
+    "LayerNotFoundError": "geo.errors",
+    "PARK_COLUMNS": "geo.layers",
+    "Project": "geo.project",
+    "ProjectError": "geo.project",
+    "ReadError": "geo.errors",
+    "UsageError": "geo.errors",
+    "WriteError": "geo.errors",
+    "area_report": "geo.pipeline",
+    "area_report_for": "geo.pipeline",
+    "build": "geo.pipeline",
+    "bundled_project": "geo.project",
+    "check_coverage": "geo.merge",
+    "combine_parks": "geo.merge",
+    "failed_checks": "geo.pipeline",
+    "geodesic_area_m2": "geo.measure",
+    "geodesic_length_m": "geo.measure",
+    "import_layer": "geo.normalise",
+    "load_layers": "geo.layers",
+    "make_map": "geo.render",
+    "map_html": "geo.render",
+    "measured_layers": "geo.pipeline",
+    "merge_parks": "geo.merge",
+    "new_project": "geo.newproject",
+    "open_store": "geo.store",
+    "park_role": "geo.project",
+    "prepare_layer": "geo.normalise",
+    "project_for": "geo.project",
+    "read_facts": "geo.facts",
+    "read_layer": "geo.layers",
+    "read_project": "geo.project",
+    "shared_edge": "geo.merge",
+    "write_geojson": "geo.io",
+}
+
+__all__ = sorted([*_API, "__version__"])
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads these on first use
+    from geo.errors import BigCatsError, CRSError, DataError, LayerNotFoundError, ReadError, UsageError, WriteError
+    from geo.facts import read_facts
+    from geo.io import write_geojson
+    from geo.layers import LAYERS, PARK_COLUMNS, load_layers, read_layer
+    from geo.measure import GEOD, geodesic_area_m2, geodesic_length_m
+    from geo.merge import check_coverage, combine_parks, merge_parks, shared_edge
+    from geo.newproject import new_project
+    from geo.normalise import import_layer, prepare_layer
+    from geo.pipeline import area_report, area_report_for, build, failed_checks, measured_layers
+    from geo.project import Project, ProjectError, bundled_project, park_role, project_for, read_project
+    from geo.render import make_map, map_html
+    from geo.store import open_store
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562)."""
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geo' has no attribute {name!r}; the public names are geo.__all__")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

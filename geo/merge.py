@@ -1,4 +1,4 @@
-"""Merging the two countries' parks into one coverage and the proposed park."""
+"""Merging the countries' parks into one coverage and the proposed park (any number of countries)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pyproj import Transformer
 
 from geo.errors import DataError
 from geo.measure import M2_PER_HA, densify_geodesic, geodesic_area_m2, geodesic_length_m
+from geo.project import Project, bundled_project
 
 __all__ = [
     "CLIP_NOISE_HA",
@@ -27,11 +28,11 @@ __all__ = [
     "proposed_park",
     "resolve_overlaps",
     "shared_edge",
+    "shared_edges_by_pair",
     "snap_to_border",
     "wrong_side",
 ]
 
-PROPOSED_ID = "PROPOSED-LBC"
 
 
 def _dissolve_land(geoms) -> shapely.Geometry:
@@ -41,21 +42,74 @@ def _dissolve_land(geoms) -> shapely.Geometry:
 
 
 def _dissolve(geoms, *, valid: bool | None = None) -> shapely.Geometry:
-    """Union of polygons; the fast coverage union when they form a valid coverage."""
+    """Union of polygons (the fast coverage union when they form a valid coverage), without
+    degenerate holes (see :func:`_drop_degenerate_holes`)."""
+    return _drop_degenerate_holes(_union(geoms, valid=valid))
+
+
+def _drop_degenerate_holes(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom`` without the holes of no planar area (collinear points left where a union's edges
+    met: their area on the ellipsoid, a few m² between geodesics, depends on their winding)."""
+    if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        return geom
+    polygons = list(shapely.get_parts(geom))
+    changed = False
+    for i, polygon in enumerate(polygons):
+        holes = [ring for ring in polygon.interiors if not _degenerate(ring)]
+        if len(holes) < len(polygon.interiors):
+            polygons[i] = shapely.Polygon(polygon.exterior, holes)
+            changed = True
+    if not changed:
+        return geom
+    return polygons[0] if geom.geom_type == "Polygon" else shapely.MultiPolygon(polygons)
+
+
+def _degenerate(ring) -> bool:
+    """A ring whose planar area is below 10^-9 of its bounding box's: its points are collinear."""
+    xmin, ymin, xmax, ymax = ring.bounds
+    return shapely.Polygon(ring).area <= 1e-9 * max((xmax - xmin) * (ymax - ymin), 0.0)
+
+
+def _union(geoms, *, valid: bool | None = None) -> shapely.Geometry:
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if valid is None:
         valid = len(geoms) > 1 and bool(shapely.coverage_is_valid(geoms))
     if valid:
         try:
-            return shapely.coverage_union_all(geoms)
+            union = shapely.coverage_union_all(geoms)
         except shapely.errors.GEOSException:  # noding changed (e.g. by a reprojection)
-            pass
-    return shapely.union_all(geoms)
+            union = None
+        # the coverage union trusts its input: edges equal but for their last bits leave slivers
+        if union is not None and shapely.is_valid(union):
+            return union
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:
+        # GEOS's floating noding can fail on nearly coincident edges ("found non-noded
+        # intersection"); snap-rounding to a grid 10^-12 of the coordinates' size (0.02 mm
+        # in degrees, far less in metres) is robust and changes no area measurably.
+        return shapely.union_all(geoms, grid_size=_snap_grid(geoms))
+
+
+def _robust(op, a, b):
+    """``op(a, b)`` (a shapely overlay), snap-rounded to :func:`_snap_grid` where GEOS's floating
+    noding fails on nearly coincident edges."""
+    try:
+        return op(a, b)
+    except shapely.errors.GEOSException:
+        return op(a, b, grid_size=_snap_grid([a, b]))
+
+
+def _snap_grid(geoms) -> float:
+    """A snap-rounding grid 10^-12 of the largest coordinate of ``geoms`` (never zero)."""
+    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    size = float(np.nanmax(np.abs(bounds))) if len(bounds) else 1.0
+    return max(size, 1.0) * 1e-12
 
 
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Stack park layers of both countries into one GeoDataFrame in EPSG:4326.
+    """Stack the countries' park layers into one GeoDataFrame in EPSG:4326.
 
     Edges longer than 1 km get points along their geodesic (:func:`geo.measure.densify_geodesic`):
     the same polygons, whose overlays in lon/lat then keep their geodesic areas.
@@ -76,12 +130,14 @@ def dissolve_by_country(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=parks.crs)
 
 
-def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The proposed transboundary park: the union of every park of both countries.
+def proposed_park(parks: gpd.GeoDataFrame, *, project: Project | None = None) -> gpd.GeoDataFrame:
+    """The proposed transboundary park: the union of every park of every country.
 
     Overlapping parts count once, so its area is never the plain sum of the
-    parks' areas when they overlap.
+    parks' areas when they overlap. Its id and names come from ``project``
+    (default: the bundled project).
     """
+    project = bundled_project() if project is None else project
     union = _dissolve(parks.geometry.array)
     qualities = set(parks.get("geometry_quality", pd.Series(dtype=object)).fillna("unverified"))
     # the union is as good as its weakest part: schematic where any part is, else unverified where any is
@@ -89,17 +145,18 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         quality = "surveyed"
     else:
         quality = "unverified" if qualities <= {"surveyed", "unverified"} else "schematic"
+    ru, zh = project.name.get("ru"), project.name.get("zh")
     return gpd.GeoDataFrame(
         [
             {
-                "id": PROPOSED_ID,
-                "name_en": "Land of Big Cats (proposed transboundary park)",
-                "name_ru": "Трансграничный парк «Земля больших кошек» (предложение)",
-                "name_zh": "“大猫之地”跨境公园（拟建）",
-                "country_iso3": "RUS+CHN",
+                "id": project.proposed_id,
+                "name_en": f"{project.display_name('en')} (proposed transboundary park)",
+                "name_ru": None if ru is None else f"Трансграничный парк «{ru}» (предложение)",
+                "name_zh": None if zh is None else f"“{zh}”跨境公园（拟建）",
+                "country_iso3": "+".join(project.countries),
                 "parks": len(parks),
                 "geometry_quality": quality,
-                "geometry_method": "union of the Russian and Chinese park layers, overlaps counted once",
+                "geometry_method": f"union of the {project.adjectives_text()} park layers, overlaps counted once",
                 "geometry": union,
             }
         ],
@@ -108,16 +165,20 @@ def proposed_park(parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def shared_edge(rus: gpd.GeoDataFrame, chn: gpd.GeoDataFrame) -> shapely.MultiLineString:
-    """The lines along which a Russian and a Chinese park touch each other.
+def shared_edge(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> shapely.MultiLineString:
+    """The lines along which a park of one country (``a``) and one of another (``b``) touch each other.
 
     Computed as the line parts of the intersection of the two countries'
     park boundaries; points where they only touch are dropped.
     Empty (not an error) when the parks do not touch or one side has none.
     """
-    a = _boundary(rus.geometry.array)
-    b = _boundary(chn.geometry.array)
-    return _line_parts(shapely.intersection(a, b))
+    return _line_parts(shapely.intersection(_boundary(a.geometry.array), _boundary(b.geometry.array)))
+
+
+def shared_edges_by_pair(parks: gpd.GeoDataFrame, pairs) -> dict[tuple[str, str], shapely.MultiLineString]:
+    """:func:`shared_edge` of each pair of countries (``country_iso3`` codes) of ``pairs``."""
+    codes = parks["country_iso3"]
+    return {(a, b): shared_edge(parks[codes == a], parks[codes == b]) for a, b in pairs}
 
 
 def _boundary(geoms) -> shapely.Geometry:
@@ -177,8 +238,15 @@ CLIP_NOISE_HA = 0.01
 
 
 def _lands(countries: gpd.GeoDataFrame, crs) -> dict[str, shapely.Geometry]:
-    """Each country's land as one prepared geometry, in ``crs``."""
+    """Each country's land as one prepared geometry, in ``crs``.
+
+    In longitude/latitude the land's edges get the same geodesic points as the parks'
+    (:func:`combine_parks`): a park cut from the land then keeps the land's edges exactly, so
+    the clip moves nothing and two countries' parks still share their border.
+    """
     countries = countries.to_crs(crs)
+    if countries.crs is not None and countries.crs.is_geographic and len(countries):
+        countries = countries.set_geometry(densify_geodesic(countries.geometry.array), crs=countries.crs)
     land = {iso3: _dissolve_land(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
     for geom in land.values():
         shapely.prepare(geom)
@@ -292,8 +360,7 @@ def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[
         One row per park: ``id``, ``country_iso3``, ``area_before_ha``,
         ``area_after_ha``, ``removed_ha`` (geodesic).
     """
-    countries = countries.to_crs(parks.crs)
-    land = {iso3: _dissolve_land(group.geometry.array) for iso3, group in countries.groupby("country_iso3")}
+    land = _lands(countries, parks.crs)
     missing = sorted(set(parks["country_iso3"]) - set(land))
     if missing:
         raise DataError(
@@ -301,9 +368,7 @@ def clip_to_land(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> tuple[
             "add the country or fix the parks' country_iso3",
             problems=[f"country_iso3 {iso3}: not in the countries layer" for iso3 in missing],
         )
-    before = np.asarray(parks.geometry.array, dtype=object)
-    for mask in land.values():
-        shapely.prepare(mask)  # indexed once: every park of the country is tested against it
+    before = np.asarray(parks.geometry.array, dtype=object)  # _lands prepared each country's land once
     masks = np.array([land[iso3] for iso3 in parks["country_iso3"]], dtype=object)
     # A park wholly on its land is kept as it is; only the others are intersected (once).
     inside = np.asarray(shapely.covers(masks, before), dtype=bool) & ~shapely.is_missing(before)
@@ -646,9 +711,12 @@ def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = 1_000.0) -> 
         projected[bent] = _polygonal(projected[bent])
         valid = False
     union_m = _dissolve(projected, valid=valid)
+    if not shapely.is_valid(union_m):  # a coverage union of edges that differ in their last bits
+        union_m = shapely.union_all(projected, grid_size=_snap_grid(projected))
     half = gap_width_m / 2
     closed = shapely.buffer(shapely.buffer(union_m, half, quad_segs=4), -half, quad_segs=4)
-    candidates = [g for g in shapely.get_parts(_polygonal([shapely.difference(closed, union_m)])[0]) if not g.is_empty]
+    candidates = [g for g in shapely.get_parts(_polygonal([_robust(shapely.difference, closed, union_m)])[0])
+                  if not g.is_empty]
     gap_parts = _between_parks(candidates, projected, union_m)
     gaps = gpd.GeoDataFrame(geometry=gpd.GeoSeries(gap_parts, crs=metric).to_crs(crs).array, crs=crs)
     gaps.insert(0, "area_ha", _area_ha(gaps.geometry.array, crs) if len(gaps) else np.array([]))
@@ -803,13 +871,14 @@ def merge_parks(
     *,
     tolerance_m: float = 500.0,
     gap_width_m: float = 1_000.0,
+    project: Project | None = None,
 ) -> MergeResult:
     """Clip to land, snap to the border, check the coverage, resolve overlaps, dissolve.
 
     Parameters
     ----------
     parks : GeoDataFrame
-        Both countries' parks (:func:`combine_parks`).
+        Every country's parks (:func:`combine_parks`).
     countries : GeoDataFrame
         Country land polygons.
     border : GeoDataFrame
@@ -818,6 +887,8 @@ def merge_parks(
         Snapping tolerance (m), default 500.
     gap_width_m : float, keyword-only
         Gaps narrower than this (m) are reported, default 1000.
+    project : Project, keyword-only
+        Names the proposed park; default the bundled project.
 
     Returns
     -------
@@ -836,7 +907,7 @@ def merge_parks(
         parks=resolved,
         snapped_parks=snapped,
         by_country=dissolve_by_country(resolved),
-        proposed=proposed_park(resolved),
+        proposed=proposed_park(resolved, project=project),
         clipped=clip_report,
         snapped=snap_report,
         coverage_before=coverage_before,

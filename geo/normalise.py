@@ -27,24 +27,39 @@ from pyproj.exceptions import ProjError
 from geo import __version__
 from geo.errors import DataError, ReadError, UsageError
 from geo.io import SHP_FIELD_NAMES, Source, read_source
-from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
+from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS, catalogue
+from geo.project import bundled_project, country_of_role, project_for
 from geo.validate import GeometryScanner, Problem, Report, check_geometries
 
-__all__ = ["IMPORT_ROLES", "ROLE_COLUMNS", "ImportResult", "import_layer", "prepare_layer", "to_wgs84"]
+__all__ = ["IMPORT_ROLES", "ROLE_COLUMNS", "ImportResult", "import_layer", "prepare_layer", "role_columns", "to_wgs84"]
 
-#: Roles a file can be imported into, and their canonical columns.
+#: Roles other than the park roles a file can be imported into, and their canonical columns.
 ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "parks_rus": PARK_COLUMNS,
-    "parks_chn": PARK_COLUMNS,
     "border": ("id", "left_iso3", "right_iso3", "source", "licence"),
     "places": ("id", "name_en", "name_ru", "name_zh", "country_iso3", "population", "source", "licence"),
 }
-IMPORT_ROLES = tuple(ROLE_COLUMNS)
-ROLE_COUNTRY = {"parks_rus": "RUS", "parks_chn": "CHN"}
+#: The roles a file can be imported into, as messages name them.
+IMPORT_ROLES = ("parks_<iso3>", *ROLE_COLUMNS)
 #: Canonical park columns filled after the plain mapping (published area, quality, provenance).
 _FILLED_LATER = PARK_COLUMNS[PARK_COLUMNS.index("reported_area_ha") :]
-#: The project region (lon_min, lat_min, lon_max, lat_max); a layer outside it gets a warning.
-REGION = (124.0, 40.0, 136.0, 49.0)
+#: Default of ``region``: the bundled project's.
+_BUNDLED = "bundled"
+
+
+def role_columns(role: str) -> tuple[str, ...]:
+    """The canonical columns of an importable role (``parks_<iso3>``, ``border``, ``places``).
+
+    Raises
+    ------
+    UsageError
+        For any other role.
+    """
+    if country_of_role(role) is not None:
+        return PARK_COLUMNS
+    if role not in ROLE_COLUMNS:
+        raise UsageError(f"--role {role!r} is not importable; use one of {', '.join(IMPORT_ROLES)} "
+                         "(parks_<iso3>: the ISO 3166 alpha-3 code in lower case, e.g. parks_pol).")
+    return ROLE_COLUMNS[role]
 MAX_TEXT_CHARS = 10_000
 #: An HTML tag. HTML's whitespace is ASCII (space, tab, LF, FF, CR); spelled out rather than ``\s``
 #: (Unicode whitespace in Python) so that pandas matches it in Arrow (RE2) instead of row by row.
@@ -95,13 +110,21 @@ def _crs_name(crs) -> str | None:
 
 
 def to_wgs84(
-    source: Source, *, crs: str | None = None, layer: str
+    source: Source,
+    *,
+    crs: str | None = None,
+    layer: str,
+    region: tuple[float, float, float, float] | None | str = _BUNDLED,
 ) -> tuple[gpd.GeoDataFrame | None, list[Problem], str | None]:
     """Transform a source layer to EPSG:4326, refusing to guess a CRS.
 
     Returns the transformed layer (None when refused), the problems and the
-    original CRS's name.
+    original CRS's name. ``region`` (lon_min, lat_min, lon_max, lat_max; default the
+    bundled project's) is where the layer is expected: outside it is a warning, and
+    inside it only with x and y exchanged is an error. None skips both checks.
     """
+    if region == _BUNDLED:
+        region = bundled_project().region
     gdf = source.gdf
     problems: list[Problem] = []
     declared = source.crs
@@ -154,8 +177,9 @@ def to_wgs84(
             return None, problems, original
         if (
             use.is_geographic
-            and not _intersects(REGION, (xmin, ymin, xmax, ymax))
-            and _intersects(REGION, (ymin, xmin, ymax, xmax))
+            and region is not None
+            and not _intersects(region, (xmin, ymin, xmax, ymax))
+            and _intersects(region, (ymin, xmin, ymax, xmax))
         ):
             problems.append(
                 Problem(
@@ -232,8 +256,8 @@ def to_wgs84(
                 )
             )
             return None, problems, original
-        inside = _intersects(REGION, (xmin, ymin, xmax, ymax))
-        swapped = _intersects(REGION, (ymin, xmin, ymax, xmax))
+        inside = region is None or _intersects(region, (xmin, ymin, xmax, ymax))
+        swapped = region is not None and _intersects(region, (ymin, xmin, ymax, xmax))
         if not inside and swapped:
             problems.append(
                 Problem(
@@ -322,7 +346,7 @@ def map_attributes(
     """
     if quality is not None and quality not in GEOMETRY_QUALITIES:
         raise UsageError(f"--quality {quality!r} is unknown; use one of {', '.join(GEOMETRY_QUALITIES)}.")
-    columns = ROLE_COLUMNS[role]
+    columns = role_columns(role)
     mapping = dict(mapping or {})
     for field_name, col in mapping.items():
         if field_name not in columns:
@@ -417,7 +441,7 @@ def map_attributes(
             index=gdf.index,
             dtype=object,
         )
-        expected = ROLE_COUNTRY.get(role)
+        expected = country_of_role(role)
         if expected:
             wrong = iso.notna() & (iso != expected)
             for fid, value in zip(out["id"][wrong], iso[wrong], strict=True):
@@ -601,6 +625,7 @@ def prepare_layer(
     accept_clip: bool = False,
     limits=None,
     xy: tuple[str, str] | None = None,
+    region: tuple[float, float, float, float] | None | str = _BUNDLED,
 ) -> ImportResult:
     """Read, check and normalise a source file for a role, without writing anything.
 
@@ -631,6 +656,8 @@ def prepare_layer(
         Limits of the read (size, JSON depth, time budget); ``BIGCATS_*`` variables or defaults.
     xy : (str, str), optional
         The x and y columns of a CSV of points (``--x``/``--y``).
+    region : (float, float, float, float) or None, optional
+        Where the layer is expected (see :func:`to_wgs84`); default the bundled project's region.
 
     Returns
     -------
@@ -638,8 +665,8 @@ def prepare_layer(
         ``gdf`` is the normalised layer (EPSG:4326, canonical columns) when the
         report has no errors, else None.
     """
-    if role is not None and role not in ROLE_COLUMNS:
-        raise UsageError(f"--role {role!r} is not importable; use one of {', '.join(IMPORT_ROLES)}.")
+    if role is not None:
+        role_columns(role)  # an unknown role fails before anything is read
     path = Path(path)
     kind = (LAYERS[role].geometry if role in LAYERS else "polygon") if role is not None else None
     # The geometry scan (validity, reasons, repairs, silent fixes: GEOS, without the GIL) runs on
@@ -649,11 +676,12 @@ def prepare_layer(
     scanner = GeometryScanner(kind=kind) if kind is not None else None
     try:
         result = _prepare(path, role=role, kind=kind, scanner=scanner, crs=crs, layer=layer, mapping=mapping,
-                          accept_repairs=accept_repairs, encoding=encoding, quality=quality, limits=limits, xy=xy)
+                          accept_repairs=accept_repairs, encoding=encoding, quality=quality, limits=limits, xy=xy,
+                          region=region)
     finally:
         if scanner is not None:
             scanner.close()
-    if role in ROLE_COUNTRY and layers_dir is not None and result.checked is not None:
+    if role is not None and country_of_role(role) is not None and layers_dir is not None and result.checked is not None:
         result.report.problems += _side_problems(result.checked, role=role, layers_dir=layers_dir, accept_clip=accept_clip)
         if not result.report.ok:
             result.gdf = None
@@ -718,7 +746,7 @@ def _same_objects(a: np.ndarray, b) -> bool:
 
 
 def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_repairs, encoding, quality=None,
-             limits=None, xy=None) -> ImportResult:
+             limits=None, xy=None, region=_BUNDLED) -> ImportResult:
     try:
         source = read_source(
             path, layer=layer, encoding=encoding, on_geometries=_early_scan(scanner) if scanner is not None else None,
@@ -744,7 +772,7 @@ def _prepare(path: Path, *, role, kind, scanner, crs, layer, mapping, accept_rep
             Problem(name, "*", "the layer has 0 features", "export the layer again with its features")
         )
         return ImportResult(report, None, provenance)
-    gdf, problems, original = to_wgs84(source, crs=crs, layer=name)
+    gdf, problems, original = to_wgs84(source, crs=crs, layer=name, region=region)
     report.problems += problems
     provenance["original_crs"] = original
     provenance["crs_option"] = crs
@@ -836,9 +864,18 @@ def import_layer(
             f"layers folder not found: {_masked(spec)}. Pass --layers with an existing layer folder "
             "(the bundled one is 'layers'), a .gpkg store or a postgresql:// URL."
         )
+    role_columns(role)
+    project = project_for(spec)
+    if country_of_role(role) is not None and role not in catalogue(project).park_roles:
+        where = project.path or "the bundled project"
+        raise UsageError(
+            f"--role {role}: {country_of_role(role)} is not a country of the project ({where}: countries "
+            f"{', '.join(project.countries)}); use one of {', '.join(project.park_roles)}, or add it to "
+            "countries in project.toml."
+        )
     result = prepare_layer(
         path, role=role, crs=crs, layer=layer, mapping=mapping, accept_repairs=accept_repairs, encoding=encoding,
-        quality=quality, layers_dir=spec, accept_clip=accept_clip, limits=limits, xy=xy,
+        quality=quality, layers_dir=spec, accept_clip=accept_clip, limits=limits, xy=xy, region=project.region,
     )
     if not result.report.ok:
         return result

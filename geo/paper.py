@@ -88,6 +88,7 @@ def draw_static(
     lang: str,
     png_path: str | Path,
     pdf_path: str | Path,
+    project=None,
 ) -> tuple[float, float, float, float]:
     """Draw the map to a PNG (at least 2000 px wide) and a one-page A4 landscape PDF.
 
@@ -105,6 +106,8 @@ def draw_static(
         Language of every text.
     png_path, pdf_path : str or Path
         Where to write (the caller makes the writes atomic).
+    project : geo.project.Project, optional
+        Names the countries, the title and the borders; default the bundled project.
 
     Returns
     -------
@@ -118,22 +121,28 @@ def draw_static(
     from matplotlib.patches import Patch
     from pyproj import Geod
 
+    from geo.project import bundled_project
     from geo.render import (
-        COUNTRY_COLOURS,
         LAND_COLOUR,
         OTHER_BORDER_COLOUR,
+        PAIR_BORDER_COLOUR,
         PARK_FILL_OPACITY,
         PROPOSED_COLOUR,
-        RUS_CHN_COLOUR,
         STRETCH_COLOUR,
         WATER_COLOUR,
         _fmt_ha,
         _label,
         _label_point,
+        _pair_ids,
+        _stretch_km,
         _t,
+        country_colours,
     )
 
-    t = _t(lang)
+    t = _t(lang, project)
+    project = bundled_project() if project is None else project
+    colours, pair_ids = country_colours(project), _pair_ids(project)
+    stretch_km = _stretch_km(layers["stretch"], lang)
     family = _font_family(lang)
     rc = {"font.family": family, "pdf.fonttype": 42, "svg.fonttype": "none", "axes.unicode_minus": False}
     with matplotlib.rc_context(rc):
@@ -167,7 +176,7 @@ def draw_static(
             _plot_geom(ax, geom, facecolor=LAND_COLOUR, edgecolor="#999", linewidth=0.4, zorder=1)
         schematic_names = []
         for idx, row in parks.iterrows():
-            colour = COUNTRY_COLOURS.get(row["country_iso3"], "#555")
+            colour = colours.get(row["country_iso3"], "#555")
             schematic = row.get("geometry_quality") != "surveyed"
             _plot_geom(ax, shown.parks.geometry.loc[idx], facecolor=(*to_rgb(colour), PARK_FILL_OPACITY),
                        edgecolor=colour, linewidth=1.2, linestyle=(0, (4, 3)) if schematic else "-", zorder=2)
@@ -177,9 +186,9 @@ def draw_static(
         _plot_geom(ax, shown.proposed.geometry.iloc[0], facecolor="none", edgecolor=PROPOSED_COLOUR, linewidth=2,
                    linestyle=proposed_dash, zorder=3)
         for _, row in shown.borders.iterrows():
-            rus_chn = row["id"] == "RUS-CHN"
-            _plot_lines(ax, row.geometry, color=RUS_CHN_COLOUR if rus_chn else OTHER_BORDER_COLOUR,
-                        linewidth=1.2 if rus_chn else 0.7, zorder=4)
+            between = row["id"] in pair_ids
+            _plot_lines(ax, row.geometry, color=PAIR_BORDER_COLOUR if between else OTHER_BORDER_COLOUR,
+                        linewidth=1.2 if between else 0.7, zorder=4)
         for geom in shown.stretch.geometry:
             _plot_lines(ax, geom, color=STRETCH_COLOUR, linewidth=3, alpha=0.85, zorder=4)
         if "places" in layers:
@@ -209,14 +218,13 @@ def draw_static(
 
         # legend, notice and attribution in the right-hand column and along the bottom
         handles = [
-            Patch(facecolor=(*to_rgb(COUNTRY_COLOURS["RUS"]), PARK_FILL_OPACITY),
-                  edgecolor=COUNTRY_COLOURS["RUS"], linestyle="--", label=t["parks_RUS"]),
-            Patch(facecolor=(*to_rgb(COUNTRY_COLOURS["CHN"]), PARK_FILL_OPACITY),
-                  edgecolor=COUNTRY_COLOURS["CHN"], linestyle="--", label=t["parks_CHN"]),
+            *(Patch(facecolor=(*to_rgb(colours[iso3]), PARK_FILL_OPACITY), edgecolor=colours[iso3], linestyle="--",
+                    label=t[f"parks_{iso3}"]) for iso3 in project.countries),
             Line2D([], [], color=PROPOSED_COLOUR, linewidth=2, linestyle="--" if schematic_names else "-",
                    label=t["proposed"]),
-            Line2D([], [], color=RUS_CHN_COLOUR, linewidth=1.2, label=t["rus_chn_line"]),
-            Line2D([], [], color=STRETCH_COLOUR, linewidth=3, label=f"{t['stretch']}, 270 {t['km']}"),
+            Line2D([], [], color=PAIR_BORDER_COLOUR, linewidth=1.2, label=t["border_line"]),
+            Line2D([], [], color=STRETCH_COLOUR, linewidth=3,
+                   label=f"{t['stretch']}, {stretch_km} {t['km']}" if stretch_km else t["stretch"]),
             Line2D([], [], color=OTHER_BORDER_COLOUR, linewidth=0.7, label=t["other_borders"]),
             Patch(facecolor=LAND_COLOUR, edgecolor="#999", label=t["land"]),
             Line2D([], [], marker="o", color="#222", linestyle="", markersize=3, label=t["towns"]),

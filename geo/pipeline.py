@@ -18,24 +18,29 @@ import shapely
 from geo import __version__
 from geo.io import atomic_path, write_gpkg
 from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_area_m2, geodesic_length_m
-from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, combine_parks, merge_parks, shared_edge
+from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, combine_parks, merge_parks, shared_edges_by_pair
 from geo.errors import DataError, UsageError
-from geo.layers import LAYERS, park_layers
+from geo.layers import catalogue, park_layers
+from geo.project import Project, bundled_project, park_role, project_for
 from geo.validate import check_layers
 
 __all__ = ["BuildResult", "PUBLISHED_TOTALS", "area_report", "area_report_for", "area_table", "areas_json", "areas_csv_rows", "areas_markdown", "areas_text", "build", "comparisons_for", "failed_checks", "merged_layers"]
 
-def _published_totals(facts=None) -> dict:
-    """Published totals (``total.<key>.reported_area_ha`` rows of the facts table), each with its source."""
+def _published_totals(facts=None, project: Project | None = None) -> dict:
+    """Published totals, each with its source: the facts rows the project names under ``published``
+    (by default ``total.<key>.reported_area_ha``), for each country and ``proposed_park``;
+    a total without a published figure has None.
+    """
     from geo.facts import read_facts
 
     facts = read_facts() if facts is None else facts
-    prefix, suffix = "total.", ".reported_area_ha"
-    return {
-        fid[len(prefix) : -len(suffix)]: {"reported_area_ha": fact.number, "reported_area_source": fact.citation}
-        for fid, fact in facts.items()
-        if fid.startswith(prefix) and fid.endswith(suffix)
-    }
+    project = bundled_project() if project is None else project
+    out = {}
+    for key in (*project.countries, "proposed_park"):
+        fact = facts.get(project.published.get(key, f"total.{key}.reported_area_ha"))
+        out[key] = ({"reported_area_ha": fact.number, "reported_area_source": fact.citation} if fact is not None
+                    else {"reported_area_ha": None, "reported_area_source": None})
+    return out
 
 
 #: Published totals of the bundled facts table, each with its public source.
@@ -111,8 +116,9 @@ GAP_WIDTH_M = 1_000.0
 SNAP_TOLERANCE_M = 500.0
 
 
-def _merge(layers: dict[str, gpd.GeoDataFrame]):
+def _merge(layers: dict[str, gpd.GeoDataFrame], project: Project | None = None):
     """Check and merge loaded layers; return the :class:`geo.merge.MergeResult`."""
+    project = bundled_project() if project is None else project
     check_layers(layers)
     parks = combine_parks(*park_layers(layers).values())
     if len(parks) == 0:
@@ -120,12 +126,13 @@ def _merge(layers: dict[str, gpd.GeoDataFrame]):
             "the layers hold no park: every park layer is empty or missing",
             problems=[
                 f"{role}: {len(layers[role])} features" if role in layers else f"{role}: missing"
-                for role in LAYERS if role.startswith("parks_")
+                for role in dict.fromkeys([*project.park_roles, *park_layers(layers)])
             ] + ["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"],
         )
     parks["area_input_ha"] = geodesic_area_m2(parks) / M2_PER_HA
     return merge_parks(
-        parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M
+        parks, layers["countries"], layers["border"], tolerance_m=SNAP_TOLERANCE_M, gap_width_m=GAP_WIDTH_M,
+        project=project,
     )
 
 
@@ -133,12 +140,13 @@ def merged_layers(layers_dir: str | Path):
     """Read, check and merge the layers; return ``(layers, MergeResult)``.
 
     ``layers_dir`` is any layer store :func:`geo.store.open_store` opens: a
-    folder of GeoJSON, a ``.gpkg`` store or a ``postgresql://`` URL.
+    folder of GeoJSON, a ``.gpkg`` store or a ``postgresql://`` URL. Its
+    project (``project.toml``, else the bundled one) names the countries.
     """
     from geo.store import open_store
 
     layers = open_store(layers_dir).read_layers()
-    return layers, _merge(layers)
+    return layers, _merge(layers, project_for(layers_dir))
 
 
 def _with_areas(merge):
@@ -203,17 +211,20 @@ def _between_countries(gaps: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *, touch
     return np.array([len(set(countries[park_idx[gap_idx == i]])) >= 2 for i in range(len(gaps))], dtype=bool)
 
 
-def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) -> dict:
+def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None, project: Project | None = None) -> dict:
     """The content of ``areas.json`` (the contract of the design notes).
 
     With ``merge`` (a :class:`geo.merge.MergeResult`), ``checks`` also holds
     the coverage figures and the Behrmann/Mollweide cross-checks. Published
     totals and their sources come from ``facts`` (default: the bundled facts table).
+    ``project`` (default: the bundled one) names the countries: ``totals`` has one
+    entry per country and ``border.pairs`` one per pair of countries.
     """
     from geo.facts import read_facts
 
     facts = read_facts() if facts is None else facts
-    published_totals = _published_totals(facts)
+    project = bundled_project() if project is None else project
+    published_totals = _published_totals(facts, project)
     features = []
     for _, row in parks.iterrows():
         reported = _none_if_nan(row.get("reported_area_ha"))
@@ -236,25 +247,32 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
         )
     totals = {}
     country_area = dict(zip(by_country["country_iso3"], by_country["area_ha"]))
-    for key in ("RUS", "CHN"):
+    for key in project.countries:
         totals[key] = {"area_ha": float(country_area.get(key, 0.0)), **published_totals[key]}
     totals["proposed_park"] = {
         "area_ha": float(proposed["area_ha"].iloc[0]),
         "sum_of_parks_ha": float(parks["area_ha"].sum()),
         **published_totals["proposed_park"],
     }
-    border = layers["border"].set_index("id")
-    rus_chn_m = float(geodesic_length_m(border.loc[["RUS-CHN"]])[0]) if "RUS-CHN" in border.index else None
+    pair_lengths = _border_lengths_km(layers["border"], project.pairs)
     stretch_m = float(np.nansum(geodesic_length_m(layers["stretch"])))
-    edge = gpd.GeoSeries(
-        [shared_edge(parks[parks.country_iso3 == "RUS"], parks[parks.country_iso3 == "CHN"])], crs="EPSG:4326"
-    )
+    edges = shared_edges_by_pair(parks, project.pairs)
+    edge_km = dict(zip(edges, geodesic_length_m(gpd.GeoSeries(list(edges.values()), crs="EPSG:4326")) / 1000,
+                       strict=True))
+    # the border of the (first) stretch's pair keeps its own key: rus_chn_length_km for the bundled project
+    a, b = project.stretches[0].countries if project.stretches else project.pairs[0]
+    touch = (f"length along which {project.adjectives_text()} parks touch" if len(project.countries) == 2 else
+             f"sum over the pairs of countries of the length along which their parks touch ({project.adjectives_text()})")
     report_border = {
-        "rus_chn_length_km": None if rus_chn_m is None else rus_chn_m / 1000,
+        f"{a.lower()}_{b.lower()}_length_km": _border_lengths_km(layers["border"], [(a, b)])[(a, b)],
         "stretch_length_km": stretch_m / 1000,
-        "shared_edge_km": float(geodesic_length_m(edge)[0]) / 1000,
+        "shared_edge_km": float(sum(edge_km.values())),
         "length_method": "geodesic on the WGS84 ellipsoid",
-        "shared_edge_note": f"length along which Russian and Chinese parks touch, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
+        "shared_edge_note": f"{touch}, after snapping (tolerance {SNAP_TOLERANCE_M:,.0f} m)",
+        "pairs": [
+            {"countries": [p, q], "length_km": pair_lengths[(p, q)], "shared_edge_km": float(edge_km[(p, q)])}
+            for p, q in project.pairs
+        ],
     }
     schematic = [f["id"] for f in features if f["geometry_quality"] not in ("surveyed", "unverified")]
     unverified = [f["id"] for f in features if f["geometry_quality"] == "unverified"]
@@ -272,7 +290,8 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
                     other["reported_area_ha"], other["reported_area_source"],
                 ) | {"geometry_quality": f["geometry_quality"]}
             )
-    names = {"RUS": "Russia: all parks", "CHN": "China: all parks", "proposed_park": "Land of Big Cats (proposed)"}
+    names = {key: f"{project.country_name(key)}: all parks" for key in project.countries}
+    names["proposed_park"] = f"{project.display_name('en')} (proposed)"
     for key, total in totals.items():
         members = [f for f in features if key == "proposed_park" or f["country_iso3"] == key]
         qualities = ", ".join(sorted({str(f["geometry_quality"]) for f in members}))
@@ -282,7 +301,8 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
             ) | {"geometry_quality": qualities}
         )
     published_ha = published_totals["proposed_park"]["reported_area_ha"]
-    as_written = facts.get("total.proposed_park.reported_area_km2_as_written")
+    as_written = facts.get(f"{project.published.get('proposed_park', 'total.proposed_park.reported_area_ha')}"
+                           .replace(".reported_area_ha", ".reported_area_km2_as_written"))
     built = [f["id"] for f in features if f["geometry_quality"] in ("schematic", "point_buffer")]
     checks = {
         "geometry_quality": {
@@ -313,17 +333,7 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
             ),
             "rows": reconciliation,
         },
-        "published_units": {
-            "status": "warn",
-            "published_ha": published_ha,
-            "published_km2_as_written": None if as_written is None else as_written.number,
-            "consistent_km2": published_ha / 100,
-            "message": (
-                "the source gives the proposed park as 1.8 million ha and also as '180 thousands km2'; "
-                "1.8 million ha is 18,000 km2, so the km2 figure is 10 times too large. "
-                "This report uses 1.8 million ha."
-            ),
-        },
+        "published_units": _published_units(published_ha, as_written),
         "generator": f"bigcats {__version__}",
     }
     if merge is not None:
@@ -331,6 +341,47 @@ def area_report(layers, parks, proposed, by_country, *, merge=None, facts=None) 
         checks["clipped"] = _clip_checks(merge.clipped)
         checks["crosscheck"] = _crosscheck(parks, proposed, by_country)
     return {"features": features, "totals": totals, "border": report_border, "checks": checks}
+
+
+def _border_lengths_km(border: gpd.GeoDataFrame, pairs) -> dict[tuple[str, str], float | None]:
+    """Geodesic length (km) of each pair's line in the border layer (either order); None when it has none."""
+    out: dict[tuple[str, str], float | None] = {}
+    for a, b in pairs:
+        if {"left_iso3", "right_iso3"} <= set(border.columns):
+            rows = border[((border["left_iso3"] == a) & (border["right_iso3"] == b))
+                          | ((border["left_iso3"] == b) & (border["right_iso3"] == a))]
+        else:
+            rows = border[border["id"].isin([f"{a}-{b}", f"{b}-{a}"])]
+        out[(a, b)] = float(np.nansum(geodesic_length_m(rows))) / 1000 if len(rows) else None
+    return out
+
+
+def _published_units(published_ha, as_written) -> dict:
+    """Whether the proposed park's published area agrees with the same figure as written in other units (km2)."""
+    if published_ha is None or as_written is None:
+        return {
+            "status": "ok",
+            "published_ha": published_ha,
+            "published_km2_as_written": None,
+            "consistent_km2": None if published_ha is None else published_ha / 100,
+            "message": "no second published figure in other units to compare",
+        }
+    km2 = as_written.number
+    ratio = km2 / (published_ha / 100)
+    consistent = abs(ratio - 1) < 0.005
+    million = f"{published_ha / 1e6:g} million ha"
+    return {
+        "status": "ok" if consistent else "warn",
+        "published_ha": published_ha,
+        "published_km2_as_written": km2,
+        "consistent_km2": published_ha / 100,
+        "message": (
+            f"the source gives the proposed park as {million} and also as '{km2 / 1000:g} thousands km2'"
+            + ("; the two agree" if consistent else
+               f"; {million} is {published_ha / 100:,.0f} km2, so the km2 figure is {ratio:g} times too "
+               f"{'large' if ratio > 1 else 'small'}. This report uses {million}.")
+        ),
+    }
 
 
 def _coverage_checks(layers, parks, proposed, merge) -> dict:
@@ -480,13 +531,14 @@ def area_report_for(layers: str | Path | dict = "layers") -> dict:
     """``areas.json`` content for a layer folder or an already loaded layer dict."""
     source = None if isinstance(layers, dict) else layers
     if isinstance(layers, dict):
-        merge = _merge(layers)
+        merge = _merge(layers, project_for(None))
     else:
         layers, merge = merged_layers(layers)
     parks, proposed, by_country = _with_areas(merge)
     from geo.facts import facts_for
 
-    return area_report(layers, parks, proposed, by_country, merge=merge, facts=facts_for(source))
+    return area_report(layers, parks, proposed, by_country, merge=merge, facts=facts_for(source),
+                       project=project_for(source))
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), and tab/CR.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -521,8 +573,12 @@ def areas_rows(report: dict) -> list[dict]:
     return list(report["checks"]["reconciliation"]["rows"])
 
 
-def areas_text(report: dict) -> str:
-    """The reconciliation as a terminal table (ha and km², thousands separated, totals last)."""
+def areas_text(report: dict, *, project: Project | None = None) -> str:
+    """The reconciliation as a terminal table (ha and km², thousands separated, totals last).
+
+    ``project`` (default: the bundled one) names the countries of the border line.
+    """
+    project = bundled_project() if project is None else project
     header = ("", "id", "area ha", "area km²", "published ha", "diff ha", "diff %", "status", "quality")
     lines = [header]
     for row in areas_rows(report):
@@ -568,18 +624,24 @@ def areas_text(report: dict) -> str:
         if row["status"] != "ok":
             out.append(f"clipped {row['id']} ({row['country_iso3']}): {row['status']}: {row['message']}")
     border = report["border"]
-    out.append(
-        f"border: Russia–China {_fmt(border['rus_chn_length_km'], 1)} km; stretch {_fmt(border['stretch_length_km'], 1)} km; "
-        f"parks of both countries share {_fmt(border['shared_edge_km'], 1)} km"
+    lengths = "; ".join(
+        f"{project.country_name(p)}–{project.country_name(q)} {_fmt(pair['length_km'], 1)} km"
+        for pair in border.get("pairs", []) for p, q in [pair["countries"]]
     )
+    share = (f"parks of both countries share {_fmt(border['shared_edge_km'], 1)} km" if len(border.get("pairs", [])) == 1
+             else "parks share " + ", ".join(
+                 f"{_fmt(pair['shared_edge_km'], 1)} km ({'–'.join(pair['countries'])})" for pair in border.get("pairs", []))
+             + f", {_fmt(border['shared_edge_km'], 1)} km in all")
+    out.append(f"border: {lengths}; stretch {_fmt(border['stretch_length_km'], 1)} km; {share}")
     out.append(f"tolerance: {checks['reconciliation']['tolerance']}")
     return "\n".join(out) + "\n"
 
 
-def areas_markdown(report: dict) -> str:
+def areas_markdown(report: dict, *, project: Project | None = None) -> str:
     """``areas.md``: a short human report of the areas and their checks."""
+    project = bundled_project() if project is None else project
     lines = [
-        "# Land of Big Cats: areas",
+        f"# {_md_text(project.display_name('en'))}: areas",
         "",
         "Geodesic areas on the WGS84 ellipsoid. Boundaries marked schematic are built from the real border "
         "and the published area, not surveyed.",
@@ -593,7 +655,7 @@ def areas_markdown(report: dict) -> str:
             f"{_fmt(row['reported_area_ha'])} | {_fmt(row['difference_ha'])} | {_fmt(row['difference_pct'], 2)} | {row['status']} |"
         )
     lines += ["", "## Checks", ""]
-    for line in areas_text(report).split("\n\n", 1)[1].strip().splitlines():
+    for line in areas_text(report, project=project).split("\n\n", 1)[1].strip().splitlines():
         lines.append(f"- {line}")
     lines.append(f"- geometry quality: {report['checks']['geometry_quality']['message']}")
     return "\n".join(lines) + "\n"
@@ -637,14 +699,14 @@ def comparisons_for(layers_dir: str | Path, compare: Sequence[tuple[str, int]]) 
     """
     if not compare:
         return []
-    from geo.layers import LAYERS
     from geo.render import Comparison
     from geo.store import open_store
 
     store = open_store(layers_dir)
+    roles = catalogue(project_for(layers_dir))
     out = []
     for role, version in compare:
-        polygons = [r for r, spec in LAYERS.items() if spec.geometry == "polygon"]
+        polygons = [r for r, spec in roles.items() if spec.geometry == "polygon"]
         if role not in polygons:
             raise UsageError(f"--compare {role}={version}: unknown or non-polygon role; use one of {', '.join(polygons)}.")
         history = store.history(role)
@@ -659,7 +721,7 @@ def comparisons_for(layers_dir: str | Path, compare: Sequence[tuple[str, int]]) 
         entry = history.set_index("version").loc[int(version)]
         out.append(
             Comparison(
-                role=role, title=LAYERS[role].title, version=int(version), current_version=current,
+                role=role, title=roles[role].title, version=int(version), current_version=current,
                 time=str(entry["time"]), source=str(entry["source"]),
                 layer=store.read_layer(role, version=int(version)), changes=changes,
             )
@@ -709,7 +771,8 @@ def build(
     from geo.facts import facts_for
 
     facts = facts_for(layers_dir)
-    report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts)
+    project = project_for(layers_dir)
+    report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
     comparisons = comparisons_for(layers_dir, compare)
 
     from geo.render import _t, display_layers, make_map, map_html
@@ -717,19 +780,18 @@ def build(
     _t(lang)  # an unknown language is refused before any work
     # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
     drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-    shown = display_layers(layers, drawn)
+    shown = display_layers(layers, drawn, project=project)
     fmap = make_map(layers, drawn, proposed, areas=report, lang=lang, comparisons=comparisons, facts=facts,
-                    shown=shown)
+                    shown=shown, project=project)
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
     from geo.paper import draw_static  # imports matplotlib: only here
 
     with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
-        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf)
+        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf, project=project)
     gpkg_layers = {
-        "parks_rus": parks[parks.country_iso3 == "RUS"],
-        "parks_chn": parks[parks.country_iso3 == "CHN"],
+        **{park_role(iso3): parks[parks.country_iso3 == iso3] for iso3 in project.countries},
         "proposed_park": proposed,
         "parks_by_country": by_country,
         "countries": layers["countries"],
@@ -744,7 +806,7 @@ def build(
     with atomic_path(files["areas.csv"]) as tmp:
         tmp.write_text(areas_csv_rows(report), encoding="utf-8")
     with atomic_path(files["areas.md"]) as tmp:
-        tmp.write_text(areas_markdown(report), encoding="utf-8")
+        tmp.write_text(areas_markdown(report, project=project), encoding="utf-8")
     with atomic_path(files["land_of_big_cats.html"]) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return BuildResult(out_dir=out_dir, files=files, report=report)

@@ -25,6 +25,7 @@ import shapely
 
 from geo.errors import UsageError
 from geo.measure import M2_PER_HA, geodesic_area_m2
+from geo.project import Project, bundled_project
 
 __all__ = [
     "ASSETS",
@@ -37,10 +38,22 @@ __all__ = [
     "save_map",
 ]
 
-COUNTRY_COLOURS = {"RUS": "#1f5fbf", "CHN": "#c0392b"}
+#: Colours of the countries' parks, in the order of the project's countries.
+PALETTE = ("#1f5fbf", "#c0392b", "#7d3c98", "#ca6f1e", "#117a65", "#2e4053")
+
+
+def country_colours(project: Project | None = None) -> dict[str, str]:
+    """The colour of each country's parks (the project's order; default the bundled project)."""
+    project = bundled_project() if project is None else project
+    return {iso3: PALETTE[i % len(PALETTE)] for i, iso3 in enumerate(project.countries)}
+
+
+#: The bundled project's colours.
+COUNTRY_COLOURS = country_colours()
 PROPOSED_COLOUR = "#1e8449"
 STRETCH_COLOUR = "#f39c12"
-RUS_CHN_COLOUR = "#222222"
+#: The borders between two of the project's countries.
+PAIR_BORDER_COLOUR = "#222222"
 OTHER_BORDER_COLOUR = "#888888"
 LAND_COLOUR = "#f3efe6"
 COMPARISON_COLOUR = "#555555"
@@ -165,10 +178,50 @@ def _catalogue(lang: str) -> dict[str, str]:
     return {key: texts[lang] for key, texts in messages().items()}
 
 
-def _t(lang: str) -> dict:
+def _t(lang: str, project: Project | None = None) -> dict:
+    """The catalogue in ``lang`` with the project's own texts (default: the bundled project)."""
     if lang not in LANGUAGES:
         raise UsageError(f"unknown language --lang {lang!r}: choose one of {', '.join(LANGUAGES)}")
-    return _catalogue(lang)
+    return _bundled_t(lang) if project is None else _project_t(lang, project)
+
+
+@functools.cache
+def _bundled_t(lang: str) -> dict:
+    return _project_t(lang, bundled_project())
+
+
+def _project_t(lang: str, project: Project) -> dict:
+    """The catalogue, then the texts that name the project, its countries and borders: the project's
+    own (``[texts]`` of project.toml) or the catalogue's templates filled with its names."""
+    base = _catalogue(lang)
+    name = project.display_name(lang)
+    out = dict(base)
+    out["title"] = project.text("title", lang) or base["title_of"].format(name=name)
+    out["proposed_name"] = project.text("proposed_name", lang) or base["proposed_of"].format(name=name)
+    for iso3 in project.all_countries:
+        country = project.country_name(iso3, lang)
+        out[f"parks_{iso3}"] = project.text(f"parks_{iso3}", lang) or base["parks_of"].format(country=country)
+        out[f"computed_{iso3}"] = project.text(f"computed_{iso3}", lang) or base["computed_of"].format(country=country)
+    out["border_group"] = project.text("border_group", lang) or base["border_group_of"]
+    out["border_line"] = project.text("border_line", lang) or base["border_line_of"]
+    out.update({key: project.text(key, lang) for key in project.texts if project.text(key, lang)})
+    return out
+
+
+def _pair_ids(project: Project) -> set[str]:
+    """Ids of the border lines between two of the project's countries (either order)."""
+    return {f"{a}-{b}" for a in project.countries for b in project.countries if a != b}
+
+
+def _stretch_km(stretch: gpd.GeoDataFrame, lang: str) -> str:
+    """The stretches' published length (else their length), as the legend writes it."""
+    values = []
+    for _, row in stretch.iterrows():
+        km = row.get("reported_length_km")
+        km = row.get("length_km") if km is None or (isinstance(km, float) and math.isnan(km)) else km
+        if km is not None and not (isinstance(km, float) and math.isnan(km)):
+            values.append(_num(km, lang))
+    return " / ".join(values)
 
 
 def _num(value: float, lang: str, digits: int = 0, *, sign: bool = False) -> str:
@@ -229,7 +282,7 @@ class Comparison:
     Attributes
     ----------
     role : str
-        The layer role (``parks_chn``...).
+        The layer role (``parks_<iso3>``...).
     title : str
         Human title of the role.
     version, current_version : int
@@ -556,6 +609,7 @@ def display_layers(
     parks: gpd.GeoDataFrame,
     *,
     max_area_error: float = 0.005,
+    project: Project | None = None,
 ) -> DisplayLayers:
     """Simplify countries and parks for display as one coverage, and derive the borders from it.
 
@@ -614,11 +668,14 @@ def display_layers(
             border_geoms.append(shapely.set_precision(shapely.simplify(row.geometry, tolerance_deg), grid_deg))
     d_borders = border.set_geometry(gpd.GeoSeries(border_geoms, crs="EPSG:4326", index=border.index))
     stretch = layers["stretch"]
-    rus_chn = [g for i, g in zip(border["id"], border_geoms, strict=True) if i == "RUS-CHN"]
+    # the stretch follows its pair's displayed border (the stretches' pairs of the project)
+    pairs = {s.pair_id for s in (bundled_project() if project is None else project).stretches}
+    along = [g for i, g in zip(border["id"], border_geoms, strict=True) if i in pairs]
+    along = along[0] if len(along) == 1 else shapely.union_all(along) if along else None
     stretch_geoms = []
     for geom in stretch.geometry:
-        if rus_chn and tolerance_deg:
-            near = shapely.intersection(rus_chn[0], shapely.buffer(geom, 2 * tolerance_deg))
+        if along is not None and tolerance_deg:
+            near = shapely.intersection(along, shapely.buffer(geom, 2 * tolerance_deg))
             stretch_geoms.append(shapely.line_merge(near) if not near.is_empty else geom)
         else:
             stretch_geoms.append(geom)
@@ -718,8 +775,9 @@ def _park_popup(row, lang: str, proposed: str | None = None) -> str:
     return _table(rows, "park-popup", lang)
 
 
-def _proposed_popup(areas: Mapping, lang: str) -> str:
-    t = _t(lang)
+def _proposed_popup(areas: Mapping, lang: str, project: Project | None = None) -> str:
+    t = _t(lang, project)
+    project = bundled_project() if project is None else project
     totals = areas["totals"]
     total = totals["proposed_park"]
     return _table(
@@ -729,8 +787,8 @@ def _proposed_popup(areas: Mapping, lang: str) -> str:
             (t["published"], _fmt_ha(total.get("reported_area_ha"), lang)),
             (t["difference"], _difference(total["area_ha"], total.get("reported_area_ha"), lang)),
             (t["published_source"], _citation(total.get("reported_area_source"), lang)),
-            (t["russia"], _fmt_ha(totals["RUS"]["area_ha"], lang)),
-            (t["china"], _fmt_ha(totals["CHN"]["area_ha"], lang)),
+            *((t[f"computed_{iso3}"], _fmt_ha(totals[iso3]["area_ha"], lang)) for iso3 in project.countries
+              if iso3 in totals),
         ],
         "proposed-popup",
         lang,
@@ -791,12 +849,14 @@ def _quality_kind(quality) -> str:
     return quality if quality in ("surveyed", "unverified") else "schematic"
 
 
-def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None) -> str:
+def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None, project: Project | None = None,
+                 stretch_km: str = "") -> str:
     """The legend; ``styles`` holds the (country, kind) park styles on the map (all when None).
 
     ``kind`` is ``surveyed``, ``schematic`` or ``unverified`` (see :func:`_quality_kind`).
     """
-    t = _t(lang)
+    t = _t(lang, project)
+    colours = country_colours(project)
 
     def line(colour: str, label: str, *, width: int = 3, dash: str = "", fill: str = "none") -> str:
         swatch = (
@@ -806,15 +866,15 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
         )
         return f"<div>{swatch} {_e(label)}</div>"
 
-    styles = styles or {(iso3, kind) for iso3 in COUNTRY_COLOURS for kind in _KINDS}
+    styles = styles or {(iso3, kind) for iso3 in colours for kind in _KINDS}
     rows = [
-        line(COUNTRY_COLOURS[iso3], f"{t[f'parks_{iso3}']}: {t[kind]}",
-             dash="6 4" if kind != "surveyed" else "", fill=COUNTRY_COLOURS[iso3])
-        for iso3 in COUNTRY_COLOURS for kind in _KINDS if (iso3, kind) in styles
+        line(colours[iso3], f"{t[f'parks_{iso3}']}: {t[kind]}",
+             dash="6 4" if kind != "surveyed" else "", fill=colours[iso3])
+        for iso3 in colours for kind in _KINDS if (iso3, kind) in styles
     ] + [
         line(PROPOSED_COLOUR, t["proposed"], dash="10 5" if any(k != "surveyed" for _i, k in styles) else ""),
-        line(RUS_CHN_COLOUR, t["rus_chn_line"], width=2),
-        line(STRETCH_COLOUR, f"{t['stretch']}, 270 {t['km']}", width=5),
+        line(PAIR_BORDER_COLOUR, t["border_line"], width=2),
+        line(STRETCH_COLOUR, f"{t['stretch']}, {stretch_km} {t['km']}" if stretch_km else t["stretch"], width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
         line("#999", t["land"], width=1, fill=LAND_COLOUR),
         f"<div><svg width='28' height='14'><circle cx='14' cy='7' r='4' fill='#222'/>"
@@ -916,18 +976,24 @@ def _story_html(lang: str, facts=None, park_names: Mapping[str, str] | None = No
     )
 
 
-def _panels_html(lang: str, notice: str, facts=None, park_names: Mapping[str, str] | None = None) -> str:
+def _panels_html(lang: str, notice: str, facts=None, park_names: Mapping[str, str] | None = None,
+                 project: Project | None = None) -> str:
     """Title, schematic notice, tile message and story stacked in one column, so they never overlap.
 
     On a wide screen the column stands left of the map and stops above the legend; on a narrow
     one it spans the top between the control columns, and the story starts closed.
     """
-    t = _t(lang)
+    t = _t(lang, project)
+    facts = _story_facts(facts)
+    # the story is the bundled project's (its milestones name its facts); a project without them has none
+    story = _story_html(lang, facts, park_names) if all(
+        fid in facts for _year, ids in _MILESTONES for fid in ids) and all(
+        f"count.{kind}" in facts for kind in ("leopards", "tigers")) else ""
     return (
         "<div id='bigcats-panels'>"
         f"<div id='bigcats-title' class='bigcats-panel'>{_e(t['title'])}</div>"
         f"{notice}<div id='bigcats-tile-error' class='bigcats-panel' role='alert' hidden>{_e(t['tiles_failed'])}</div>"
-        f"{_story_html(lang, facts, park_names)}</div>"
+        f"{story}</div>"
         f"<div id='bigcats-no-library' class='bigcats-panel'>{_e(t['no_library'])}</div>"
     )
 
@@ -979,6 +1045,7 @@ def make_map(
     comparisons: Sequence[Comparison] = (),
     facts: Mapping | None = None,
     shown: DisplayLayers | None = None,
+    project: Project | None = None,
 ):
     """Build the folium map of the parks, the proposed park, the borders and the towns.
 
@@ -1003,6 +1070,9 @@ def make_map(
         The published facts the story shows, each with its source (default: the bundled table).
     shown : DisplayLayers, optional
         The display geometry, if already computed by :func:`display_layers`.
+    project : Project, optional
+        Names the countries (their layers, colours and totals), the title and the borders;
+        default the bundled project.
 
     Returns
     -------
@@ -1011,9 +1081,10 @@ def make_map(
     """
     import folium  # imported here: only rendering needs it
 
-    t = _t(lang)
+    t = _t(lang, project)
+    project = bundled_project() if project is None else project
     if shown is None:
-        shown = display_layers(layers, parks, max_area_error=max_area_error)
+        shown = display_layers(layers, parks, max_area_error=max_area_error, project=project)
     # fitted to the proposed park; no park to draw: frame the stretch
     bounds = (shown.proposed if len(parks) else layers["stretch"]).total_bounds
     fmap = folium.Map(
@@ -1066,9 +1137,10 @@ def make_map(
     park_names = {str(row["id"]): _label(row, lang) for _, row in parks.iterrows() if "id" in row}
     schematic_layers, schematic_names, park_layers, labels, search = [], [], [], [], []
     unverified_names = []
-    for iso3 in ("RUS", "CHN"):
+    colours = country_colours(project)
+    for iso3 in project.countries:
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
-        colour = COUNTRY_COLOURS[iso3]
+        colour = colours[iso3]
         for idx, row in parks[parks["country_iso3"] == iso3].iterrows():
             schematic = row.get("geometry_quality") != "surveyed"
             geom = shown.parks.geometry.loc[idx]
@@ -1097,7 +1169,8 @@ def make_map(
         proposed_json,
         style_function=lambda _f: _style(PROPOSED_COLOUR, weight=3, dash="10 5" if proposed_schematic else None),
     )
-    _annotate(outline, tooltip=_e(f"{t['proposed_name']}: {proposed_area}"), popup=_proposed_popup(areas, lang))
+    _annotate(outline, tooltip=_e(f"{t['proposed_name']}: {proposed_area}"),
+              popup=_proposed_popup(areas, lang, project))
     outline.add_to(proposed_group)
     proposed_group.add_to(fmap)
     if proposed_schematic:
@@ -1107,18 +1180,20 @@ def make_map(
         _comparison_group(comparison, lang).add_to(fmap)
 
     countries = _country_names(layers["countries"], lang)
-    border_group = folium.FeatureGroup(name=t["rus_chn"], show=True)
+    stretch_km = _stretch_km(layers["stretch"], lang)
+    border_group = folium.FeatureGroup(name=t["border_group"].replace("{km}", stretch_km), show=True)
     others = folium.FeatureGroup(name=t["other_borders"], show=True)
+    pair_ids = _pair_ids(project)
     for idx, row in layers["border"].iterrows():
-        rus_chn = row["id"] == "RUS-CHN"
+        between = row["id"] in pair_ids
         layer = folium.GeoJson(
             shapely.to_geojson(shown.borders.geometry.loc[idx]),
-            style_function=lambda _f, r=rus_chn: _style(
-                RUS_CHN_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1
+            style_function=lambda _f, r=between: _style(
+                PAIR_BORDER_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1
             ),
         )
         _annotate(layer, tooltip=_border_name(row, countries, lang))
-        layer.add_to(border_group if rus_chn else others)
+        layer.add_to(border_group if between else others)
     for idx, row in layers["stretch"].iterrows():
         length = row.get("length_km")
         layer = folium.GeoJson(
@@ -1147,9 +1222,10 @@ def make_map(
 
     styles = {(iso3, _quality_kind(q)) for iso3, q in zip(parks["country_iso3"], parks.get(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
-    root.html.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles)))
+    root.html.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles,
+                                                    project=project, stretch_km=stretch_km)))
     notice = _notice_html(lang, schematic_names, unverified_names) if schematic_layers else ""
-    root.html.add_child(folium.Element(_panels_html(lang, notice, facts, park_names)))
+    root.html.add_child(folium.Element(_panels_html(lang, notice, facts, park_names, project)))
     _Attribution(_attribution_html(lang)).add_to(fmap)
     if schematic_layers:
         _NoticeToggle([g.get_name() for g in schematic_layers]).add_to(fmap)

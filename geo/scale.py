@@ -44,9 +44,6 @@ __all__ = [
 #: The engines ``bigcats areas --engine`` accepts.
 ENGINES: tuple[str, ...] = ("memory", "dask")
 
-#: Park roles whose totals ``bigcats areas --engine dask`` reports for a layer store.
-PARK_ROLES: tuple[str, ...] = ("parks_rus", "parks_chn")
-
 
 def _valid(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """Repair invalid polygons (as import does) so unions are defined."""
@@ -426,8 +423,8 @@ def store_park_totals(
 ) -> pd.DataFrame:
     """Per-country totals of the park layers of a layer store (features as stored, before any merge).
 
-    The current versions of ``parks_rus`` and ``parks_chn`` are read from
-    the store (a folder, a ``.gpkg`` or a PostGIS URL) and totalled by
+    The current versions of the park layers of the store's project (``parks_<iso3>``
+    for each country) are read from the store (a folder, a ``.gpkg`` or a PostGIS URL) and totalled by
     ``country_iso3``: number of features, sum of their geodesic areas and
     geodesic area of their union (overlaps counted once). These are the
     raw layers: unlike ``bigcats areas`` without ``--engine``, nothing is
@@ -456,10 +453,10 @@ def store_park_totals(
         _check_partitions(npartitions)
     store = open_store(layers)
     present = store._roles()
-    parts = [store.read_layer(role) for role in PARK_ROLES if role in present]  # a park layer may be absent
+    parts = [store.read_layer(role) for role in store.catalogue().park_roles if role in present]
     if not parts:
-        raise DataError(f"the layers hold no park: {', '.join(PARK_ROLES)} are missing",
-                        problems=["import a park layer with 'bigcats import FILE --role parks_<iso3> --layers ...'"])
+        raise DataError(f"the store {layers} holds no park layer; import one with 'bigcats import FILE --role "
+                        "parks_<iso3>'", problems=[f"{role}: missing" for role in store.catalogue().park_roles])
     parks = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
     return frame_totals(parks, by="country_iso3", engine=engine, npartitions=npartitions, scheduler=scheduler)
 

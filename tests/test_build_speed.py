@@ -144,11 +144,6 @@ def _assert_coverage_equal(a: dict, b: dict) -> None:
         pd.testing.assert_frame_equal(pd.DataFrame(left), pd.DataFrame(right), check_exact=True)
 
 
-@pytest.mark.xfail(
-    reason="check_coverage raises a GEOS TopologyException (non-noded intersection in the local metric CRS) "
-    "on the bundled parks without their nested reserves: a real robustness bug, to fix in merge.check_coverage",
-    raises=Exception,
-)
 def test_coverage_after_is_reused_only_when_no_geometry_changed(bundled):
     layers, parks = bundled
     combined = combine_parks(layers["parks_rus"], layers["parks_chn"])

@@ -266,3 +266,24 @@ def test_resolving_many_overlaps_equals_the_plain_pairwise_loop():
     assert all(shapely.symmetric_difference(g, e).area < 1e-12 for g, e in zip(got, expected, strict=True))
     assert shapely.coverage_is_valid(got) or shapely.union_all(got).area == pytest.approx(
         sum(g.area for g in got), rel=1e-9)
+
+
+def test_a_union_keeps_no_hole_of_collinear_points():
+    """A hole whose points lie on one line in lon/lat has no area there, but a few m² between
+    geodesics on the ellipsoid, added or taken away by its winding: the union drops it, and the
+    union's geodesic area is the independent one either way round."""
+    from geo.merge import _dissolve
+
+    shell = [(23.6, 52.55), (24.1, 52.55), (24.1, 52.85), (23.6, 52.85)]
+    line = [(23.84712, 52.66235), (23.87941, 52.6797)]
+    mid = ((line[0][0] + line[1][0]) / 2, (line[0][1] + line[1][1]) / 2)
+    degenerate = [line[0], mid, line[1], mid]  # out and back along one straight line
+    for hole in (degenerate, degenerate[::-1]):
+        polygon = shapely.Polygon(shell, [hole])
+        union = _dissolve([polygon])  # one polygon: GEOS's union returns it as it is
+        assert all(len(p.interiors) == 0 for p in shapely.get_parts(union))
+        expected = abs(Geod(ellps="WGS84").geometry_area_perimeter(shapely.orient_polygons(union))[0])
+        assert geodesic_area_m2(gpd.GeoSeries([union], crs="EPSG:4326"))[0] == pytest.approx(expected, rel=1e-9)
+    # a real hole stays
+    real = shapely.Polygon(shell, [[(23.8, 52.6), (23.9, 52.6), (23.9, 52.7), (23.8, 52.7)]])
+    assert sum(len(p.interiors) for p in shapely.get_parts(_dissolve([real]))) == 1
