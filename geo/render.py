@@ -1154,7 +1154,7 @@ def make_map(
             layer.add_to(group)
             park_layers.append(layer)
             point = _label_point(geom)
-            labels.append((group, point, f"<b>{_label_html(row, lang)}</b><br>{_e(area)}"))
+            labels.append((group, point, f"<b>{_label_html(row, lang)}</b><br>{_e(area)}", float(row["area_ha"])))
             search.append((_label(row, lang), layer, point, geom.bounds))
             if schematic:
                 schematic_layers.append(group)
@@ -1243,7 +1243,9 @@ def make_map(
     _Interactions(
         lang=lang, bounds=[[bounds[1], bounds[0]], [bounds[3], bounds[2]]], vector=vector.get_name(),
         tiles=[tile.get_name() for tile in tiles], parks=[layer.get_name() for layer in park_layers],
-        labels=[(group.get_name(), point, text) for group, point, text in labels],
+        # the largest park's label first: where labels would overlap, the smaller park's waits for a closer zoom
+        labels=[(group.get_name(), point, text) for group, point, text, _ha in
+                sorted(labels, key=lambda label: -label[3] if math.isfinite(label[3]) else 0.0)],
         search=search, proposed=(proposed_group.get_name(), outline.get_name()),
         towns=(towns[0].get_name(), towns[1]) if towns else None,
     ).add_to(fmap)
@@ -1559,10 +1561,26 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
   var bc = window.bigcats = { map: map, bounds: L.latLngBounds({{ this.bounds }}), T: T, fill: {{ this.fill }} };
   var el = function (id) { return document.getElementById(id); };
   var nolib = el('bigcats-no-library'); if (nolib) { nolib.remove(); }
-  {{ this.labels }}.forEach(function (l) {
-    L.marker([l[1], l[2]], { icon: L.divIcon({ className: 'bigcats-park-label', html: '<div>' + l[3] + '</div>',
+  var labels = {{ this.labels }}.map(function (l) {
+    return L.marker([l[1], l[2]], { icon: L.divIcon({ className: 'bigcats-park-label', html: '<div>' + l[3] + '</div>',
       iconSize: null }), interactive: false, keyboard: false, pane: 'bigcats-labels' }).addTo(l[0]);
   });
+  // labels come largest park first; one that would overlap a label already shown is hidden at this
+  // zoom (a closer zoom shows it again), so no two park labels are ever drawn over each other
+  function declutter() {
+    var shown = [];
+    labels.forEach(function (m) {
+      var e = m.getElement(), d = e && e.firstChild; if (!d) { return; }
+      d.style.visibility = '';
+      var r = d.getBoundingClientRect();
+      if (shown.some(function (k) { return r.left < k.right && k.left < r.right && r.top < k.bottom && k.top < r.bottom; })) {
+        d.style.visibility = 'hidden';
+      } else { shown.push(r); }
+    });
+  }
+  bc.declutter = declutter; bc.labels = labels;
+  map.on('zoomend viewreset overlayadd overlayremove resize', declutter);
+  map.whenReady(declutter);
   // the proposed park's inside answers taps too, from a pane under the parks: where a park is shown,
   // its own popup opens (and names the proposed park); with the parks switched off, the proposed park's
   var outline = {{ this.proposed[1] }}, popup = outline.getPopup(), tip = outline.getTooltip();

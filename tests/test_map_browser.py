@@ -575,8 +575,24 @@ def test_what_map_users_expect(language_maps):
     path = language_maps["en"]
     with chromium_context(viewport=(1400, 900)) as context:
         page, errors, _requests, _dialogs = _open(context, path)
-        labels = page.locator(".bigcats-park-label").all_inner_texts()
+        labels = page.eval_on_selector_all(".bigcats-park-label div", "els => els.map(e => e.textContent)")
         assert len(labels) == language_maps["park_count"] and all(re.search(r"[\d,]+ ha", label) for label in labels), labels
+        # no two park labels drawn over each other: where they would be, the smaller park's waits for a
+        # closer zoom, at which each label shows
+        shown_js = ("Array.from(document.querySelectorAll('.bigcats-park-label div'))"
+                    ".filter(e => getComputedStyle(e).visibility !== 'hidden')"
+                    ".map(e => { const r = e.getBoundingClientRect(); return [0, r.left, r.top, r.right, r.bottom]; })")
+        shown = page.evaluate(shown_js)
+        assert shown and all(not _overlap(a, b) for i, a in enumerate(shown) for b in shown[i + 1:]), shown
+        for i in range(len(labels)):
+            page.evaluate(f"(() => {{ const m = {find_map_js()}; m.setView(window.bigcats.labels[{i}].getLatLng(), 12,"
+                          " {animate: false}); })()")
+            page.wait_for_function(f"getComputedStyle(window.bigcats.labels[{i}].getElement().firstChild).visibility"
+                                   " !== 'hidden'", timeout=3000)
+            shown = page.evaluate(shown_js)
+            assert all(not _overlap(a, b) for j, a in enumerate(shown) for b in shown[j + 1:]), (i, shown)
+        page.locator(".bigcats-fit a").click()
+        page.wait_for_timeout(500)
         # hover highlight and the fill-opacity slider
         lat, lon = language_maps["park_point"]
         x, y = page.evaluate(f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]);"
