@@ -455,8 +455,9 @@ def store_park_totals(
     present = store._roles()
     parts = [store.read_layer(role) for role in store.catalogue().park_roles if role in present]
     if not parts:
-        raise DataError(f"the store {layers} holds no park layer; import one with 'bigcats import FILE --role "
-                        "parks_<iso3>'", problems=[f"{role}: missing" for role in store.catalogue().park_roles])
+        raise DataError(f"the layers in {layers} hold no park: every park layer is missing; import one with "
+                        "'bigcats import FILE --role parks_<iso3>'",
+                        problems=[f"{role}: missing" for role in store.catalogue().park_roles])
     parks = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
     return frame_totals(parks, by="country_iso3", engine=engine, npartitions=npartitions, scheduler=scheduler)
 
