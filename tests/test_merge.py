@@ -212,13 +212,26 @@ def test_a_park_that_self_intersects_once_projected_still_merges():
     assert bent.is_valid
     parks = gpd.GeoDataFrame(
         {"id": ["C", "R"], "country_iso3": ["CHN", "RUS"], "iucn_cat": ["II", "II"], "status_year": [2000, 2000]},
-        geometry=[bent, box(131.5, 42.0, 132.0, 42.5)],
+        geometry=[bent, box(131.5, 42.1, 132.0, 42.5)],  # clear of the land's edge (see the xfail below)
         crs="EPSG:4326",
     )
     result = merge_parks(parks, _countries(), _border())
     assert len(result.coverage_before["overlaps"]) == 0
     area = geodesic_area_m2(result.proposed)[0]
     assert area == pytest.approx(float(geodesic_area_m2(parks).sum()), rel=1e-9)
+
+
+@pytest.mark.xfail(
+    reason="the land is densified along geodesics before the clip, like the parks; a park edge that runs along "
+    "a longer straight land edge (same latitude, other end points) bows less than it, so a sliver (here 250 ha "
+    "of 229,000) is clipped off. Real land outlines have short edges; a fix must keep shared borders shared.",
+    strict=True,
+)
+def test_a_park_along_a_long_straight_land_edge_loses_nothing():
+    park = gpd.GeoDataFrame({"id": ["R"], "country_iso3": ["RUS"], "iucn_cat": ["II"], "status_year": [2000]},
+                            geometry=[box(131.5, 42.0, 132.0, 42.5)], crs="EPSG:4326")
+    result = merge_parks(park, _countries(), _border())
+    assert result.clipped["removed_ha"].sum() < 0.01
 
 
 def test_a_park_wholly_on_its_land_is_kept_bit_for_bit():
