@@ -716,11 +716,12 @@ _CITATION = re.compile(r"^(?P<title>.+), (?P<url>https?://\S+) \(read (?P<date>\
 def _citation(source: object, lang: str) -> _Html | str:
     """A source ``title, address (read DATE)`` as HTML: the title quoted in its own language, the
     address as a link in no language, the date read in the page's language."""
-    if source is None or (isinstance(source, float) and math.isnan(source)) or not str(source).strip():
+    text = _given(source)  # None, NaN and blank: no source
+    if text is None:
         return ""
-    match = _CITATION.match(str(source))
+    match = _CITATION.match(text)
     if match is None:
-        return _Html(f"<span{_lang_attr(_script_lang(str(source)), lang)}>{_e(source)}</span>")
+        return _Html(f"<span{_lang_attr(_script_lang(text), lang)}>{_e(text)}</span>")
     title, url = match["title"], match["url"]
     return _Html(
         f"<cite{_lang_attr(_script_lang(title), lang)}>{_e(title)}</cite>, "
