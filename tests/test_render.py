@@ -16,7 +16,7 @@ from geo.errors import UsageError
 from tests.common import geod_ha as _geodesic_ha
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "geo" / "assets"
+ASSETS = ROOT / "geo" / "render" / "assets"
 
 
 

@@ -17,7 +17,7 @@ from pyproj import Geod
 from benchmarks.datagen import wdpa_like, write_gpkg_sample
 from geo.cli import main
 from geo.errors import UsageError
-from geo.scale import _hilbert_chunks, _union, area_totals, area_totals_dask
+from geo.areas.scale import _hilbert_chunks, _union, area_totals, area_totals_dask
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_dask_engine_names_a_missing_column(tmp_path):
         area_totals_dask(path)
 
 
-# ---- bigcats areas --engine: the command line over geo.scale -------------------------------------
+# ---- bigcats areas --engine: the command line over geo.areas.scale -------------------------------------
 
 def _geod_ha(geom) -> float:
     """Independent geodesic area (pyproj.Geod, GeographicLib) of a valid polygon, ha."""

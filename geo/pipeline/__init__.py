@@ -786,7 +786,7 @@ def build(
     page = map_html(fmap, offline=offline)
     files = {name: out_dir / name for name in OUTPUT_FILES}
     out_dir.mkdir(parents=True, exist_ok=True)
-    from geo.paper import draw_static  # imports matplotlib: only here
+    from geo.render.paper import draw_static  # imports matplotlib: only here
 
     with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
         draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf, project=project)

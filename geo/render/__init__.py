@@ -3,7 +3,7 @@
 Display geometry is simplified as one coverage (:func:`display_layers`), every attribute
 value is HTML-escaped before it reaches a popup, tooltip or the legend, and
 :func:`map_html` with ``offline=True`` inlines Leaflet and its plugins from the pinned,
-checksummed copies in ``geo/assets/`` (fetched by ``make assets``).
+checksummed copies in ``geo/render/assets/`` (fetched by ``make assets``).
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def _counts(facts) -> dict:
 
 @functools.cache
 def messages() -> dict[str, dict[str, str]]:
-    """The message catalogue (``geo/messages.json``): key -> {language: text}."""
+    """The message catalogue (``geo/render/messages.json``): key -> {language: text}."""
     return json.loads(MESSAGES_PATH.read_text(encoding="utf-8"))
 
 
@@ -1835,7 +1835,7 @@ def map_html(fmap, *, offline: bool = False) -> str:
         A map from :func:`make_map`.
     offline : bool, default False
         Inline Leaflet, the plugins and their CSS (images as data URIs) from the vendored,
-        checksummed copies in ``geo/assets/``, so the page needs no other host.
+        checksummed copies in ``geo/render/assets/``, so the page needs no other host.
 
     Returns
     -------

