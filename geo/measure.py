@@ -15,7 +15,6 @@ __all__ = [
     "GEOD",
     "MAX_EDGE_M",
     "M2_PER_HA",
-    "area_table",
     "crosscheck_areas",
     "densify_geodesic",
     "geodesic_area_m2",
@@ -446,23 +445,3 @@ def crosscheck_areas(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
             table[f"{name}_difference_pct"] = np.where(geodesic_ha > 0, 100 * (planar_ha - geodesic_ha) / geodesic_ha, np.nan)
     return table
 
-
-def area_table(layers="layers") -> pd.DataFrame:
-    """Computed against published areas, one row per park, country and the proposed park.
-
-    A notebook's entry point; it runs the merge (:func:`geo.pipeline.area_table`).
-
-    Parameters
-    ----------
-    layers : str, Path or dict
-        A layer folder, or the dict :func:`geo.layers.load_layers` returns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``level``, ``id``, ``name``, ``area_ha``, ``area_km2``, ``published_ha``,
-        ``difference_ha``, ``difference_pct``, ``status``.
-    """
-    from geo.pipeline import area_table as _table
-
-    return _table(layers)

@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from geo.cli import main
-from geo.measure import area_table, geodesic_area_m2
+from geo.measure import geodesic_area_m2
+from geo.pipeline import area_table
 
 
 def test_reconciliation_rows(built):

@@ -41,7 +41,6 @@ FLOORS: dict[str, int] = {
 #: Remove an entry when its import is gone; never add one.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("io", "validate"): "read_source builds validate.Problem/Report (the vocabulary belongs on a lower floor)",
-    ("measure", "pipeline"): "measure.area_table runs the whole build (a use case inside the kernel)",
     ("normalise", "merge"): "the import's wrong-side check measures with merge.wrong_side (its land overlay "
                             "helpers belong on a geometry floor below both)",
 }
@@ -144,8 +143,10 @@ def test_no_import_cycle():
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
-    # today's graph with the allow-list ignored: the known cycle is there
+    # today's graph with one kernel importing the build back (what measure.area_table once did): a cycle
     full = {m: {t for t in ts if t in GRAPH} for m, ts in GRAPH.items()}
+    assert "measure" in full["pipeline"]
+    full["measure"] = full["measure"] | {"pipeline"}
     assert _cycle(full) is not None
 
 

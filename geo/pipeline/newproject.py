@@ -56,6 +56,7 @@ __all__ = ["DEFAULT_MARGIN_KM", "NewProject", "new_project"]
 #: Margin (km) of the region kept around the countries' shared borders.
 DEFAULT_MARGIN_KM = 100.0
 
+
 @dataclass(frozen=True)
 class NewProject:
     """What :func:`new_project` wrote.
@@ -105,8 +106,10 @@ def _region_around(lines: shapely.Geometry, margin_km: float) -> tuple[float, fl
     coslat = max(np.cos(np.radians(min(max(abs(y0), abs(y1)) + dlat, 89.0))), 0.01)
     dlon = margin_km / (111.3 * coslat)
     return (
-        round(float(max(-180.0, x0 - dlon)), 2), round(float(max(-90.0, y0 - dlat)), 2),
-        round(float(min(180.0, x1 + dlon)), 2), round(float(min(90.0, y1 + dlat)), 2),
+        round(float(max(-180.0, x0 - dlon)), 2),
+        round(float(max(-90.0, y0 - dlat)), 2),
+        round(float(min(180.0, x1 + dlon)), 2),
+        round(float(min(90.0, y1 + dlat)), 2),
     )
 
 
@@ -116,8 +119,10 @@ def _stretches_layer(project: Project, borders: gpd.GeoDataFrame, facts: Mapping
         a, b = spec.countries
         line = border_line(borders, a, b)
         if line.is_empty:
-            raise DataError(f"the stretch {a}-{b}: {a} and {b} share no border in the region",
-                            problems=["choose a pair that shares a border, or widen the region (--region)"])
+            raise DataError(
+                f"the stretch {a}-{b}: {a} and {b} share no border in the region",
+                problems=["choose a pair that shares a border, or widen the region (--region)"],
+            )
         start = None
         if spec.tripoint:
             start = tripoint(borders, (a, b), spec.tripoint)
@@ -127,38 +132,47 @@ def _stretches_layer(project: Project, borders: gpd.GeoDataFrame, facts: Mapping
         if spec.length_fact:
             fact = facts[spec.length_fact]
             if start is None:  # parse_project refuses a length without a start
-                raise DataError(f"the stretch {a}-{b} has a length but no start",
-                                problems=["give start in project.toml"])
+                raise DataError(
+                    f"the stretch {a}-{b} has a length but no start", problems=["give start in project.toml"]
+                )
             cut = cut_stretch(line, start=start, length_m=fact.number * 1000)
             geom, length_km = cut.line, cut.length_m / 1000
-            method = (f"The OpenStreetMap {names} border walked from {_start_text(spec, start)} and cut at "
-                      f"{fact.number:g} km measured geodesically on WGS84; {len(cut.gaps)} water gaps "
-                      f"({cut.gap_length_m / 1000:.2f} km) bridged by straight segments and counted in the length.")
+            method = (
+                f"The OpenStreetMap {names} border walked from {_start_text(spec, start)} and cut at "
+                f"{fact.number:g} km measured geodesically on WGS84; {len(cut.gaps)} water gaps "
+                f"({cut.gap_length_m / 1000:.2f} km) bridged by straight segments and counted in the length."
+            )
             reported, reported_source = fact.number, fact.citation
         else:
             geom, length_km = line, GEOD.geometry_length(line) / 1000
-            method = (f"The whole OpenStreetMap {names} border in the region (no published length given: add a "
-                      f"row to facts.csv and length_fact to project.toml to cut it)"
-                      + (f"; it is to start at {_start_text(spec, start)}." if start else "."))
+            method = (
+                f"The whole OpenStreetMap {names} border in the region (no published length given: add a "
+                f"row to facts.csv and length_fact to project.toml to cut it)"
+                + (f"; it is to start at {_start_text(spec, start)}." if start else ".")
+            )
             reported, reported_source = None, None
-        rows.append({
-            "id": spec.pair_id if spec.length_fact is None else f"{spec.pair_id}-{spec.length_fact}",
-            "name_en": f"{names} border stretch",
-            "length_km": round(length_km, 3),
-            "reported_length_km": reported,
-            "reported_length_source": reported_source,
-            "geometry_method": method,
-            "source": f"derived from the {source} (see borders.geojson)",
-            "licence": LICENCE,
-        })
+        rows.append(
+            {
+                "id": spec.pair_id if spec.length_fact is None else f"{spec.pair_id}-{spec.length_fact}",
+                "name_en": f"{names} border stretch",
+                "length_km": round(length_km, 3),
+                "reported_length_km": reported,
+                "reported_length_source": reported_source,
+                "geometry_method": method,
+                "source": f"derived from the {source} (see borders.geojson)",
+                "licence": LICENCE,
+            }
+        )
         geoms.append(shapely.transform(geom, lambda xy: np.round(xy, 6)))
     return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
 
 
 def _start_text(spec: StretchSpec, start) -> str:
     if spec.tripoint:
-        return (f"the tri-point with {spec.tripoint} ({start[0]:.5f}E {start[1]:.5f}N, the border vertex nearest "
-                "its border)")
+        return (
+            f"the tri-point with {spec.tripoint} ({start[0]:.5f}E {start[1]:.5f}N, the border vertex nearest "
+            "its border)"
+        )
     return f"the border's end nearest {start[0]:g}E {start[1]:g}N"
 
 
@@ -258,8 +272,10 @@ def new_project(
         whole = dict(zip(codes, read_land(source.path, codes, clean=False).geometry, strict=True))
         extents = [e for p, q in combinations(codes, 2) if (e := _shared_extent(whole[p], whole[q])) is not None]
         if not extents:
-            raise UsageError(f"{', '.join(codes)} share no land border in the OpenStreetMap land polygons; "
-                             "choose neighbouring countries, or give the region with --region W,S,E,N.")
+            raise UsageError(
+                f"{', '.join(codes)} share no land border in the OpenStreetMap land polygons; "
+                "choose neighbouring countries, or give the region with --region W,S,E,N."
+            )
         region = _region_around(shapely.union_all([shapely.box(*e) for e in extents]), margin_km)
     region = (float(region[0]), float(region[1]), float(region[2]), float(region[3]))
     land = read_land(source.path, everyone, bbox=region)
@@ -269,8 +285,12 @@ def new_project(
     lengths = dict(zip(borders_gdf["id"], borders_gdf["length_km"], strict=True))
     project = replace(project, region=region)
     if not stretches:
-        project = replace(project, stretches=tuple(
-            StretchSpec(countries=p) for p in combinations(codes, 2) if lengths.get(f"{p[0]}-{p[1]}", 0) > 0))
+        project = replace(
+            project,
+            stretches=tuple(
+                StretchSpec(countries=p) for p in combinations(codes, 2) if lengths.get(f"{p[0]}-{p[1]}", 0) > 0
+            ),
+        )
     stretch_gdf = _stretches_layer(project, borders_gdf, {}, source.description)
     files: dict[str, gpd.GeoDataFrame] = {
         LAYERS["countries"].filename: countries_gdf,
@@ -288,20 +308,34 @@ def new_project(
         for filename, gdf in files.items():
             write_geojson(gdf, tmp / filename)
         (tmp / PROJECT_FILE).write_text(
-            project_toml(project, comment=f"{name}: made by 'bigcats new' (bigcats {__version__})."), encoding="utf-8")
+            project_toml(project, comment=f"{name}: made by 'bigcats new' (bigcats {__version__})."), encoding="utf-8"
+        )
         (tmp / "facts.csv").write_text(",".join(FACT_COLUMNS) + "\n", encoding="utf-8")
         provenance = {
             "generator": f"bigcats new (bigcats {__version__})",
             "region": dict(zip(("lon_min", "lat_min", "lon_max", "lat_max"), region, strict=True)),
-            "sources": {"osm_land": {**LAND_PACKAGE, "used": source.description, "used_sha256": source.sha256,
-                                     "pinned": source.pinned}},
+            "sources": {
+                "osm_land": {
+                    **LAND_PACKAGE,
+                    "used": source.description,
+                    "used_sha256": source.sha256,
+                    "pinned": source.pinned,
+                }
+            },
             "layers": {f: {"features": len(g)} for f, g in files.items()},
         }
         text = json.dumps(provenance, indent=2, ensure_ascii=False) + "\n"
         (tmp / "provenance.json").write_text(text, encoding="utf-8")
-        (tmp / "README.md").write_text(_README.format(
-            name=name, version=__version__, countries=", ".join(codes), region=region_text(region),
-            source=source.description), encoding="utf-8")
+        (tmp / "README.md").write_text(
+            _README.format(
+                name=name,
+                version=__version__,
+                countries=", ".join(codes),
+                region=region_text(region),
+                source=source.description,
+            ),
+            encoding="utf-8",
+        )
         read_project(tmp / PROJECT_FILE)  # what was written reads back
         if folder.exists():
             folder.rmdir()
@@ -310,9 +344,13 @@ def new_project(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     written = read_project(folder / PROJECT_FILE)
-    return NewProject(folder=folder, project=written, region=region,
-                      borders={f"{a}-{b}": float(lengths.get(f"{a}-{b}", 0.0)) for a, b in pairs},
-                      files=tuple(sorted([*files, PROJECT_FILE, "facts.csv", "provenance.json", "README.md"])))
+    return NewProject(
+        folder=folder,
+        project=written,
+        region=region,
+        borders={f"{a}-{b}": float(lengths.get(f"{a}-{b}", 0.0)) for a, b in pairs},
+        files=tuple(sorted([*files, PROJECT_FILE, "facts.csv", "provenance.json", "README.md"])),
+    )
 
 
 def _as_data(project: Project) -> dict:
