@@ -200,10 +200,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from geo.pipeline.export import export_project
 
-    files = export_project(args.layers, args.out, fmt=args.format)
-    for path in files:
+    result = export_project(args.layers, args.out, fmt=args.format)
+    for path in result.files:
         print(f"wrote {path}")
-    print(f"exported {len(files)} file(s) as {args.format} to {args.out}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"exported {len(result.files)} file(s) as {args.format} to {args.out}")
     return 0
 
 
@@ -344,7 +346,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--add", action="store_true", help="add the features to the role's layer instead of replacing it")
     p.set_defaults(func=_cmd_import)
 
-    p = sub.add_parser("export", help="write every layer and the proposed park for other tools")
+    p = sub.add_parser("export", help="write the build's layers (as in its GeoPackage) for other tools")
     p.add_argument("--format", required=True, choices=("geojson", "gpkg", "kml", "shp", "parquet", "csv"))
     p.add_argument("--out", required=True, help="a .gpkg file for gpkg, else a folder")
     _layers_option(p)

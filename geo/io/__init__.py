@@ -650,6 +650,8 @@ SHP_FIELD_NAMES: dict[str, str] = {
     "reported_length_source": "rep_len_sr",
     "water_gaps_km": "wgaps_km",
     "sum_of_parks_ha": "sum_ha",
+    "area_input_ha": "in_ha",
+    "area_after_overlaps_ha": "net_ha",
 }
 EXPORT_FORMATS = ("geojson", "gpkg", "kml", "shp", "parquet", "csv")
 

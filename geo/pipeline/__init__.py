@@ -14,8 +14,10 @@ from geo.pipeline.build import (
     area_table,
     build,
     comparisons_for,
+    left_out_parks,
     measured_layers,
     merged_layers,
+    output_layers,
 )
 from geo.pipeline.tables import areas_csv_rows, areas_json, areas_markdown, areas_rows, areas_text, csv_text
 from geo.pipeline.totals import (
@@ -48,6 +50,8 @@ __all__ = [
     "comparisons_for",
     "csv_text",
     "failed_checks",
+    "left_out_parks",
     "measured_layers",
     "merged_layers",
+    "output_layers",
 ]

@@ -77,6 +77,38 @@ def merged_layers(layers_dir: str | Path):
     return layers, _merge(layers, project_for(layers_dir))
 
 
+def output_layers(
+    layers, parks, proposed, by_country, *, project: Project | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers a build hands on, by their output names; the build's GeoPackage and ``bigcats export`` write these.
+
+    Each country's parks (merged, with ``area_input_ha``, ``area_ha`` and ``area_after_overlaps_ha``), the
+    proposed park and each country's dissolved parks (with ``area_ha``), the countries, ``borders``,
+    ``border_stretch`` and the places. A park clipped away wholly (no area on its own country's land) has no
+    geometry to hand on and is left out (see :func:`left_out_parks`; ``areas.json`` lists it under
+    ``checks.clipped``): other tools, and ``bigcats import`` itself, refuse an empty geometry.
+    """
+    project = bundled_project() if project is None else project
+    kept = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
+    out = {
+        **{park_role(iso3): kept[kept.country_iso3 == iso3] for iso3 in project.countries},
+        "proposed_park": proposed,
+        "parks_by_country": by_country,
+        "countries": layers["countries"],
+        "borders": layers["border"],
+        "border_stretch": layers["stretch"],
+    }
+    if "places" in layers:
+        out["places"] = layers["places"]
+    return out
+
+
+def left_out_parks(parks: gpd.GeoDataFrame) -> list[str]:
+    """Ids of the parks :func:`output_layers` leaves out: clipped away wholly, so with an empty geometry."""
+    gone = parks.geometry.is_empty | parks.geometry.isna()
+    return [str(pid) for pid in parks.loc[gone, "id"]]
+
+
 def _with_areas(merge):
     """The merged pieces with their geodesic ``area_ha`` (a new GeoDataFrame each)."""
     snapped = merge.snapped_parks.copy()
@@ -261,17 +293,7 @@ def build(
 
     with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
         draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf, project=project)
-    gpkg_layers = {
-        **{park_role(iso3): parks[parks.country_iso3 == iso3] for iso3 in project.countries},
-        "proposed_park": proposed,
-        "parks_by_country": by_country,
-        "countries": layers["countries"],
-        "borders": layers["border"],
-        "border_stretch": layers["stretch"],
-    }
-    if "places" in layers:
-        gpkg_layers["places"] = layers["places"]
-    write_gpkg(gpkg_layers, files["land_of_big_cats.gpkg"])
+    write_gpkg(output_layers(layers, parks, proposed, by_country, project=project), files["land_of_big_cats.gpkg"])
     with atomic_path(files["areas.json"]) as tmp:
         tmp.write_text(areas_json(report), encoding="utf-8")
     with atomic_path(files["areas.csv"]) as tmp:
