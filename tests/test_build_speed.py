@@ -269,6 +269,8 @@ def test_map_controls_render_as_folium_plugins_do():
     import folium
     from folium import plugins
 
+    from geo.render.leaflet import _control
+
     def page(controls) -> str:
         fmap = folium.Map(location=[43.0, 131.0], zoom_start=7, tiles=None)
         for element in controls:
@@ -285,12 +287,12 @@ def test_map_controls_render_as_folium_plugins_do():
         element.default_js = [(f"{key}_js", render.ASSETS[f"{key}_js"][0])]
         element.default_css = [(f"{key}_css", render.ASSETS[f"{key}_css"][0])]
     ours = [
-        render._control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
-                        force_separate_button=False),
-        render._control("MeasureControl", position="topleft", primary_length_unit="kilometers",
-                        secondary_length_unit="miles", primary_area_unit="hectares", secondary_area_unit="acres"),
-        render._control("MousePosition", position="bottomright", separator=" | ",
-                        empty_string="WGS84: point at the map", lng_first=False, num_digits=4, prefix="WGS84:"),
+        _control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
+                 force_separate_button=False),
+        _control("MeasureControl", position="topleft", primary_length_unit="kilometers",
+                 secondary_length_unit="miles", primary_area_unit="hectares", secondary_area_unit="acres"),
+        _control("MousePosition", position="bottomright", separator=" | ",
+                 empty_string="WGS84: point at the map", lng_first=False, num_digits=4, prefix="WGS84:"),
     ]
     expected = page(theirs)
     assert "L.Control.Measure.include" in expected and "L.Control.MousePosition" in expected
