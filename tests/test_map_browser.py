@@ -419,8 +419,8 @@ def language_maps(tmp_path_factory) -> dict:
     """The default build (self-contained) in each language, built once for the module."""
     from geo.pipeline import build
     from geo.render import display_layers
-    from geo.render.display import _label_point
     from geo.pipeline import measured_layers
+    from geo.render.display import _label_point
 
     maps = {}
     for lang in ("en", "ru", "zh"):

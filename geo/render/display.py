@@ -23,6 +23,7 @@ _TOLERANCES_DEG = (0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001)
 #: 8 km²) may be left out of the display, within half of each feature's area budget.
 _MIN_RING_DEG2 = 1e-3
 
+
 @dataclass(frozen=True)
 class DisplayLayers:
     """Display geometry: one simplified coverage and what was chosen.
@@ -49,6 +50,7 @@ class DisplayLayers:
     grid_deg: float
     max_area_error: float
 
+
 def _geodesic_ha(geoms) -> np.ndarray:
     return geodesic_area_m2(gpd.GeoSeries(list(geoms), crs="EPSG:4326")) / M2_PER_HA
 
@@ -74,7 +76,11 @@ def _drop_rings_within(
     small = shapely.area(faces) < _MIN_RING_DEG2
     held = np.zeros((int(layer.max()) + 1, len(faces)), bool)  # layer 0 countries, 1.. parks
     held[layer[feat], face] = True
-    cand_feat, cand_faces, cand_ha, cand_add = [], [], [], []
+    # candidates: the feature, its faces, their area (ha), and whether they join it (a lake) or leave (an island)
+    cand_feat: list[int] = []
+    cand_faces: list[list[int]] = []
+    cand_ha: list[float] = []
+    cand_add: list[bool] = []
     # lakes: small faces inside a feature's outline that no feature of its layer holds
     points = shapely.point_on_surface(faces)
     parts = shapely.get_parts(feats, return_index=True)
@@ -83,7 +89,10 @@ def _drop_rings_within(
     s, f = shapely.STRtree(points).query(shells, predicate="intersects")
     ok = small[f] & ~held[layer[part_of[s]], f] & np.where(layer[part_of[s]] >= 1, held[0, f], True)
     for i, j in zip(part_of[s[ok]], f[ok], strict=True):
-        cand_feat.append(i), cand_faces.append([j]), cand_ha.append(face_ha[j]), cand_add.append(True)
+        cand_feat.append(i)
+        cand_faces.append([j])
+        cand_ha.append(face_ha[j])
+        cand_add.append(True)
     # islands: small parts of a feature of several parts, held by no feature of the other layer
     many = np.bincount(part_of, minlength=len(feats))[part_of] > 1
     isl = np.flatnonzero(many & (shapely.area(parts[0]) < _MIN_RING_DEG2))
@@ -92,18 +101,21 @@ def _drop_rings_within(
         for k in np.unique(s):
             i, fs = part_of[isl[k]], f[s == k]
             fs = fs[np.isin(fs, face[feat == i])]
-            other = held[1:].any(axis=0) if layer[i] == 0 else held[0]
+            other = np.asarray(held[1:].any(axis=0)) if layer[i] == 0 else held[0]
             if len(fs) and not other[fs].any():
-                cand_feat.append(i), cand_faces.append(list(fs)), cand_ha.append(face_ha[fs].sum())
+                cand_feat.append(i)
+                cand_faces.append(list(fs))
+                cand_ha.append(face_ha[fs].sum())
                 cand_add.append(False)
     if not cand_feat:
         return feat, face
-    cand_feat, cand_ha = np.asarray(cand_feat), np.asarray(cand_ha)
-    add, remove = [], set()
-    for i in np.unique(cand_feat):
-        mine = np.flatnonzero(cand_feat == i)
-        mine = mine[np.argsort(cand_ha[mine], kind="stable")]
-        for k in mine[np.cumsum(cand_ha[mine]) <= budget * true_ha[i]]:
+    owner, owner_ha = np.asarray(cand_feat), np.asarray(cand_ha)
+    add: list[tuple[int, int]] = []
+    remove: set[tuple[int, int]] = set()
+    for i in np.unique(owner):
+        mine = np.flatnonzero(owner == i)
+        mine = mine[np.argsort(owner_ha[mine], kind="stable")]
+        for k in mine[np.cumsum(owner_ha[mine]) <= budget * true_ha[i]]:
             if cand_add[k]:
                 add.append((i, cand_faces[k][0]))
             else:
@@ -125,18 +137,25 @@ def _drop_rings_of_coverage(feats: np.ndarray, true_ha: np.ndarray, budget: floa
     """
     if budget <= 0:
         return feats
-    owner, where, rings = [], [], []
+    # each small ring: the feature it belongs to, where it is (part, hole or -1 for the part itself), its polygon
+    owners: list[int] = []
+    where: list[tuple[int, int]] = []
+    polygons: list[shapely.Polygon] = []
     parts_of = [shapely.get_parts(g) for g in feats]
     for i, parts in enumerate(parts_of):
         for j, part in enumerate(parts):
             if len(parts) > 1 and part.area < _MIN_RING_DEG2:
-                owner.append(i), where.append((j, -1)), rings.append(part)
+                owners.append(i)
+                where.append((j, -1))
+                polygons.append(part)
             holes = shapely.get_rings(part)[1:]
             for h in np.flatnonzero(shapely.area(shapely.polygons(holes)) < _MIN_RING_DEG2) if len(holes) else []:
-                owner.append(i), where.append((j, int(h))), rings.append(shapely.Polygon(holes[h]))
-    if not rings:
+                owners.append(i)
+                where.append((j, int(h)))
+                polygons.append(shapely.Polygon(holes[h]))
+    if not polygons:
         return feats
-    owner, rings = np.asarray(owner), np.asarray(rings, dtype=object)
+    owner, rings = np.asarray(owners), np.asarray(polygons, dtype=object)
     r, f = shapely.STRtree(feats).query(rings, predicate="intersects")
     r, f = r[f != owner[r]], f[f != owner[r]]
     taken = np.zeros(len(rings), bool)  # a hole another feature lies in stays
@@ -386,8 +405,8 @@ def display_layers(
     stretch = layers["stretch"]
     # the stretch follows its pair's displayed border (the stretches' pairs of the project)
     pairs = {s.pair_id for s in (bundled_project() if project is None else project).stretches}
-    along = [g for i, g in zip(border["id"], border_geoms, strict=True) if i in pairs]
-    along = along[0] if len(along) == 1 else shapely.union_all(along) if along else None
+    lines = [g for i, g in zip(border["id"], border_geoms, strict=True) if i in pairs]
+    along = lines[0] if len(lines) == 1 else shapely.union_all(lines) if lines else None
     stretch_geoms = []
     for geom in stretch.geometry:
         if along is not None and tolerance_deg:
@@ -397,6 +416,7 @@ def display_layers(
             stretch_geoms.append(geom)
     d_stretch = stretch.set_geometry(gpd.GeoSeries(stretch_geoms, crs="EPSG:4326", index=stretch.index))
     return DisplayLayers(d_countries, d_parks, d_proposed, d_borders, d_stretch, tolerance_deg, grid_deg, error)
+
 
 def _label_point(geom: shapely.Geometry) -> shapely.Point:
     """Where a polygon's label goes: the pole of inaccessibility of its largest part (always inside)."""

@@ -164,6 +164,7 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
     ) + "]"
     return element
 
+
 def _Layout(layer_control: str):  # noqa: N802
     """The view and the panels for the screen, and a print layout.
 

@@ -53,6 +53,7 @@ ASSETS = {
     ),
 }
 
+
 @functools.cache
 def _macro(template: str):
     """A MacroElement class for ``template``, compiled once per template string."""
@@ -204,12 +205,12 @@ def _VectorMiniMap(geojson: str, t: Mapping[str, str] | None = None):  # noqa: N
         {% endmacro %}"""
     )
 
-    class _Mini(JSCSSMixin, base):
-        default_js = [("minimap_js", ASSETS["minimap_js"][0])]
-        default_css = [("minimap_css", ASSETS["minimap_css"][0])]
-
+    mini = type("_Mini", (JSCSSMixin, base), {
+        "default_js": [("minimap_js", ASSETS["minimap_js"][0])],
+        "default_css": [("minimap_css", ASSETS["minimap_css"][0])],
+    })
     t = t or _t("en")
-    element = _Mini()
+    element = mini()
     element._name = "VectorMiniMap"
     element.data = geojson
     element.strings = _js_texts({"hideText": t["minimap_hide"], "showText": t["minimap_show"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -35,6 +36,10 @@ from geo.render.style import (
 )
 from geo.render.text import _e, _fmt_ha, _label, _label_html, _name, _num, _stretch_km, _t, _value
 
+if TYPE_CHECKING:
+    import folium
+    from branca.element import Figure
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -64,7 +69,8 @@ class Comparison:
     time: str
     source: str
     layer: gpd.GeoDataFrame
-    changes: object
+    changes: pd.DataFrame
+
 
 def make_map(
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -78,7 +84,7 @@ def make_map(
     facts: Mapping | None = None,
     shown: DisplayLayers | None = None,
     project: Project | None = None,
-):
+) -> folium.Map:
     """Build the folium map of the parks, the proposed park, the borders and the towns.
 
     Parameters
@@ -126,8 +132,8 @@ def make_map(
     )
     fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
     fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
-    fmap.bigcats_lang = lang
-    root = fmap.get_root()
+    fmap.bigcats_lang = lang  # type: ignore[attr-defined]  # our mark on folium's Map: map_html reads the language
+    root = cast("Figure", fmap.get_root())  # a Map's root is always its branca Figure (header, html, script)
     root.header.add_child(folium.Element(f"<title>{_e(t['title'])}</title>"))
     # the page's own style goes in the body, after Leaflet's and the plugins' stylesheets (in the head)
     root.html.add_child(folium.Element(f"<style>{_CSS}</style>"))
@@ -167,8 +173,9 @@ def make_map(
 
     proposed_area = _fmt_ha(areas["totals"]["proposed_park"]["area_ha"], lang)
     park_names = {str(row["id"]): _label(row, lang) for _, row in parks.iterrows() if "id" in row}
-    schematic_layers, schematic_names, park_layers, labels, search = [], [], [], [], []
-    unverified_names = []
+    schematic_layers, park_layers, labels, search = [], [], [], []
+    schematic_names: list[str] = []
+    unverified_names: list[str] = []
     colours = country_colours(project)
     for iso3 in project.countries:
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
@@ -286,7 +293,8 @@ def make_map(
     _Layout(control.get_name()).add_to(fmap)  # last: the view is fitted once every control is in place
     return fmap
 
-def _comparison_group(comparison: Comparison, lang: str):
+
+def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
     """The earlier version as one switchable group: grey dotted outlines, popups with the changes."""
     import folium
 

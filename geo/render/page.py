@@ -6,10 +6,14 @@ import base64
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.errors import UsageError
 from geo.render.leaflet import ASSETS, ASSETS_DIR
 from geo.render.text import LANGUAGES
+
+if TYPE_CHECKING:
+    import folium
 
 
 def _data_uri(path: Path) -> str:
@@ -46,7 +50,7 @@ def _default_icon_js() -> str:
     )
 
 
-def map_html(fmap, *, offline: bool = False) -> str:
+def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
     """Render the map to one HTML document.
 
     Parameters
@@ -84,7 +88,7 @@ def map_html(fmap, *, offline: bool = False) -> str:
     return text
 
 
-def save_map(fmap, path: str | Path, *, offline: bool = False) -> Path:
+def save_map(fmap: folium.Map, path: str | Path, *, offline: bool = False) -> Path:
     """Write :func:`map_html` to ``path`` (the caller makes the write atomic)."""
     path = Path(path)
     path.write_text(map_html(fmap, offline=offline), encoding="utf-8")

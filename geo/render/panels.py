@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from geo.project import Project
 from geo.render.style import (
@@ -34,6 +34,7 @@ _MILESTONES = (
     ("next", ("total.proposed_park.reported_area_ha",)),
 )
 
+
 def _fact_text(fact) -> str:
     """A fact's value as shown: numbers with thousands separators, text as it is."""
     try:
@@ -63,6 +64,7 @@ def _story_facts(facts):
 def _counts(facts) -> dict:
     """Counts in the landscape (start / under the joint programme / 2019), from the facts table."""
     return {kind: tuple(int(v) for v in facts[f"count.{kind}"].value.split(";")) for kind in ("leopards", "tigers")}
+
 
 _KINDS = ("surveyed", "schematic", "unverified")
 
@@ -151,6 +153,7 @@ def _chart_svg(lang: str, facts=None) -> str:
         f"aria-label='{_e(t['count_title'])}'>{''.join(bars)}{labels}{key}</svg>"
     )
 
+
 def _story_html(lang: str, facts=None, park_names: Mapping[str, str] | None = None) -> str:
     """The story panel.
 
@@ -216,7 +219,7 @@ def _panels_html(lang: str, notice: str, facts=None, park_names: Mapping[str, st
     )
 
 
-def _notice_html(lang: str, names: list[str], unverified: list[str] = ()) -> str:
+def _notice_html(lang: str, names: Sequence[str], unverified: Sequence[str] = ()) -> str:
     """The schematic-boundaries notice, naming the schematic and the unverified features on the map (escaped HTML)."""
     t = _t(lang)
     items = "".join(f"<li>{name}</li>" for name in names)

@@ -143,8 +143,9 @@ def draw_static(
     colours, pair_ids = country_colours(project), _pair_ids(project)
     stretch_km = _stretch_km(layers["stretch"], lang)
     family = _font_family(lang)
-    rc = {"font.family": family, "pdf.fonttype": 42, "svg.fonttype": "none", "axes.unicode_minus": False}
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(
+        {"font.family": family, "pdf.fonttype": 42, "svg.fonttype": "none", "axes.unicode_minus": False}
+    ):
         fig = Figure(figsize=PAGE_IN)
         fig.text(0.02, 0.965, t["title"], fontsize=15, weight="bold", va="top")
         ax = fig.add_axes((0.02, 0.1, 0.66, 0.83))

@@ -130,10 +130,12 @@ def _town_popup(row, lang: str, countries: Mapping[str, tuple[str, str]]) -> str
         rows.append((t["population"], _num(population, lang)))
     return _table(rows, "town-popup", lang)  # source and licence: the attribution (the same for every town)
 
+
 def _country_names(countries: gpd.GeoDataFrame, lang: str) -> dict[str, tuple[str, str]]:
     return {
         str(row["country_iso3"]): _name(row, lang) for _, row in countries.iterrows() if "country_iso3" in row
     }
+
 
 def _border_name(row, countries: Mapping[str, tuple[str, str]], lang: str) -> str:
     """A border's human name (escaped HTML): 'Border: Russia – China', country names from the layer."""

@@ -36,17 +36,23 @@ NARROW_PX = 700
 
 MAX_ZOOM = 12
 
+
 def _pair_ids(project: Project) -> set[str]:
     """Ids of the border lines between two of the project's countries (either order)."""
     return {f"{a}-{b}" for a in project.countries for b in project.countries if a != b}
 
-def _style(colour: str, *, weight: float, fill: str | None = None, dash: str | None = None, opacity: float = 1):
+
+def _style(
+    colour: str, *, weight: float, fill: str | None = None, dash: str | None = None, opacity: float = 1
+) -> dict[str, object]:
+    """A Leaflet path style: a line of ``colour``, filled with ``fill`` at the parks' opacity, dashed by ``dash``."""
     style = {"color": colour, "weight": weight, "opacity": opacity, "fill": fill is not None}
     if fill is not None:
         style.update({"fillColor": fill, "fillOpacity": PARK_FILL_OPACITY})
     if dash:
         style["dashArray"] = dash
     return style
+
 
 #: The page's own style, written after Leaflet's and the plugins' stylesheets. No "{#" or "{%":
 #: folium passes the page through Jinja again.

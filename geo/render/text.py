@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import SupportsFloat
 
 import geopandas as gpd
 
@@ -25,6 +26,7 @@ LANGUAGES = ("en", "ru", "zh")
 #: The message catalogue: every string of the page, of the static map and of the plugins'
 #: options, keyed, each in every language of :data:`LANGUAGES` (``tests/test_render.py`` checks).
 MESSAGES_PATH = Path(__file__).with_name("messages.json")
+
 
 @functools.cache
 def messages() -> dict[str, dict[str, str]]:
@@ -66,8 +68,9 @@ def _project_t(lang: str, project: Project) -> dict:
         out[f"computed_{iso3}"] = project.text(f"computed_{iso3}", lang) or base["computed_of"].format(country=country)
     out["border_group"] = project.text("border_group", lang) or base["border_group_of"]
     out["border_line"] = project.text("border_line", lang) or base["border_line_of"]
-    out.update({key: project.text(key, lang) for key in project.texts if project.text(key, lang)})
+    out.update({key: text for key in project.texts if (text := project.text(key, lang))})
     return out
+
 
 def _stretch_km(stretch: gpd.GeoDataFrame, lang: str) -> str:
     """The stretches' published length (else their length), as the legend writes it."""
@@ -78,6 +81,7 @@ def _stretch_km(stretch: gpd.GeoDataFrame, lang: str) -> str:
         if km is not None and not (isinstance(km, float) and math.isnan(km)):
             values.append(_num(km, lang))
     return " / ".join(values)
+
 
 def _num(value: float, lang: str, digits: int = 0, *, sign: bool = False) -> str:
     """A number as the language writes it; never ``-0`` (a value that rounds to zero has no sign)."""
@@ -126,7 +130,8 @@ def _js_texts(texts: Mapping[str, str]) -> str:
     """A JS object of our own keys to texts, each text through :func:`_js`."""
     return "{" + ", ".join(f"{json.dumps(key)}: {_js(text)}" for key, text in texts.items()) + "}"
 
-def _fmt_ha(value: object, lang: str) -> str:
+
+def _fmt_ha(value: SupportsFloat | str | None, lang: str) -> str:
     t = _t(lang)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return t["not_published"]
@@ -134,16 +139,18 @@ def _fmt_ha(value: object, lang: str) -> str:
     return f"{_num(value, lang)} {t['ha']} ({_num(value / 100, lang)} {t['km2']})"
 
 
-def _difference(area_ha: float, reported: object, lang: str = "en") -> str:
+def _difference(area_ha: SupportsFloat | str, reported: SupportsFloat | str | None, lang: str = "en") -> str:
     if reported is None or (isinstance(reported, float) and math.isnan(reported)) or not reported:
         return "–"
     diff = float(area_ha) - float(reported)
     share = _num(100 * diff / float(reported), lang, 2, sign=True)
     return f"{_num(diff, lang, sign=True)} {_t(lang)['ha']} ({share} %)"
 
+
 def _lang_attr(text_lang: str | None, lang: str) -> str:
     """``lang='xx'`` on text that is not in the page's language (a name or a data value in English)."""
     return f" lang='{text_lang}'" if text_lang and text_lang != lang else ""
+
 
 def _given(value: object) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip():
@@ -168,6 +175,7 @@ def _label_html(row, lang: str) -> str:
     name, name_lang = _name(row, lang)
     attr = _lang_attr(name_lang, lang)
     return f"<span{attr}>{_e(name)}</span>" if attr else _e(name)
+
 
 def _script_lang(text: str) -> str:
     """The language a citation is written in, by its script (a source title is quoted as it is)."""
