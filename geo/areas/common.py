@@ -64,25 +64,47 @@ def _union(geoms) -> shapely.Geometry:
 
 
 def _union2(a: shapely.Geometry, b: shapely.Geometry) -> shapely.Geometry:
-    """Union of two polygonal unions; the parts of either that cannot meet the other are kept as they are."""
+    """Union of two polygonal unions; the parts of either that cannot meet the other are kept as they are.
+
+    Only the parts whose bounding box meets a box of a part of the other side
+    (an STRtree query) take part in the overlay; the others are disjoint from it.
+    """
     a_parts, b_parts = shapely.get_parts(a), shapely.get_parts(b)
-    ax0, ay0, ax1, ay1 = shapely.bounds(a)
-    bx0, by0, bx1, by1 = shapely.bounds(b)
-    box = shapely.box(max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1))
-    if box.is_empty:
-        near_a = np.zeros(len(a_parts), bool)
-        near_b = np.zeros(len(b_parts), bool)
-    else:
-        # a part whose box misses the common box cannot touch the other side
-        near_a = shapely.intersects(shapely.envelope(a_parts), box)
-        near_b = shapely.intersects(shapely.envelope(b_parts), box)
-    if near_a.any() and near_b.any():
+    near_a = np.zeros(len(a_parts), bool)
+    near_b = np.zeros(len(b_parts), bool)
+    if len(a_parts) and len(b_parts):
+        ia, ib = shapely.STRtree(b_parts).query(a_parts)
+        near_a[ia] = True
+        near_b[ib] = True
+    if near_a.any():
         joined = shapely.union(shapely.multipolygons(a_parts[near_a]), shapely.multipolygons(b_parts[near_b]))
         near = list(shapely.get_parts(joined))
     else:
-        near = [*a_parts[near_a], *b_parts[near_b]]
+        near = []
     parts = [*a_parts[~near_a], *b_parts[~near_b], *near]
+    if not parts:
+        return shapely.Polygon()
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def merge_partials(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two partitions' per-group totals as one: counts and sums add, the unions of a group present in both union."""
+    if not len(a):
+        return b
+    if not len(b):
+        return a
+    rows = {}
+    for key in a.index.union(b.index).sort_values():
+        both = [frame.loc[key] for frame in (a, b) if key in frame.index]
+        geometry = both[0]["geometry"] if len(both) == 1 else _union2(both[0]["geometry"], both[1]["geometry"])
+        rows[key] = {
+            "features": int(sum(row["features"] for row in both)),
+            "sum_area_m2": float(sum(row["sum_area_m2"] for row in both)),
+            "geometry": geometry,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = a.index.name
+    return out
 
 
 def _finish(partials: pd.DataFrame, by: str, crs) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from geo.areas.common import (
     _first_line,
     _partition_totals,
     _read_error,
+    merge_partials,
 )
 from geo.errors import ReadError, UsageError
 from geo.limits import check_local_file, gdal_path
@@ -140,16 +141,26 @@ def _read_partition_totals(path: str, layer: str | None, fids: np.ndarray, by: s
 
 
 def _run(tasks: list[tuple], *, by: str, crs, scheduler: str | None) -> pd.DataFrame:
-    """Run partition tasks on a dask.distributed cluster and combine their totals."""
+    """Run partition tasks on a dask.distributed cluster and combine their totals there.
+
+    The partials come in Hilbert order; neighbouring pairs are merged by the workers
+    (:func:`geo.areas.common.merge_partials`) level by level, so the overlays of the
+    combine run in parallel too and only one per-group table travels back.
+    """
     if not tasks:
         return _finish(_partition_totals(gpd.GeoDataFrame({by: []}, geometry=[], crs=crs), by), by, crs)
     with _client(scheduler) as client:
         futures = [client.submit(func, *args, pure=False) for func, *args in tasks]
-        partials = client.gather(futures)
-    partials = [p for p in partials if len(p)]
-    if not partials:
+        while len(futures) > 1:
+            merged = [
+                client.submit(merge_partials, a, b, pure=False)
+                for a, b in zip(futures[0::2], futures[1::2], strict=False)
+            ]
+            futures = merged + futures[len(merged) * 2 :]
+        partials = futures[0].result()
+    if not len(partials):
         return _finish(_partition_totals(gpd.GeoDataFrame({by: []}, geometry=[], crs=crs), by), by, crs)
-    return _finish(pd.concat(partials), by, crs)
+    return _finish(partials, by, crs)
 
 
 class _client:  # noqa: N801 - used as a context manager, like a function
