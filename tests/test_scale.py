@@ -59,6 +59,17 @@ def test_partitions_hold_every_feature_once_and_are_compact(npartitions):
         assert max(boxes) < 0.75 * whole
 
 
+@pytest.mark.parametrize(("n", "workers", "expected"), [(700, 3, 6), (700, 1, 2), (45_000, 2, 4), (100_000, 2, 6)])
+def test_default_partitions_follow_the_cluster_workers(n, workers, expected):
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 10, size=(n, 2))
+    bounds = np.column_stack([xy, xy + 0.01])
+    chunks = _hilbert_chunks(bounds, None, workers)
+    # at least two per worker, one per PARTITION_FEATURES features, a multiple of the workers
+    assert len(chunks) == expected
+    assert sorted(np.concatenate(chunks)) == list(range(n))
+
+
 def test_union_of_partials_equals_the_overlay_union():
     parts = wdpa_like(400, seed=9, invalid_every=0).geometry.values
     order = np.argsort(shapely.get_x(shapely.centroid(parts)))

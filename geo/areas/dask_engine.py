@@ -11,6 +11,7 @@ travel back, and are combined. Nothing is shuffled and every feature is read onc
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -93,9 +94,13 @@ def area_totals_dask(
         except Exception as exc:  # pyogrio/GDAL raise several types for a bad file
             raise _read_error(path, exc) from None
         fids = np.asarray(fids)
-        chunks = _hilbert_chunks(np.asarray(bounds, dtype=float).T, npartitions)
-        tasks = [(_read_partition_totals, local, layer, np.sort(fids[chunk]), by) for chunk in chunks if len(chunk)]
-        return _run(tasks, by=by, crs=info["crs"], scheduler=scheduler)
+        boxes = np.asarray(bounds, dtype=float).T
+
+        def tasks(workers: int) -> list[tuple]:
+            chunks = _hilbert_chunks(boxes, npartitions, workers)
+            return [(_read_partition_totals, local, layer, np.sort(fids[chunk]), by) for chunk in chunks if len(chunk)]
+
+        return _run(len(fids), tasks, by=by, crs=info["crs"], scheduler=scheduler)
 
 
 def _local_workers() -> int:
@@ -103,18 +108,19 @@ def _local_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _hilbert_chunks(bounds: np.ndarray, npartitions: int | None) -> list[np.ndarray]:
+def _hilbert_chunks(bounds: np.ndarray, npartitions: int | None, workers: int | None = None) -> list[np.ndarray]:
     """Row positions cut into runs of neighbouring features (Hilbert order of their box centres).
 
     Without ``npartitions``: one partition per :data:`PARTITION_FEATURES` features,
-    at least two per worker, rounded up to a multiple of the workers so that the
-    last round of tasks keeps every worker busy.
+    at least two per worker, rounded up to a multiple of the workers (those of the
+    cluster; by default those of a local cluster) so that the last round of tasks
+    keeps every worker busy.
     """
     from dask_geopandas.hilbert_distance import _continuous_to_discrete_coords, _encode
 
     n = len(bounds)
     if npartitions is None:
-        workers = _local_workers()
+        workers = max(1, workers or _local_workers())
         npartitions = max(2 * workers, -(-n // PARTITION_FEATURES))
         npartitions = -(-npartitions // workers) * workers
     npartitions = max(1, min(npartitions, n))
@@ -140,17 +146,19 @@ def _read_partition_totals(path: str, layer: str | None, fids: np.ndarray, by: s
     return _partition_totals(part, by)
 
 
-def _run(tasks: list[tuple], *, by: str, crs, scheduler: str | None) -> pd.DataFrame:
-    """Run partition tasks on a dask.distributed cluster and combine their totals there.
+def _run(rows: int, tasks: Callable[[int], list[tuple]], *, by: str, crs, scheduler: str | None) -> pd.DataFrame:
+    """Run the partition tasks of ``rows`` features on a dask.distributed cluster and combine their totals there.
 
+    ``tasks(workers)`` makes the tasks once the cluster's number of workers is known.
     The partials come in Hilbert order; neighbouring pairs are merged by the workers
     (:func:`geo.areas.common.merge_partials`) level by level, so the overlays of the
     combine run in parallel too and only one per-group table travels back.
     """
-    if not tasks:
+    if not rows:
         return _finish(_partition_totals(gpd.GeoDataFrame({by: []}, geometry=[], crs=crs), by), by, crs)
     with _client(scheduler) as client:
-        futures = [client.submit(func, *args, pure=False) for func, *args in tasks]
+        workers = len(client.scheduler_info().get("workers", {}))
+        futures = [client.submit(func, *args, pure=False) for func, *args in tasks(workers)]
         while len(futures) > 1:
             merged = [
                 client.submit(merge_partials, a, b, pure=False)
@@ -205,6 +213,10 @@ def frame_totals_dask(
     if npartitions is not None:
         _check_partitions(npartitions)
     frame = gdf[[by, gdf.geometry.name]]
-    chunks = _hilbert_chunks(shapely.bounds(np.asarray(frame.geometry.array, dtype=object)), npartitions)
-    tasks = [(_partition_totals, frame.iloc[np.sort(chunk)], by) for chunk in chunks if len(chunk)]
-    return _run(tasks, by=by, crs=gdf.crs, scheduler=scheduler)
+    boxes = shapely.bounds(np.asarray(frame.geometry.array, dtype=object))
+
+    def tasks(workers: int) -> list[tuple]:
+        chunks = _hilbert_chunks(boxes, npartitions, workers)
+        return [(_partition_totals, frame.iloc[np.sort(chunk)], by) for chunk in chunks if len(chunk)]
+
+    return _run(len(frame), tasks, by=by, crs=gdf.crs, scheduler=scheduler)
