@@ -4,8 +4,10 @@ The features' bounding boxes are read first (``pyogrio.read_bounds``); their cen
 are ordered along a Hilbert curve (dask-geopandas' own encoding) and cut into runs of
 neighbouring features. Each run is one task of a ``dask.distributed`` cluster (a local
 cluster of processes, or a scheduler's address) that reads its own features by id,
-measures them and unions them per group; only the per-group counts, sums and unions
-travel back, and are combined. Nothing is shuffled and every feature is read once.
+measures them and unions them per group. Neighbouring partials are merged in pairs by
+the workers too, so only one per-group table travels back. Nothing is shuffled, the
+calling process reads the file's metadata and bounds once, and every feature is read
+once, in one read per partition (tests/test_scale.py counts them).
 """
 
 from __future__ import annotations
