@@ -26,7 +26,10 @@ def cluster():
     """A local dask.distributed cluster of two worker processes, one thread each: its scheduler address."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as local:
+        assert local.scheduler_address.startswith("tcp://127.0.0.1:")
         yield local.scheduler_address
 
 

@@ -187,8 +187,12 @@ class _client:  # noqa: N801 - used as a context manager, like a function
         except ModuleNotFoundError:  # pragma: no cover - it is a dependency
             raise UsageError("the dask engine needs dask.distributed: pip install distributed") from None
         if self.scheduler is None:
-            self.cluster = LocalCluster(
-                n_workers=_local_workers(), threads_per_worker=1, processes=True, dashboard_address=":0"
+            self.cluster = LocalCluster(  # on loopback: nothing of it listens beyond this machine
+                n_workers=_local_workers(),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
             )
             self.client = Client(self.cluster)
             return self.client
