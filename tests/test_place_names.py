@@ -157,3 +157,44 @@ def test_bundled_names_come_from_the_catalogues_by_the_rule(places):
             choice = choose_name(gid, lang, p["name_en"], cats, simplified=simple, corrections=corrections,
                                  catalogue_label="GeoNames alternate names via Debian libgeonames-common 0.3.0-1")
             assert (p[f"name_{lang}"], p[f"name_{lang}_source"]) == (choice.name, choice.source)
+
+
+# ---------------------------------------------------------------- the map shows them
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    from geo.pipeline import area_report, measured_layers
+    from geo.render import make_map, map_html
+
+    layers, parks, proposed, by_country = measured_layers(ROOT / "layers")
+    report = area_report(layers, parks, proposed, by_country)
+    return {lang: map_html(make_map(layers, parks, proposed, areas=report, lang=lang)) for lang in ("ru", "zh")}
+
+
+def _shown(text: str, page: str) -> bool:
+    return text in page or json.dumps(text)[1:-1] in page
+
+
+@pytest.mark.parametrize("lang", ["ru", "zh"])
+def test_the_map_shows_each_town_by_its_layer_name(pages, places, lang):
+    page = pages[lang]
+    for p in places:
+        name = p[f"name_{lang}"] or p["name_en"]
+        assert _shown(name, page), (p["id"], name)
+    assert not set(page) & set(SERBIAN_ONLY)
+    if lang == "zh":
+        assert not set(page) & set("綏鶏鷄")
+
+
+def test_each_park_has_one_name_per_language_in_the_story(pages):
+    from geo.layers import load_layers
+
+    layers = load_layers(ROOT / "layers")
+    for lang, page in pages.items():
+        story = re.search(r"<details id='bigcats-story'.*?</details>", page, re.S)
+        assert story is not None
+        for role in ("parks_rus", "parks_chn"):
+            for name in layers[role][f"name_{lang}"]:
+                assert _shown(name, page), name
+        assert _shown(layers["parks_rus"].set_index("id").loc["RUS-KPAD", f"name_{lang}"], story.group(0))
