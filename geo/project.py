@@ -7,7 +7,8 @@ facts table (``facts.csv``, each row with its public source), never a number typ
 here. Park roles follow from the countries: ``parks_<iso3>`` (lower case) for each.
 
 The bundled project is ``layers/project.toml``; ``bigcats new`` writes one for any
-countries. A folder store without a ``project.toml`` uses the bundled one.
+countries. A GeoPackage or PostGIS store keeps it in a table, versioned like its layers
+(:mod:`geo.store`). A store without a project uses the bundled one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -36,6 +37,8 @@ __all__ = [
     "project_for",
     "project_toml",
     "read_project",
+    "read_project_text",
+    "register_store_reader",
     "stretch_from_text",
 ]
 
@@ -224,9 +227,25 @@ def bundled_project() -> Project:
     return read_project(bundled_project_path())
 
 
+#: Readers of the project a layer store holds in a table (GeoPackage, PostGIS): each takes the
+#: ``--layers`` spec and returns its Project, or None when the spec is not its kind of store.
+#: geo.store registers one (the store is on a higher floor, so this module cannot import it).
+_STORE_READERS: list[Callable[[str], Project | None]] = []
+
+
+def register_store_reader(reader: Callable[[str], Project | None]) -> None:
+    """Let :func:`project_for` read the project of a store that keeps it in a table (see ``_STORE_READERS``)."""
+    if reader not in _STORE_READERS:
+        _STORE_READERS.append(reader)
+
+
 def project_for(layers) -> Project:
-    """The project of a layer store: a folder's own ``project.toml``, else the bundled project."""
+    """The project of a layer store: the store's own (a folder's ``project.toml``, a table), else the bundled one."""
     if layers is not None and not isinstance(layers, dict):
+        for reader in _STORE_READERS:
+            found = reader(str(layers))
+            if found is not None:
+                return found
         candidate = Path(str(layers)) / PROJECT_FILE
         if candidate.is_file():
             return read_project(candidate)
@@ -262,28 +281,42 @@ def read_project(path: str | Path, *, facts: Mapping | None = None) -> Project:
             f"or copy {bundled_project_path()} and edit it."
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read {path}: {exc}. Restore the file or write it again.") from None
+    return read_project_text(text, path=path, facts=facts)
+
+
+def read_project_text(text: str, *, path: Path | None = None, where: str | None = None,
+                      facts: Mapping | None = None) -> Project:
+    """Read and check the text of a ``project.toml``: a file's (:func:`read_project`) or a store table's.
+
+    ``path`` is the file it came from (None for a table; then ``where`` names it in messages);
+    ``facts`` defaults to the facts table beside ``path``, when there is one.
+    """
+    where = where or (str(path) if path is not None else PROJECT_FILE)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(
-            f"{path} is not valid TOML: {exc}. Fix that line (https://toml.io describes the format)."
+            f"{where} is not valid TOML: {exc}. Fix that line (https://toml.io describes the format)."
         ) from None
-    if facts is None:
+    if facts is None and path is not None:
         facts_path = path.parent / str(data.get("facts", "facts.csv"))
         if facts_path.is_file():
             facts = read_facts(facts_path)
-    return parse_project(data, facts=facts, path=path)
+    return parse_project(data, facts=facts, path=path, where=where)
 
 
-def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | None = None) -> Project:
+def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | None = None,
+                  where: str | None = None) -> Project:
     """Check the content of a ``project.toml`` (as :mod:`tomllib` reads it) and build the :class:`Project`.
 
     Every problem is collected; one :class:`ProjectError` names them all.
     ``facts`` (id -> Fact), when given, is used to check that each fact id exists
     and holds a number in the right unit.
     """
-    where = str(path) if path is not None else "project.toml"
+    where = where or (str(path) if path is not None else PROJECT_FILE)
     problems: list[str] = []
     _unknown(data, _TOP_KEYS, "", problems)
     fmt = data.get("format", FORMAT)
