@@ -17,6 +17,7 @@ import pytest
 import shapely
 
 import geo.io as io
+import geo.io.read as io_read
 import geo.validate as validate
 from benchmarks.datagen import wdpa_like
 from geo.normalise import prepare_layer
@@ -24,7 +25,7 @@ from geo.normalise import prepare_layer
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(io, "STREAM_BATCH", 37)
+    monkeypatch.setattr(io_read, "STREAM_BATCH", 37)
     monkeypatch.setattr(validate, "_CHUNK", 23)
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +17,7 @@ import shapely
 
 from geo.errors import DataError
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
+from geo.problems import Problem, Report
 from geo.progress import Progress
 
 __all__ = ["GeometryScan", "GeometryScanner", "Problem", "Report", "check_geometries", "check_layers", "format_report", "geojson_problems", "scan_geometries"]
@@ -26,21 +27,6 @@ _GEOMETRY_TYPES = {
     "line": {"LineString", "MultiLineString"},
     "point": {"Point", "MultiPoint"},
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in a layer: where, what, and how to fix it."""
-
-    layer: str
-    feature: str
-    problem: str
-    fix: str
-    level: str = "error"  # "error" refuses the import; "warning" is shown and accepted; "note" informs
-
-    def __str__(self) -> str:
-        head = f"{self.level}: " if self.level != "error" else ""
-        return f"{head}{self.layer}: feature {self.feature}: {self.problem} (fix: {self.fix})"
 
 
 def _valid_in_parallel(geoms: np.ndarray) -> np.ndarray:
@@ -100,32 +86,6 @@ def check_layers(layers: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
     if problems:
         raise DataError(f"{len(problems)} problem(s) in the layers", problems)
     return problems
-
-
-@dataclass
-class Report:
-    """The verdict on one source file: every problem found and every repair made."""
-
-    source: str
-    role: str | None
-    features: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    repairs: list[dict] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        """Problems that refuse the import."""
-        return [p for p in self.problems if p.level == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        """Problems shown but accepted."""
-        return [p for p in self.problems if p.level == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing refuses the import."""
-        return not self.errors
 
 
 def format_report(report: Report, *, verdict: str) -> str:
