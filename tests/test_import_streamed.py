@@ -17,6 +17,7 @@ import pytest
 import shapely
 
 import geo.io as io
+import geo.io.read as io_read
 import geo.validate as validate
 import geo.validate.scan as validate_scan
 from benchmarks.datagen import wdpa_like
@@ -25,7 +26,7 @@ from geo.normalise import prepare_layer
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(io, "STREAM_BATCH", 37)
+    monkeypatch.setattr(io_read, "STREAM_BATCH", 37)
     monkeypatch.setattr(validate_scan, "_CHUNK", 23)
 
 

@@ -1,12 +1,12 @@
 """Checks on layers: every problem collected into one report, raised once.
 
 Submodules: :mod:`geo.validate.problems` (Problem, Report, format_report),
-:mod:`geo.validate.geojson` (RFC 7946 structure), :mod:`geo.validate.scan` (the threaded
+:func:`geo.io.lint.geojson_problems` (RFC 7946 structure, re-exported), :mod:`geo.validate.scan` (the threaded
 geometry scan), :mod:`geo.validate.checks` (check_layers, check_geometries).
 """
 
+from geo.io.lint import geojson_problems
 from geo.validate.checks import check_geometries, check_layers
-from geo.validate.geojson import geojson_problems
 from geo.validate.problems import GEOMETRY_TYPES, Problem, Report, format_report
 from geo.validate.scan import (
     MAX_REPAIR_AREA_CHANGE,

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from geo.validate.problems import Problem
+from geo.problems import Problem
 
 _GEOMETRY_NAMES = (
     "Point",

@@ -1,15 +1,4 @@
-"""The project of a layer store, as data: ``project.toml``.
-
-A project names the transboundary area (in its languages), its countries (ISO 3166
-alpha-3, two or more), the countries drawn only as context, the border stretch or
-stretches and the published totals. Every figure is the id of a row of the store's
-facts table (``facts.csv``, each row with its public source), never a number typed
-here. Park roles follow from the countries: ``parks_<iso3>`` (lower case) for each.
-
-The bundled project is ``layers/project.toml``; ``bigcats new`` writes one for any
-countries. A GeoPackage or PostGIS store keeps it in a table, versioned like its layers
-(:mod:`geo.store`). A store without a project uses the bundled one.
-"""
+"""Reading ``project.toml``: every problem of the file collected and named; the bundled project."""
 
 from __future__ import annotations
 
@@ -17,209 +6,46 @@ import difflib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
-from geo.errors import BigCatsError
 from geo.facts import read_facts
+from geo.project.model import _ISO3, FORMAT, PROJECT_FILE, Project, ProjectError, StretchSpec
 
 __all__ = [
-    "PROJECT_FILE",
-    "Project",
-    "ProjectError",
-    "StretchSpec",
     "bundled_project",
     "bundled_project_path",
-    "country_of_role",
-    "park_role",
     "parse_project",
     "project_for",
-    "project_toml",
     "read_project",
     "read_project_text",
     "register_store_reader",
     "stretch_from_text",
 ]
 
-#: File name of the project inside a folder store.
-PROJECT_FILE = "project.toml"
-
-#: The version of the format this module reads and writes.
-FORMAT = 1
-
-_ISO3 = re.compile(r"^[A-Z]{3}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
-_TOP_KEYS = ("format", "name", "countries", "context_countries", "languages", "country_names", "park_layer_titles",
-             "adjectives", "stretches", "published", "facts", "region", "proposed_id", "texts")
+_TOP_KEYS = (
+    "format",
+    "name",
+    "countries",
+    "context_countries",
+    "languages",
+    "country_names",
+    "park_layer_titles",
+    "adjectives",
+    "stretches",
+    "published",
+    "facts",
+    "region",
+    "proposed_id",
+    "texts",
+)
 _STRETCH_KEYS = ("countries", "start", "length_fact")
 _START_KEYS = ("tripoint", "point")
 
 
-class ProjectError(BigCatsError):
-    """``project.toml`` is missing, unreadable or describes a project that cannot work (exit 2).
-
-    ``problems`` lists every problem found; the message names them and the fix.
-    """
-
-    exit_code = 2
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = list(problems or [])
-
-
-def park_role(iso3: str) -> str:
-    """The layer role of one country's parks: ``parks_<iso3>`` in lower case (``POL`` -> ``parks_pol``)."""
-    return f"parks_{iso3.lower()}"
-
-
-def country_of_role(role: str) -> str | None:
-    """The ISO3 code of a park role (``parks_prk`` -> ``PRK``); None for a role that is not ``parks_<iso3>``."""
-    head, sep, code = role.partition("_")
-    return code.upper() if head == "parks" and sep and _ISO3.match(code.upper()) and code.islower() else None
-
-
-@dataclass(frozen=True)
-class StretchSpec:
-    """A border stretch of the project.
-
-    Attributes
-    ----------
-    countries : (str, str)
-        The two countries whose border it follows, in the order of the border layer's id.
-    tripoint : str or None
-        It starts where the two countries meet this third one (the vertex of their
-        border nearest the first country's border with it).
-    point : (float, float) or None
-        Or it starts at the end of the border nearest this longitude/latitude.
-    length_fact : str or None
-        Id of the facts row (unit ``km``) that gives its published length; without
-        one, the stretch is the whole shared border of the pair.
-    """
-
-    countries: tuple[str, str]
-    tripoint: str | None = None
-    point: tuple[float, float] | None = None
-    length_fact: str | None = None
-
-    @property
-    def pair_id(self) -> str:
-        """``A-B``: the id of the pair's line in the border layer."""
-        return f"{self.countries[0]}-{self.countries[1]}"
-
-
-@dataclass(frozen=True)
-class Project:
-    """A transboundary project: what ``project.toml`` says, checked.
-
-    Attributes
-    ----------
-    name : dict of str to str
-        The project's name per language code (``en``, ``ru``, ...).
-    countries : tuple of str
-        ISO3 codes of the countries whose parks make the proposed park, in order.
-    context_countries : tuple of str
-        Countries whose land and borders the layers also hold, drawn for context; no parks.
-    languages : tuple of str
-        Languages of the map, the first one the default.
-    country_names : dict of str to dict of str to str
-        Names of the countries (and context countries) per language; may be partial.
-    stretches : tuple of StretchSpec
-        The border stretches of the project.
-    park_layer_titles : dict of str to str
-        Title of each country's park layer (default "Protected areas of <country>").
-    adjectives : dict of str to str
-        English adjective of each country ("Russian"), for sentences; default its name.
-    proposed_id : str
-        Id of the proposed park's feature.
-    texts : dict of str to dict of str to str
-        The project's own texts of the map, per message key and language (its title, the
-        countries' legend labels ...); they take precedence over the message catalogue.
-    published : dict of str to str
-        Published totals: a country code or ``proposed_park`` -> id of a facts row in hectares.
-    region : (float, float, float, float) or None
-        The project's region (lon_min, lat_min, lon_max, lat_max): imported layers outside it are warned about.
-    facts_file : str
-        The facts table, relative to the project file.
-    path : Path or None
-        Where the project was read from.
-    """
-
-    name: Mapping[str, str]
-    countries: tuple[str, ...]
-    context_countries: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ("en",)
-    country_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    stretches: tuple[StretchSpec, ...] = ()
-    published: Mapping[str, str] = field(default_factory=dict)
-    facts_file: str = "facts.csv"
-    park_layer_titles: Mapping[str, str] = field(default_factory=dict)
-    region: tuple[float, float, float, float] | None = None
-    adjectives: Mapping[str, str] = field(default_factory=dict)
-    proposed_id: str = "PROPOSED"
-    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    path: Path | None = None
-
-    @property
-    def park_roles(self) -> tuple[str, ...]:
-        """``parks_<iso3>`` for each country, in the project's order."""
-        return tuple(park_role(c) for c in self.countries)
-
-    @property
-    def role_country(self) -> dict[str, str]:
-        """Park role -> ISO3 code."""
-        return {park_role(c): c for c in self.countries}
-
-    @property
-    def pairs(self) -> tuple[tuple[str, str], ...]:
-        """Every pair of the project's countries, in the project's order (A before B)."""
-        return tuple(combinations(self.countries, 2))
-
-    @property
-    def all_countries(self) -> tuple[str, ...]:
-        """The countries, then the context countries."""
-        return self.countries + self.context_countries
-
-    @property
-    def facts_path(self) -> Path | None:
-        """The facts table beside the project file (None for a project not read from a file)."""
-        return None if self.path is None else self.path.parent / self.facts_file
-
-    def display_name(self, lang: str | None = None) -> str:
-        """The project's name in ``lang`` (default: the first language), else in English, else any."""
-        for key in (lang, self.languages[0], "en"):
-            if key and key in self.name:
-                return self.name[key]
-        return next(iter(self.name.values()))
-
-    def country_name(self, iso3: str, lang: str = "en") -> str:
-        """A country's name in ``lang``, else in English, else its code."""
-        names = self.country_names.get(iso3, {})
-        return names.get(lang) or names.get("en") or iso3
-
-    def adjective(self, iso3: str) -> str:
-        """A country's English adjective ("Russian"), else its English name."""
-        return self.adjectives.get(iso3) or self.country_name(iso3)
-
-    def adjectives_text(self, codes=None) -> str:
-        """``Russian and Chinese``, ``Polish, Belarusian and Ukrainian``: the countries' adjectives in a sentence."""
-        words = [self.adjective(c) for c in (self.countries if codes is None else codes)]
-        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-    def text(self, key: str, lang: str) -> str | None:
-        """The project's own text ``key`` in ``lang`` (else in English), or None when it has none."""
-        entry = self.texts.get(key, {})
-        return entry.get(lang) or entry.get("en")
-
-    def park_layer_title(self, iso3: str) -> str:
-        """The title of a country's park layer."""
-        return self.park_layer_titles.get(iso3) or f"Protected areas of {self.country_name(iso3)}"
-
-
 def bundled_project_path() -> Path:
     """The bundled project (``layers/project.toml`` beside the package)."""
-    return Path(__file__).resolve().parents[1] / "layers" / PROJECT_FILE
+    return Path(__file__).resolve().parents[2] / "layers" / PROJECT_FILE
 
 
 def bundled_project() -> Project:
@@ -287,8 +113,9 @@ def read_project(path: str | Path, *, facts: Mapping | None = None) -> Project:
     return read_project_text(text, path=path, facts=facts)
 
 
-def read_project_text(text: str, *, path: Path | None = None, where: str | None = None,
-                      facts: Mapping | None = None) -> Project:
+def read_project_text(
+    text: str, *, path: Path | None = None, where: str | None = None, facts: Mapping | None = None
+) -> Project:
     """Read and check the text of a ``project.toml``: a file's (:func:`read_project`) or a store table's.
 
     ``path`` is the file it came from (None for a table; then ``where`` names it in messages);
@@ -308,8 +135,9 @@ def read_project_text(text: str, *, path: Path | None = None, where: str | None 
     return parse_project(data, facts=facts, path=path, where=where)
 
 
-def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | None = None,
-                  where: str | None = None) -> Project:
+def parse_project(
+    data: Mapping, *, facts: Mapping | None = None, path: Path | None = None, where: str | None = None
+) -> Project:
     """Check the content of a ``project.toml`` (as :mod:`tomllib` reads it) and build the :class:`Project`.
 
     Every problem is collected; one :class:`ProjectError` names them all.
@@ -331,8 +159,7 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         problems.append(f"context_countries: {code} is also in countries; list it in one of them")
     languages, name = _languages_and_name(data, problems)
     known = set(countries) | set(context)
-    names = _table(data, "country_names", known, problems, kind=dict,
-                   example="[country_names.POL] en = \"Poland\"")
+    names = _table(data, "country_names", known, problems, kind=dict, example='[country_names.POL] en = "Poland"')
     stretches = tuple(
         _stretch(i, s, countries, known, facts, problems) for i, s in enumerate(_list(data, "stretches", problems))
     )
@@ -344,17 +171,20 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         if key != "proposed_park" and key not in countries:
             problems.append(f"published.{key}: not a country of the project nor proposed_park")
         _fact(fact_id, f"published.{key}", "ha", facts, problems)
-    titles = _table(data, "park_layer_titles", set(countries), problems, kind=str,
-                    example="POL = \"Polish protected areas\"")
-    adjectives = _table(data, "adjectives", known, problems, kind=str, example="POL = \"Polish\"")
+    titles = _table(
+        data, "park_layer_titles", set(countries), problems, kind=str, example='POL = "Polish protected areas"'
+    )
+    adjectives = _table(data, "adjectives", known, problems, kind=str, example='POL = "Polish"')
     proposed_id = data.get("proposed_id", "PROPOSED")
     if not isinstance(proposed_id, str) or not re.match(r"^[A-Za-z0-9_.-]+$", proposed_id):
         problems.append(f"proposed_id = {proposed_id!r}: give an id of letters, digits, '-', '_' or '.'")
         proposed_id = "PROPOSED"
     texts = data.get("texts", {})
-    if not (isinstance(texts, dict) and all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
-                                            for v in texts.values())):
-        problems.append("texts: give a table per message, e.g. [texts.title] en = \"...\", ru = \"...\"")
+    if not (
+        isinstance(texts, dict)
+        and all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in texts.values())
+    ):
+        problems.append('texts: give a table per message, e.g. [texts.title] en = "...", ru = "..."')
         texts = {}
     region = _region(data.get("region"), problems)
     facts_file = data.get("facts", "facts.csv")
@@ -363,7 +193,8 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
         facts_file = "facts.csv"
     if problems:
         raise ProjectError(
-            f"{where} has {len(problems)} problem(s): " + "; ".join(problems)
+            f"{where} has {len(problems)} problem(s): "
+            + "; ".join(problems)
             + ". Fix them in the file (layers/project.toml is a complete example).",
             problems,
         )
@@ -387,17 +218,17 @@ def parse_project(data: Mapping, *, facts: Mapping | None = None, path: Path | N
 
 def _languages_and_name(data: Mapping, problems: list[str]) -> tuple[list, dict]:
     languages = data.get("languages", ["en"])
-    if not (isinstance(languages, list) and languages
-            and all(isinstance(x, str) and _LANG.match(x) for x in languages)):
-        problems.append(f"languages = {languages!r}: give a list of language codes, e.g. [\"en\", \"ru\"]")
+    if not (
+        isinstance(languages, list) and languages and all(isinstance(x, str) and _LANG.match(x) for x in languages)
+    ):
+        problems.append(f'languages = {languages!r}: give a list of language codes, e.g. ["en", "ru"]')
         languages = ["en"]
     name = data.get("name")
     if not (isinstance(name, dict) and name and all(isinstance(v, str) and v.strip() for v in name.values())):
-        problems.append("name: give the project's name per language, e.g. [name] en = \"Białowieża Forest\"")
+        problems.append('name: give the project\'s name per language, e.g. [name] en = "Białowieża Forest"')
         name = {}
     elif languages[0] not in name:
-        problems.append(
-            f"name has no {languages[0]!r} entry (the first of languages); add name.{languages[0]} = \"...\"")
+        problems.append(f'name has no {languages[0]!r} entry (the first of languages); add name.{languages[0]} = "..."')
     return languages, name
 
 
@@ -445,10 +276,10 @@ def _list(data: Mapping, key: str, problems: list[str]) -> list:
 def _codes(value, key: str, problems: list[str], *, required: bool = False) -> tuple[str, ...] | None:
     if value is None:
         if required:
-            problems.append(f"{key} is missing: give ISO 3166 alpha-3 codes, e.g. {key} = [\"POL\", \"BLR\"]")
+            problems.append(f'{key} is missing: give ISO 3166 alpha-3 codes, e.g. {key} = ["POL", "BLR"]')
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(f"{key} = {value!r}: give a list of ISO 3166 alpha-3 codes, e.g. [\"POL\", \"BLR\"]")
+        problems.append(f'{key} = {value!r}: give a list of ISO 3166 alpha-3 codes, e.g. ["POL", "BLR"]')
         return None
     bad = [v for v in value if not _ISO3.match(v)]
     if bad:
@@ -484,7 +315,7 @@ def _stretch(i: int, table: Mapping, countries, known, facts, problems: list[str
     _unknown(table, _STRETCH_KEYS, f"{key}.", problems)
     pair = table.get("countries")
     if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(c, str) for c in pair) and pair[0] != pair[1]):
-        problems.append(f"{key}.countries = {pair!r}: give the two countries of the border, e.g. [\"POL\", \"BLR\"]")
+        problems.append(f'{key}.countries = {pair!r}: give the two countries of the border, e.g. ["POL", "BLR"]')
         pair = ["", ""]
     else:
         for code in pair:
@@ -493,7 +324,7 @@ def _stretch(i: int, table: Mapping, countries, known, facts, problems: list[str
     start = table.get("start", {})
     tripoint = point = None
     if not isinstance(start, dict):
-        problems.append(f"{key}.start = {start!r}: give start = {{ tripoint = \"ISO3\" }} or {{ point = [lon, lat] }}")
+        problems.append(f'{key}.start = {start!r}: give start = {{ tripoint = "ISO3" }} or {{ point = [lon, lat] }}')
         start = {}
     _unknown(start, _START_KEYS, f"{key}.start.", problems)
     if len(start) > 1:
@@ -502,7 +333,8 @@ def _stretch(i: int, table: Mapping, countries, known, facts, problems: list[str
         tripoint = start["tripoint"]
         if tripoint not in known or tripoint in pair:
             problems.append(
-                f"{key}.start.tripoint = {tripoint!r}: give a third country of countries or context_countries")
+                f"{key}.start.tripoint = {tripoint!r}: give a third country of countries or context_countries"
+            )
     if "point" in start:
         value = start["point"]
         ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
@@ -531,8 +363,10 @@ def stretch_from_text(text: str) -> StretchSpec:
     """
     pair, _, start = text.strip().partition("@")
     codes = [c.strip().upper() for c in pair.split("-")]
-    usage = (f"--stretch {text!r}: give A-B (the whole border of two countries), A-B@C (from the tri-point "
-             "with C) or A-B@LON,LAT, e.g. --stretch POL-BLR@UKR")
+    usage = (
+        f"--stretch {text!r}: give A-B (the whole border of two countries), A-B@C (from the tri-point "
+        "with C) or A-B@LON,LAT, e.g. --stretch POL-BLR@UKR"
+    )
     if len(codes) != 2 or not all(_ISO3.match(c) for c in codes):
         raise ProjectError(usage)
     if not start:
@@ -544,61 +378,3 @@ def stretch_from_text(text: str) -> StretchSpec:
     except ValueError:
         raise ProjectError(usage) from None
     return StretchSpec(countries=(codes[0], codes[1]), point=(lon, lat))
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group()):04x}", escaped)
-    return f'"{escaped}"'
-
-
-def _key(key: str) -> str:
-    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else _quote(key)
-
-
-def _array(values) -> str:
-    return "[" + ", ".join(_quote(v) if isinstance(v, str) else repr(float(v)) for v in values) + "]"
-
-
-def project_toml(project: Project, *, comment: str = "") -> str:
-    """The text of ``project.toml`` for ``project`` (reading it back gives the same project)."""
-    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
-    lines += [
-        "# Read by bigcats (geo/project.py). Figures are never typed here: each is the id of a row of",
-        f"# {project.facts_file}, which gives the figure with its public source.",
-        f"format = {FORMAT}",
-        f"countries = {_array(project.countries)}",
-        f"context_countries = {_array(project.context_countries)}",
-        f"languages = {_array(project.languages)}",
-        f"facts = {_quote(project.facts_file)}",
-        *([f"region = {_array(project.region)}"] if project.region else []),
-        f"proposed_id = {_quote(project.proposed_id)}",
-        "",
-        "[name]",
-        *(f"{_key(k)} = {_quote(v)}" for k, v in project.name.items()),
-    ]
-    if project.published:
-        lines += ["", "[published]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.published.items())]
-    if project.park_layer_titles:
-        titles = project.park_layer_titles.items()
-        lines += ["", "[park_layer_titles]", *(f"{_key(k)} = {_quote(v)}" for k, v in titles)]
-    if project.adjectives:
-        lines += ["", "[adjectives]", *(f"{_key(k)} = {_quote(v)}" for k, v in project.adjectives.items())]
-    for code, names in project.country_names.items():
-        if names:
-            lines += ["", f"[country_names.{code}]", *(f"{_key(k)} = {_quote(v)}" for k, v in names.items())]
-    for key, entry in project.texts.items():
-        if entry:
-            lines += ["", f"[texts.{_key(key)}]", *(f"{_key(k)} = {_quote(v)}" for k, v in entry.items())]
-    for stretch in project.stretches:
-        lines += ["", "[[stretches]]", f"countries = {_array(stretch.countries)}"]
-        if stretch.tripoint:
-            lines.append(f"start = {{ tripoint = {_quote(stretch.tripoint)} }}")
-        elif stretch.point:
-            lines.append(f"start = {{ point = {_array(stretch.point)} }}")
-        if stretch.length_fact:
-            lines.append(f"length_fact = {_quote(stretch.length_fact)}")
-    return "\n".join(lines) + "\n"
