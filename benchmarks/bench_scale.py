@@ -1,10 +1,14 @@
-"""Benchmark: ``bigcats areas --engine dask`` on a local process cluster against ``--engine memory``.
+"""Benchmark: ``bigcats areas --engine dask`` on a local process cluster against ``--engine memory``
+and a plain geopandas ``dissolve``.
 
-Each engine runs as a whole process on the same GeoPackage of WDPA-like polygons
-(``benchmarks.datagen.wdpa_like``, overlapping): the memory engine reads the layer and
-totals it in one process; the dask engine starts a ``LocalCluster`` of two worker processes
-(one thread each), totals the file partition by partition (20,000 features each) and reports
-each worker's peak resident set (``VmHWM``). The totals of the two must agree to 1e-9.
+Each runs as a whole process on the same GeoPackage of WDPA-like polygons
+(``benchmarks.datagen.wdpa_like``, overlapping, some invalid): the memory engine reads the
+layer and totals it in one process; the dask engine starts a ``LocalCluster`` of two worker
+processes (one thread each), totals the file partition by partition (20,000 features each,
+at least two per worker) and reports each worker's peak resident set (``VmHWM``); the plain
+reference reads the layer with ``geopandas.read_file``, repairs it (``make_valid``, as the
+engines do), dissolves it by ``ISO3`` and unions the groups (the same unions, no areas).
+The totals of the two engines must agree to 1e-9.
 
 ``--large`` (``make bench-large``) adds 1,000,000 polygons and the record of peak memory per
 worker at 1,000,000 against 100,000 (budget 1.5x): a run of several minutes per engine.
@@ -47,6 +51,18 @@ if __name__ == "__main__":
 """
 
 
+_DISSOLVE = """
+import sys, json
+import geopandas as gpd
+gdf = gpd.read_file(sys.argv[1], engine="pyogrio")
+gdf.geometry = gdf.geometry.make_valid()
+groups = gdf.dissolve("ISO3")
+everything = groups.union_all()
+hwm = """ + _HWM + """
+print(json.dumps({"hwm_kb": [hwm], "groups": len(groups), "empty": everything.is_empty}))
+"""
+
+
 def _timed(code: str, path: Path) -> tuple[float, dict]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
@@ -56,7 +72,7 @@ def _timed(code: str, path: Path) -> tuple[float, dict]:
     return elapsed, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run(*, sizes: tuple[int, ...] = (100_000,), repeats: int = 1, workdir: Path | None = None) -> list[dict]:
+def run(*, sizes: tuple[int, ...] = (10_000, 100_000), repeats: int = 1, workdir: Path | None = None) -> list[dict]:
     """Time both engines (whole processes, in turn, best of ``repeats``) at each size."""
     from benchmarks.datagen import wdpa_like, write_gpkg_sample
 
@@ -66,12 +82,14 @@ def run(*, sizes: tuple[int, ...] = (100_000,), repeats: int = 1, workdir: Path 
         path = workdir / f"wdpa_{n}.gpkg"
         if not path.exists():
             write_gpkg_sample(wdpa_like(n, seed=7), path)
-        memory_s = dask_s = float("inf")
+        memory_s = dask_s = plain_s = float("inf")
         for _ in range(repeats):
             elapsed, memory = _timed(_MEMORY, path)
             memory_s = min(memory_s, elapsed)
             elapsed, dask = _timed(_DASK, path)
             dask_s = min(dask_s, elapsed)
+            elapsed, plain = _timed(_DISSOLVE, path)
+            plain_s = min(plain_s, elapsed)
         for key in ("sum_area_ha", "union_area_ha"):
             if abs(dask["total"][key] / memory["total"][key] - 1) > 1e-9:
                 raise RuntimeError(f"dask and memory totals differ at {n}: {dask['total']} vs {memory['total']}")
@@ -91,6 +109,23 @@ def run(*, sizes: tuple[int, ...] = (100_000,), repeats: int = 1, workdir: Path 
                 "union_area_ha": dask["total"]["union_area_ha"],
             }
         )
+        for stage, seconds, peak_kb in (
+            ("areas --engine dask (local cluster, 2 workers)", dask_s, max(dask["hwm_kb"])),
+            ("areas --engine memory", memory_s, memory["hwm_kb"][0]),
+        ):
+            records.append(
+                {
+                    "stage": f"{stage} vs plain dissolve",
+                    "size": n,
+                    "seconds": seconds,
+                    "reference": "geopandas read_file + make_valid + dissolve + union_all",
+                    "reference_seconds": plain_s,
+                    "ratio": seconds / plain_s,
+                    "budget": None,
+                    "peak_mb": peak_kb / 1024,
+                    "reference_peak_mb": plain["hwm_kb"][0] / 1024,
+                }
+            )
     big, small = max(worker_peak, default=0), min(worker_peak, default=0)
     if big >= 1_000_000 and small < big:
         records.append(

@@ -57,12 +57,14 @@ def wdpa_like(
     holes = _rings(rng, centres, radius * 0.3, vertices)
     with_hole = (idx % hole_every == 0) & ~bad if hole_every else np.zeros(n, bool)
     geoms = shapely.polygons(shapely.linearrings(shells))
-    geoms[with_hole] = shapely.polygons(shapely.linearrings(shells[with_hole]), holes=shapely.linearrings(holes[with_hole])[:, None])
+    geoms[with_hole] = shapely.polygons(
+        shapely.linearrings(shells[with_hole]), holes=shapely.linearrings(holes[with_hole])[:, None]
+    )
     multi = (idx % multi_every == 1) & ~bad if multi_every else np.zeros(n, bool)
     if multi.any():
         offset = centres[multi] + np.column_stack([radius[multi] * 2.5 / M_PER_DEG, np.zeros(multi.sum())])
         second = shapely.polygons(shapely.linearrings(_rings(rng, offset, radius[multi] * 0.5, vertices)))
-        geoms[multi] = [shapely.MultiPolygon([a, b]) for a, b in zip(geoms[multi], second)]
+        geoms[multi] = [shapely.MultiPolygon([a, b]) for a, b in zip(geoms[multi], second, strict=True)]
     iso3 = np.where(centres[:, 0] > 131.0, "RUS", "CHN")
     return gpd.GeoDataFrame(
         {
@@ -108,7 +110,11 @@ def coverage(n: int, *, seed: int = 0, edge_vertices: int = 0) -> gpd.GeoDataFra
         cells = shapely.intersection(cells, box)
     n = len(cells)
     return gpd.GeoDataFrame(
-        {"WDPAID": 800_000_000 + np.arange(n), "IUCN_CAT": IUCN[rng.integers(0, len(IUCN), n)], "STATUS_YR": rng.integers(1916, 2024, n)},
+        {
+            "WDPAID": 800_000_000 + np.arange(n),
+            "IUCN_CAT": IUCN[rng.integers(0, len(IUCN), n)],
+            "STATUS_YR": rng.integers(1916, 2024, n),
+        },
         geometry=cells,
         crs="EPSG:4326",
     )

@@ -108,7 +108,8 @@ def cut_stretch(
     walked = 0.0
     remaining = list(range(len(parts)))
     while remaining:
-        best, best_dist, reverse = None, np.inf, False
+        # the first part when no distance compares (NaN): its gap is then reported as too wide
+        best, best_dist, reverse = remaining[0], np.inf, False
         for idx in remaining:
             for rev, end in ((False, parts[idx][0]), (True, parts[idx][-1])):
                 dist = GEOD.inv(position[0], position[1], end[0], end[1])[2]

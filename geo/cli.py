@@ -94,7 +94,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
     print(f"{'version':>7}  {'time':<25}  {'features':>8}  {'area_ha':>14}  source (checksum)  note")
     for row in table.itertuples(index=False):
         area = "" if row.area_ha is None or row.area_ha != row.area_ha else f"{row.area_ha:,.1f}"
-        print(f"{row.version:>7}  {row.time:<25}  {row.feature_count:>8}  {area:>14}  "
+        features = "" if row.feature_count is None else row.feature_count  # the project's versions have none
+        print(f"{row.version:>7}  {row.time:<25}  {features:>8}  {area:>14}  "
               f"{row.source} ({row.checksum})  {row.note or ''}")
     return 0
 
@@ -295,7 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_dir", default="layers", help="layer folder to load (default: layers)")
     p.set_defaults(func=_cmd_init)
 
-    p = sub.add_parser("history", help="list the versions of a layer")
+    p = sub.add_parser("history", help="list the versions of a layer (or of the project: history project)")
     p.add_argument("role", help="layer role, e.g. parks_pol or countries")
     _layers_option(p)
     p.set_defaults(func=_cmd_history)

@@ -31,7 +31,7 @@ import stat
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -85,8 +85,9 @@ def _number(name: str, value, kind, option: str):
     return number
 
 
-def read_limits(*, max_size_mb: float | None = None, max_depth: int | None = None,
-                timeout_s: float | None = None) -> ReadLimits:
+def read_limits(
+    *, max_size_mb: float | None = None, max_depth: int | None = None, timeout_s: float | None = None
+) -> ReadLimits:
     """The limits of a read: options first, then ``BIGCATS_*`` environment variables, then defaults."""
     env = os.environ
     size = max_size_mb if max_size_mb is not None else env.get("BIGCATS_MAX_INPUT_MB", DEFAULT_MAX_MB)
@@ -110,12 +111,22 @@ def _regular(path: Path) -> os.stat_result:
     except OSError as exc:
         raise ReadError(f"cannot read {path}: {exc.strerror}. Check the path.") from None
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a character device" if stat.S_ISCHR(st.st_mode)
-                else "a block device" if stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
-                else "not a regular file")
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a character device"
+            if stat.S_ISCHR(st.st_mode)
+            else "a block device"
+            if stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "not a regular file"
+        )
         link = f" (a link to {os.path.realpath(path)})" if os.path.islink(path) else ""
-        raise ReadError(f"cannot read {path}{link}: it is {kind}, not a regular file; bigcats reads only regular "
-                        "files (a pipe or device may never end). Save the data to a file and pass that.")
+        raise ReadError(
+            f"cannot read {path}{link}: it is {kind}, not a regular file; bigcats reads only regular "
+            "files (a pipe or device may never end). Save the data to a file and pass that."
+        )
     return st
 
 
@@ -141,12 +152,13 @@ def _available_memory() -> tuple[float, str] | None:
     soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY:
         with contextlib.suppress(OSError, ValueError):
-            text = Path("/proc/self/status").read_text()
-            used = int(re.search(r"VmSize:\s+(\d+) kB", text).group(1)) * 1024
-            found.append((soft - used, "the address-space limit (ulimit -v)"))
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        text = Path("/proc/meminfo").read_text()
-        found.append((int(re.search(r"MemAvailable:\s+(\d+) kB", text).group(1)) * 1024, "the machine's free memory"))
+            size = re.search(r"VmSize:\s+(\d+) kB", Path("/proc/self/status").read_text())
+            if size is not None:  # no VmSize line: the limit's room is unknown
+                found.append((soft - int(size.group(1)) * 1024, "the address-space limit (ulimit -v)"))
+    with contextlib.suppress(OSError, ValueError):
+        free = re.search(r"MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+        if free is not None:  # an old kernel without MemAvailable: unknown
+            found.append((int(free.group(1)) * 1024, "the machine's free memory"))
     with contextlib.suppress(OSError, ValueError):
         top = Path("/sys/fs/cgroup/memory.max").read_text().strip()
         if top != "max":
@@ -177,7 +189,8 @@ def check_input(path: Path, files: list[Path], fmt: str, limits: ReadLimits) -> 
         raise ReadError(
             f"cannot read {path}: it is {_size_text(total)}{what}, above the input size limit of "
             f"{_size_text(limits.max_bytes)}{sparse}. If the file is right, raise the limit with --max-size MB "
-            "(or BIGCATS_MAX_INPUT_MB); for area totals of a very large layer use 'bigcats areas --engine dask --input FILE'."
+            "(or BIGCATS_MAX_INPUT_MB); for area totals of a very large layer use "
+            "'bigcats areas --engine dask --input FILE'."
         )
     if limits.memory_check:
         need = total * _MEMORY_FACTOR.get(fmt, _DEFAULT_FACTOR)
@@ -186,7 +199,8 @@ def check_input(path: Path, files: list[Path], fmt: str, limits: ReadLimits) -> 
             raise ReadError(
                 f"cannot read {path}: it is {_size_text(total)}{what} and reading it needs about {_size_text(need)} of "
                 f"memory, more than the {_size_text(max(available[0], 0))} left under {available[1]}. Free memory, run "
-                "on a larger machine or split the file; for area totals use 'bigcats areas --engine dask --input FILE'. "
+                "on a larger machine or split the file; for area totals use "
+                "'bigcats areas --engine dask --input FILE'. "
                 "BIGCATS_MEMORY_CHECK=0 skips this estimate (GDAL then aborts the process if memory runs out)."
             )
 
@@ -252,13 +266,18 @@ def within_time(fn: Callable[[], T], seconds: float, what: str) -> T:
 
 # -- writing: why there was no room --------------------------------------------------------------------
 
-_NO_ROOM = re.compile(r"no space left|disk is full|disk full|database or disk is full|file too large|file is too large", re.I)
+_NO_ROOM = re.compile(
+    r"no space left|disk is full|disk full|database or disk is full|file too large|file is too large", re.I
+)
 #: Messages that may mean a full disk, among other causes: then the disk and the size limit are looked at.
-_MAYBE_NO_ROOM = re.compile(r"write error|failed to write|could not write|disk i/o error|failed to commit|"
-                            r"error writing|cannot write|short write", re.I)
+_MAYBE_NO_ROOM = re.compile(
+    r"write error|failed to write|could not write|disk i/o error|failed to commit|"
+    r"error writing|cannot write|short write",
+    re.I,
+)
 
 
-def no_room_reason(path: str | Path, exc: BaseException | None = None, *, written: list[Path] = ()) -> str | None:
+def no_room_reason(path: str | Path, exc: BaseException | None = None, *, written: Sequence[Path] = ()) -> str | None:
     """Why writing ``path`` failed for want of room, or None when it does not look like that.
 
     An ``OSError`` says it by its errno (ENOSPC, EDQUOT, EFBIG); GDAL and SQLite only

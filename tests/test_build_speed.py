@@ -14,11 +14,20 @@ import shapely
 import shapely.ops
 from shapely.geometry import LineString, Polygon
 
-import geo.merge as merge
+import geo.merge.coverage
+import geo.merge.geometry as merge_geometry
+import geo.merge.snap as merge_snap
 import geo.render as render
 from geo.layers import load_layers
-from geo.merge import check_coverage, clip_to_land, combine_parks, merge_parks, snap_to_border
-from geo.pipeline import GAP_WIDTH_M, SNAP_TOLERANCE_M
+from geo.merge import (
+    GAP_WIDTH_M,
+    SNAP_TOLERANCE_M,
+    check_coverage,
+    clip_to_land,
+    combine_parks,
+    merge_parks,
+    snap_to_border,
+)
 from tests.common import parallel_box
 from tests.conftest import ROOT
 
@@ -32,7 +41,7 @@ def _plain_snap_ring(coords, line, near, slack):
     if not near.any() or near.all():
         return coords
     position = shapely.line_locate_point(line, shapely.points(closed))
-    return merge._walk_runs(closed, near, position, line, slack)  # the same walk, every vertex located
+    return merge_snap._walk_runs(closed, near, position, line, slack)  # the same walk, every vertex located
 
 
 def _plain_snap_polygon(geom, _vertices, line, line_m, land_edge, tolerance_m, slack, to_metric=None):
@@ -53,7 +62,7 @@ def _plain_snap_polygon(geom, _vertices, line, line_m, land_edge, tolerance_m, s
         polys.append(Polygon(rings[0], rings[1:]))
     if not moved:
         return geom
-    return merge._polygonal([shapely.union_all(merge._polygonal(polys))])[0]
+    return merge_geometry._polygonal([shapely.union_all(merge_geometry._polygonal(polys))])[0]
 
 
 # --------------------------------------------------------------------------- data
@@ -108,8 +117,8 @@ def test_indexed_distance_test_equals_the_full_distance():
     points = shapely.points(rng.uniform(-1_000, 11_000, 5_000), rng.uniform(-1_500, 1_500, 5_000))
     for distance in (0.0, 1e-9, 50.0, 500.0):
         expected = shapely.distance(points, line) <= distance
-        assert np.array_equal(merge._within(points, merge._indexed(line), distance), expected)
-    assert not merge._within(points, merge._indexed(LineString()), 500.0).any()
+        assert np.array_equal(merge_snap._within(points, merge_snap._indexed(line), distance), expected)
+    assert not merge_snap._within(points, merge_snap._indexed(LineString()), 500.0).any()
 
 
 @pytest.mark.parametrize("case", ["bundled", "synthetic"])
@@ -124,8 +133,8 @@ def test_snap_equals_the_plain_vertex_by_vertex_snap(case, bundled, monkeypatch)
 
     from pyproj import Transformer
 
-    to_metric = Transformer.from_crs(parks.crs, merge._local_metric_crs(parks), always_xy=True)
-    monkeypatch.setattr(merge, "_snap_polygon", partial(_plain_snap_polygon, to_metric=to_metric))
+    to_metric = Transformer.from_crs(parks.crs, merge_geometry._local_metric_crs(parks), always_xy=True)
+    monkeypatch.setattr(merge_snap, "_snap_polygon", partial(_plain_snap_polygon, to_metric=to_metric))
     plain, plain_report = snap_to_border(parks, border, countries, tolerance_m=SNAP_TOLERANCE_M)
     assert _same_geometries(fast, plain)
     pd.testing.assert_frame_equal(fast_report, plain_report, check_exact=True)
@@ -251,7 +260,7 @@ def test_coverage_gaps_equal_the_plain_unprepared_filter(case, bundled, monkeypa
     else:  # two parks 300-400 m apart and a hole: gaps between parks and an enclosed one
         parks, _, _ = _synthetic()
     fast = check_coverage(parks, gap_width_m=GAP_WIDTH_M)
-    monkeypatch.setattr(merge, "_between_parks", _plain_between_parks)
+    monkeypatch.setattr(geo.merge.coverage, "_between_parks", _plain_between_parks)
     plain = check_coverage(parks, gap_width_m=GAP_WIDTH_M)
     assert len(fast["gaps"]) > 0
     assert _same_geometries(fast["gaps"], plain["gaps"])
@@ -269,6 +278,8 @@ def test_map_controls_render_as_folium_plugins_do():
     import folium
     from folium import plugins
 
+    from geo.render.leaflet import _control
+
     def page(controls) -> str:
         fmap = folium.Map(location=[43.0, 131.0], zoom_start=7, tiles=None)
         for element in controls:
@@ -285,12 +296,12 @@ def test_map_controls_render_as_folium_plugins_do():
         element.default_js = [(f"{key}_js", render.ASSETS[f"{key}_js"][0])]
         element.default_css = [(f"{key}_css", render.ASSETS[f"{key}_css"][0])]
     ours = [
-        render._control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
-                        force_separate_button=False),
-        render._control("MeasureControl", position="topleft", primary_length_unit="kilometers",
-                        secondary_length_unit="miles", primary_area_unit="hectares", secondary_area_unit="acres"),
-        render._control("MousePosition", position="bottomright", separator=" | ",
-                        empty_string="WGS84: point at the map", lng_first=False, num_digits=4, prefix="WGS84:"),
+        _control("Fullscreen", position="topleft", title="Full Screen", title_cancel="Exit Full Screen",
+                 force_separate_button=False),
+        _control("MeasureControl", position="topleft", primary_length_unit="kilometers",
+                 secondary_length_unit="miles", primary_area_unit="hectares", secondary_area_unit="acres"),
+        _control("MousePosition", position="bottomright", separator=" | ",
+                 empty_string="WGS84: point at the map", lng_first=False, num_digits=4, prefix="WGS84:"),
     ]
     expected = page(theirs)
     assert "L.Control.Measure.include" in expected and "L.Control.MousePosition" in expected

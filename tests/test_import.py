@@ -569,3 +569,17 @@ def test_add_keeps_the_existing_features(tmp_path, layers_copy, capsys):
     code, out = _run(capsys, "import", src, "--role", "parks_rus", "--layers", layers_copy, "--add")
     assert code == 1 and "already in the parks_rus layer" in out
     assert _digest(layers_copy) == before
+
+
+def test_require_lonlat_passes_lonlat_and_refuses_anything_else():
+    from geo.errors import CRSError
+    from geo.normalise import require_lonlat
+
+    park = _park()
+    assert require_lonlat(park, what="the test layer") is park  # the very layer: nothing reprojected
+    assert require_lonlat(park.set_crs("OGC:CRS84", allow_override=True), what="the test layer") is not None
+    utm = park.to_crs("EPSG:32652")
+    with pytest.raises(CRSError, match=r"the test layer is in EPSG:32652, not EPSG:4326"):
+        require_lonlat(utm, what="the test layer")
+    with pytest.raises(CRSError, match="no CRS"):
+        require_lonlat(park.set_crs(None, allow_override=True), what="the test layer")

@@ -17,15 +17,17 @@ import pytest
 import shapely
 
 import geo.io as io
+import geo.io.read as io_read
 import geo.validate as validate
+import geo.validate.scan as validate_scan
 from benchmarks.datagen import wdpa_like
 from geo.normalise import prepare_layer
 
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(io, "STREAM_BATCH", 37)
-    monkeypatch.setattr(validate, "_CHUNK", 23)
+    monkeypatch.setattr(io_read, "STREAM_BATCH", 37)
+    monkeypatch.setattr(validate_scan, "_CHUNK", 23)
 
 
 def _layer(n: int = 300, *, null: bool = True):
@@ -118,9 +120,9 @@ def test_streamed_import_equals_plain_import(tmp_path, small_batches, monkeypatc
     layer = _layer(null=not accept_repairs)  # a null geometry is an error: the import would be refused
     pyogrio.write_dataframe(layer.to_crs(crs), path, driver="GPKG")
     chunks = []
-    scan_chunk = validate._scan_chunk
+    scan_chunk = validate_scan._scan_chunk
     with monkeypatch.context() as m:
-        m.setattr(validate, "_scan_chunk", lambda geoms, **kw: chunks.append(len(geoms)) or scan_chunk(geoms, **kw))
+        m.setattr(validate_scan, "_scan_chunk", lambda geoms, **kw: chunks.append(len(geoms)) or scan_chunk(geoms, **kw))
         got = prepare_layer(path, role="parks_chn", accept_repairs=accept_repairs)
     # every geometry scanned once: in EPSG:4326 batch by batch as read (37 = 23 + 14 per batch, 4 left),
     # in another CRS once transformed, in chunks of 23

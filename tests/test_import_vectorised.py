@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import shapely
 
-import geo.validate as validate
+import geo.validate.scan as validate_scan
 from benchmarks.datagen import wdpa_like
 from geo.measure import geodesic_area_m2
 from geo.validate import MAX_REPAIR_AREA_CHANGE, Problem, check_geometries
@@ -165,7 +165,7 @@ def test_lines_same_as_per_feature():
 def test_benchmark_layer_same_as_per_feature(monkeypatch, invalid_every):
     # several chunks, so the threaded path and the chunk edges are exercised; with every second
     # polygon a bow tie, the repairs' areas are measured on two threads
-    monkeypatch.setattr(validate, "_CHUNK", 97)
+    monkeypatch.setattr(validate_scan, "_CHUNK", 97)
     gdf = wdpa_like(600, invalid_every=invalid_every).rename(columns={"WDPAID": "id"})
     gdf["geometry"] = gpd.GeoSeries(
         [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in gdf.geometry], crs="EPSG:4326"
@@ -185,7 +185,7 @@ def test_benchmark_layer_same_as_per_feature(monkeypatch, invalid_every):
 
 def test_repair_keeps_only_polygonal_parts_of_a_collection():
     """A make_valid result that is not polygonal (a collection) is cut down to its polygonal parts, unioned."""
-    from geo.validate import _repair
+    from geo.validate.scan import _repair
 
     collection = shapely.GeometryCollection([BOWTIE, shapely.Point(131.5, 43.5), shapely.box(131.2, 43.0, 131.3, 43.1)])
     fixed = _repair(np.array([collection, BOWTIE], dtype=object), kind="polygon")
@@ -197,7 +197,7 @@ def test_repair_keeps_only_polygonal_parts_of_a_collection():
 
 def test_validity_of_large_geometries_on_two_threads_same_as_shapely():
     """check_layers' threaded validity gives shapely's answer, in the layer's order."""
-    from geo.validate import _valid_in_parallel
+    from geo.validate.scan import _valid_in_parallel
 
     big = [shapely.Point(130 + k, 43).buffer(0.5, quad_segs=2_500 + 500 * k) for k in range(4)]  # 10,000+ vertices each
     bowtie = shapely.Polygon([(131.0, 43.0), (131.2, 43.1), (131.2, 43.0), (131.0, 43.1)])

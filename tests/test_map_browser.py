@@ -418,8 +418,9 @@ def _untranslated(texts: list, lang: str) -> list[str]:
 def language_maps(tmp_path_factory) -> dict:
     """The default build (self-contained) in each language, built once for the module."""
     from geo.pipeline import build
-    from geo.render import _label_point, display_layers
+    from geo.render import display_layers
     from geo.pipeline import measured_layers
+    from geo.render.display import _label_point
 
     maps = {}
     for lang in ("en", "ru", "zh"):

@@ -47,7 +47,7 @@ def test_pdf_text_is_in_the_language_and_the_extent_holds_the_proposed_park(show
     from pypdf import PdfReader
 
     from geo.render.paper import draw_static
-    from geo.render import _fmt_ha, _label, _t
+    from geo.render.text import _fmt_ha, _label, _t
 
     shown, layers, parks, report = shown_layers
     png, pdf = tmp_path / "map.png", tmp_path / "map.pdf"

@@ -107,7 +107,7 @@ def test_display_coverage_keeps_shared_edges(measured, shown):
 
 def test_displayed_countries_and_parks_stay_valid_coverages(measured, shown):
     layers, parks, _proposed, _report = measured
-    from geo.render import _coverage_layers
+    from geo.render.display import _coverage_layers
 
     park_layer = _coverage_layers(parks.geometry.values)  # nested reserves are a layer of their own
     groups = [("countries", shown.countries.geometry.values)]
@@ -134,7 +134,7 @@ def _lakes_and_tiles():
 
 @pytest.mark.parametrize("budget", [0.005, 0.002])
 def test_a_park_with_many_small_lakes_does_not_hold_the_map_at_full_resolution(budget):
-    from geo.render import _display_geometries
+    from geo.render.display import _display_geometries
 
     tiles = _lakes_and_tiles()
     originals = list(tiles.geometry)
@@ -150,7 +150,7 @@ def test_a_park_with_many_small_lakes_does_not_hold_the_map_at_full_resolution(b
 
 
 def test_only_the_features_over_budget_are_tightened():
-    from geo.render import _TOLERANCES_DEG, _display_geometries
+    from geo.render.display import _TOLERANCES_DEG, _display_geometries
 
     # a large square and a small wiggly neighbour: at the large one's tolerance the small one
     # would lose far more than 0.5 %, yet the large one keeps the coarse tolerance
@@ -189,7 +189,7 @@ def _plain_folium_html(layers_dir: Path) -> int:
 
 
 def test_coverage_layers_put_nested_and_overlapping_parks_apart():
-    from geo.render import _coverage_layers
+    from geo.render.display import _coverage_layers
 
     big = shapely.box(0, 0, 10, 10)
     inner, beside, across = shapely.box(2, 2, 3, 3), shapely.box(10, 0, 12, 2), shapely.box(9, 9, 11, 11)
@@ -220,13 +220,14 @@ def test_offline_html_is_self_contained(tmp_path):
 
 
 def test_offline_without_assets_names_the_fix(measured, monkeypatch, tmp_path):
-    import geo.render as render
+    import geo.render.page as page
+    from geo.render import make_map
 
     layers, parks, proposed, report = measured
-    fmap = render.make_map(layers, parks, proposed, areas=report)
-    monkeypatch.setattr(render, "ASSETS_DIR", tmp_path)
+    fmap = make_map(layers, parks, proposed, areas=report)
+    monkeypatch.setattr(page, "ASSETS_DIR", tmp_path)
     with pytest.raises(UsageError, match=r"map asset .* is missing: run 'make assets'"):
-        render.map_html(fmap, offline=True)
+        page.map_html(fmap, offline=True)
 
 
 # ---------------------------------------------------------------- safety and language
@@ -485,7 +486,7 @@ from hypothesis import strategies as st  # noqa: E402
 @given(area=st.floats(0, 5e6, allow_nan=False), reported=st.floats(1, 5e6, allow_nan=False),
        lang=st.sampled_from(["en", "ru", "zh"]))
 def test_a_difference_that_rounds_to_zero_has_no_sign(area, reported, lang):
-    from geo.render import _difference
+    from geo.render.text import _difference
 
     text = _difference(area, reported, lang)
     for sign, digits in re.findall(r"([+-]?)([\d\u202f,.]+)", text):

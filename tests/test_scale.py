@@ -15,9 +15,10 @@ import shapely
 from pyproj import Geod
 
 from benchmarks.datagen import wdpa_like, write_gpkg_sample
+from geo.areas.common import _partition_totals, merge_partials
+from geo.areas.scale import _hilbert_chunks, _union, area_totals, area_totals_dask
 from geo.cli import main
 from geo.errors import UsageError
-from geo.areas.scale import _hilbert_chunks, _union, area_totals, area_totals_dask
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,10 @@ def cluster():
     """A local dask.distributed cluster of two worker processes, one thread each: its scheduler address."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as local:
+        assert local.scheduler_address.startswith("tcp://127.0.0.1:")
         yield local.scheduler_address
 
 
@@ -58,6 +62,17 @@ def test_partitions_hold_every_feature_once_and_are_compact(npartitions):
         assert max(boxes) < 0.75 * whole
 
 
+@pytest.mark.parametrize(("n", "workers", "expected"), [(700, 3, 6), (700, 1, 2), (45_000, 2, 4), (100_000, 2, 6)])
+def test_default_partitions_follow_the_cluster_workers(n, workers, expected):
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 10, size=(n, 2))
+    bounds = np.column_stack([xy, xy + 0.01])
+    chunks = _hilbert_chunks(bounds, None, workers)
+    # at least two per worker, one per PARTITION_FEATURES features, a multiple of the workers
+    assert len(chunks) == expected
+    assert sorted(np.concatenate(chunks)) == list(range(n))
+
+
 def test_union_of_partials_equals_the_overlay_union():
     parts = wdpa_like(400, seed=9, invalid_every=0).geometry.values
     order = np.argsort(shapely.get_x(shapely.centroid(parts)))
@@ -66,6 +81,79 @@ def test_union_of_partials_equals_the_overlay_union():
     assert got.is_valid
     assert shapely.symmetric_difference(got, expected).area < 1e-12 * expected.area
     assert _union([partials[0]]) is partials[0]
+
+
+def test_merged_partials_equal_the_totals_of_the_whole():
+    gdf = wdpa_like(600, seed=4)
+    order = np.argsort(shapely.get_x(shapely.centroid(gdf.geometry.values)))
+    halves = [_partition_totals(gdf.iloc[np.sort(half)], "ISO3") for half in np.array_split(order, 2)]
+    whole = _partition_totals(gdf, "ISO3")
+    merged = merge_partials(*halves)
+    assert list(merged.index) == list(whole.index) == ["CHN", "RUS"]
+    assert (merged["features"] == whole["features"]).all()
+    for key in whole.index:
+        assert merged.loc[key, "sum_area_m2"] == pytest.approx(whole.loc[key, "sum_area_m2"], rel=1e-12)
+        got, expected = merged.loc[key, "geometry"], whole.loc[key, "geometry"]
+        assert got.is_valid
+        assert shapely.symmetric_difference(got, expected).area < 1e-12 * expected.area
+    assert merge_partials(halves[0], halves[0].iloc[:0]) is halves[0]
+
+
+def _count_reads() -> None:
+    """Wrap pyogrio.read_dataframe in this process so that every call and the ids it read are recorded."""
+    import pyogrio
+
+    if hasattr(pyogrio, "_bigcats_reads"):
+        return
+    original = pyogrio.read_dataframe
+    reads: list[list[int]] = []
+
+    def counted(*args, **kwargs):
+        fids = kwargs.get("fids")
+        reads.append([-1] if fids is None else [int(f) for f in fids])
+        return original(*args, **kwargs)
+
+    pyogrio._bigcats_reads = (original, reads)
+    pyogrio.read_dataframe = counted
+
+
+def _reads_and_restore() -> list[list[int]]:
+    """The reads recorded by :func:`_count_reads` in this process; the original function is put back."""
+    import pyogrio
+
+    original, reads = pyogrio.__dict__.pop("_bigcats_reads")
+    pyogrio.read_dataframe = original
+    return reads
+
+
+def test_dask_engine_reads_each_feature_once_in_one_read_per_partition(tmp_path, cluster, monkeypatch):
+    import pyogrio
+    from distributed import Client
+
+    n, npartitions = 1_500, 5
+    path = write_gpkg_sample(wdpa_like(n, seed=12), tmp_path / "reads.gpkg")
+    calls = {"read_info": 0, "read_bounds": 0, "read_dataframe": 0}
+    for name in calls:  # the calling process: metadata and bounds once, never a feature's attributes
+        original = getattr(pyogrio, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(pyogrio, name, counted)
+    with Client(cluster) as client:
+        client.run(_count_reads)
+        try:
+            totals = area_totals_dask(path, by="ISO3", npartitions=npartitions, scheduler=cluster)
+        finally:
+            per_worker = client.run(_reads_and_restore)
+    assert calls == {"read_info": 1, "read_bounds": 1, "read_dataframe": 0}
+    reads = [fids for worker in per_worker.values() for fids in worker]
+    assert len(reads) == npartitions, reads
+    assert len(per_worker) == 2
+    read_ids = sorted(f for fids in reads for f in fids)
+    assert read_ids == sorted(pyogrio.read_bounds(path)[0].tolist())  # every feature once, none twice
+    assert int(totals["features"].sum()) == n
 
 
 def test_in_memory_totals_against_independent_sum(tmp_path):
@@ -78,7 +166,7 @@ def test_in_memory_totals_against_independent_sum(tmp_path):
         return abs(geod.polygon_area_perimeter(lon, lat)[0]) / 1e4
 
     expected = {}
-    for iso3, geom in zip(gdf["country_iso3"], gdf.geometry):
+    for iso3, geom in zip(gdf["country_iso3"], gdf.geometry, strict=True):
         for poly in getattr(geom, "geoms", [geom]):
             area = ring_ha(poly.exterior) - sum(ring_ha(hole) for hole in poly.interiors)
             expected[iso3] = expected.get(iso3, 0.0) + area
@@ -127,6 +215,56 @@ def test_cli_dask_engine_equals_memory_engine(wdpa_3k, cluster, capsys, by, own_
     assert dask["total"]["features"] == 3_000
     # Overlapping synthetic parks: the union counts them once, so it is smaller than the sum.
     assert dask["total"]["union_area_ha"] < dask["total"]["sum_area_ha"]
+
+
+@pytest.fixture()
+def standalone_scheduler(tmp_path):
+    """A ``dask scheduler`` and a ``dask worker`` of two processes, started as commands on loopback: the address."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    dask_cmd = Path(sys.executable).with_name("dask")
+    info = tmp_path / "scheduler.json"
+    common = ["--no-dashboard"]
+    scheduler = subprocess.Popen(
+        [dask_cmd, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", info, *common],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline and scheduler.poll() is None:
+            time.sleep(0.2)
+        assert info.exists(), "the dask scheduler did not start"
+        worker = subprocess.Popen(
+            [dask_cmd, "worker", "--scheduler-file", info, "--host", "127.0.0.1", "--nworkers", "2",
+             "--nthreads", "1", *common],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        address = json.loads(info.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+def test_cli_dask_engine_on_a_standalone_scheduler(wdpa_3k, standalone_scheduler, capsys):
+    assert standalone_scheduler.startswith("tcp://127.0.0.1:")
+    memory = _json(capsys, ["areas", "--input", str(wdpa_3k), "--by", "ISO3", "--json"])
+    argv = ["areas", "--input", str(wdpa_3k), "--by", "ISO3", "--engine", "dask", "--partitions", "4"]
+    dask = _json(capsys, [*argv, "--scheduler", standalone_scheduler, "--json"])
+    for got, ref in zip(dask["groups"] + [dask["total"]], memory["groups"] + [memory["total"]], strict=True):
+        assert got["features"] == ref["features"]
+        assert got["sum_area_ha"] == pytest.approx(ref["sum_area_ha"], rel=1e-9)
+        assert got["union_area_ha"] == pytest.approx(ref["union_area_ha"], rel=1e-9)
 
 
 def test_cli_store_parks_by_country_against_independent_areas(layers_dir, cluster, capsys):

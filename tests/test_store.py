@@ -406,3 +406,81 @@ def test_folder_file_changed_outside_the_store_becomes_a_version(layers_copy):
     assert _geod_ha(s.read_layer("parks_chn", version=3).geometry.iloc[0]) == pytest.approx(
         _geod_ha(v3.geometry.iloc[0]), rel=1e-6
     )
+
+
+# --------------------------------------------------------------------------- the project a store holds
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def new_sql_store(request, tmp_path) -> str:
+    """The spec of a GeoPackage or PostGIS store that does not exist yet."""
+    if request.param == "gpkg":
+        return str(tmp_path / "store.gpkg")
+    return request.getfixturevalue("pg").create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+def test_a_sql_store_holds_its_project_versioned_and_the_build_uses_it(new_sql_store, tmp_path, capsys):
+    import dataclasses
+
+    from geo.facts import read_facts
+    from geo.project import ProjectError, project_for, project_toml, read_project_text
+    from tests.test_projects_build import DATA, _check, _import_and_build, _land, _project
+
+    extract = DATA / "bialowieza.geo.json"
+    land = _land(extract)
+    folder = _project(tmp_path, capsys, extract, "POL,BLR", "Białowieża Forest")
+    assert main(["init", "--layers", new_sql_store, "--from", str(folder)]) == 0
+    text = (folder / "project.toml").read_text(encoding="utf-8")
+    store = open_store(new_sql_store)
+    hist = store.history("project")
+    assert list(hist["version"]) == [1]
+    assert hist["checksum"][0] == "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert hist["source"][0] == str(folder / "project.toml")
+    held = project_for(new_sql_store)  # what every command reads for --layers
+    assert held == read_project_text(text) and held.countries == ("POL", "BLR")
+    assert list(store.catalogue().park_roles) == ["parks_pol", "parks_blr"]
+
+    # the build reads the store's project: Polish and Belarusian parks, not the bundled project's countries
+    box = shapely.box(23.6, 52.55, 24.1, 52.85)
+    parks = {
+        "POL": [("POL-A", shapely.intersection(land["POL"], box), "II")],
+        "BLR": [("BLR-A", shapely.intersection(land["BLR"], box), "II")],
+    }
+    report, gpkg = _import_and_build(tmp_path, capsys, new_sql_store, parks)
+    _check(report, gpkg, land, parks)
+    # its published figures come from the facts table kept with the project (none: not the bundled project's)
+    assert report["totals"]["proposed_park"]["reported_area_ha"] is None
+    assert store.facts() == read_facts(folder / "facts.csv")
+
+    # a new version of the project: listed like a layer's versions, and what the next run reads
+    renamed = project_toml(dataclasses.replace(held, name={**held.name, "en": "Puszcza Białowieska"}))
+    assert store.write_project(renamed, source="edited") == 2
+    assert list(store.history("project")["version"]) == [1, 2]
+    assert main(["history", "project", "--layers", new_sql_store]) == 0
+    assert "edited" in capsys.readouterr().out
+    assert main(["areas", "--json", "--layers", new_sql_store]) == 0
+    rows = json.loads(capsys.readouterr().out)["checks"]["reconciliation"]["rows"]
+    assert {r["id"]: r["name_en"] for r in rows if r["level"] == "total"}["proposed_park"] == (
+        "Puszcza Białowieska (proposed)"
+    )
+    # a project that cannot work is refused and nothing is written; a rollback adds a version
+    with pytest.raises(ProjectError, match="two countries"):
+        store.write_project(renamed.replace('countries = ["POL", "BLR"]', 'countries = ["POL"]'))
+    assert main(["rollback", "project", "1", "--layers", new_sql_store]) == 0
+    hist = store.history("project")
+    assert list(hist["version"]) == [1, 2, 3] and hist["note"].iloc[-1] == "rollback to version 1"
+    assert project_for(new_sql_store).display_name("en") == "Białowieża Forest"
+
+
+def test_a_sql_store_without_a_project_uses_the_bundled_one_like_a_folder(new_sql_store, layers_copy):
+    from geo.layers import catalogue
+    from geo.project import bundled_project, project_for
+
+    (layers_copy / "project.toml").unlink()
+    assert project_for(layers_copy) == bundled_project()  # a folder without project.toml
+    assert main(["init", "--layers", new_sql_store, "--from", str(layers_copy)]) == 0
+    store = open_store(new_sql_store)
+    assert store.history("project").empty
+    assert project_for(new_sql_store) == bundled_project() == store.project()
+    assert list(store.catalogue()) == list(catalogue(None))
+    assert set(store.read_layers()) == set(open_store(str(layers_copy)).read_layers())

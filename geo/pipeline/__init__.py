@@ -7,6 +7,7 @@ reconciliation and the checks), :mod:`geo.pipeline.tables` (areas.json/csv/md an
 
 from __future__ import annotations
 
+from geo.merge import GAP_WIDTH_M, SNAP_TOLERANCE_M  # the merge's tolerances, re-exported for the tests
 from geo.pipeline.build import (
     OUTPUT_FILES,
     BuildResult,
@@ -21,10 +22,8 @@ from geo.pipeline.build import (
 )
 from geo.pipeline.tables import areas_csv_rows, areas_json, areas_markdown, areas_rows, areas_text, csv_text
 from geo.pipeline.totals import (
-    GAP_WIDTH_M,
     OK_FRACTION,
     PUBLISHED_TOTALS,
-    SNAP_TOLERANCE_M,
     WARN_FRACTION,
     area_report,
     failed_checks,

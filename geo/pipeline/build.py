@@ -13,9 +13,9 @@ from geo.errors import DataError, UsageError
 from geo.io import atomic_path, write_gpkg
 from geo.layers import catalogue, park_layers
 from geo.measure import M2_PER_HA, geodesic_area_m2
-from geo.merge import combine_parks, merge_parks
+from geo.merge import GAP_WIDTH_M, SNAP_TOLERANCE_M, combine_parks, merge_parks
 from geo.pipeline.tables import areas_csv_rows, areas_json, areas_markdown
-from geo.pipeline.totals import GAP_WIDTH_M, SNAP_TOLERANCE_M, area_report
+from geo.pipeline.totals import area_report
 from geo.project import Project, bundled_project, park_role, project_for
 from geo.validate import check_layers
 

@@ -9,7 +9,7 @@ import shapely
 
 from geo import __version__
 from geo.measure import M2_PER_HA, crosscheck_areas, geodesic_length_m
-from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, shared_edges_by_pair
+from geo.merge import CLIP_NOISE_HA, GAP_WIDTH_M, SNAP_TOLERANCE_M, WRONG_SIDE_FRACTION, shared_edges_by_pair
 from geo.project import Project, bundled_project
 
 
@@ -74,12 +74,6 @@ def _none_if_nan(value):
 #: is the rounding of a three-significant-figure number, 5 % a schematic boundary.
 OK_FRACTION = 0.005
 WARN_FRACTION = 0.05
-
-#: Gaps narrower than this (m) between parks are reported by the coverage check.
-GAP_WIDTH_M = 1_000.0
-
-#: Snapping tolerance (m) of park edges onto the border.
-SNAP_TOLERANCE_M = 500.0
 
 
 def _status(difference_fraction: float | None) -> str:

@@ -22,6 +22,20 @@ import numpy as np
 import shapely
 
 from geo.errors import UsageError
+from geo.project import bundled_project
+from geo.render.display import _label_point
+from geo.render.style import (
+    LAND_COLOUR,
+    OTHER_BORDER_COLOUR,
+    PAIR_BORDER_COLOUR,
+    PARK_FILL_OPACITY,
+    PROPOSED_COLOUR,
+    STRETCH_COLOUR,
+    WATER_COLOUR,
+    _pair_ids,
+    country_colours,
+)
+from geo.render.text import _fmt_ha, _label, _stretch_km, _t
 
 __all__ = ["CJK_FONT", "draw_static"]
 
@@ -68,7 +82,9 @@ def _plot_geom(ax, geom, **style) -> None:
             continue
         rings = [np.asarray(poly.exterior.coords)[:, :2]] + [np.asarray(r.coords)[:, :2] for r in poly.interiors]
         vertices = np.concatenate(rings)
-        codes = np.concatenate([[MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2) + [MplPath.CLOSEPOLY] for r in rings])
+        codes = np.concatenate(
+            [[MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2) + [MplPath.CLOSEPOLY] for r in rings]
+        )
         ax.add_patch(PathPatch(MplPath(vertices, codes), **style))
 
 
@@ -121,31 +137,15 @@ def draw_static(
     from matplotlib.patches import Patch
     from pyproj import Geod
 
-    from geo.project import bundled_project
-    from geo.render import (
-        LAND_COLOUR,
-        OTHER_BORDER_COLOUR,
-        PAIR_BORDER_COLOUR,
-        PARK_FILL_OPACITY,
-        PROPOSED_COLOUR,
-        STRETCH_COLOUR,
-        WATER_COLOUR,
-        _fmt_ha,
-        _label,
-        _label_point,
-        _pair_ids,
-        _stretch_km,
-        _t,
-        country_colours,
-    )
 
     t = _t(lang, project)
     project = bundled_project() if project is None else project
     colours, pair_ids = country_colours(project), _pair_ids(project)
     stretch_km = _stretch_km(layers["stretch"], lang)
     family = _font_family(lang)
-    rc = {"font.family": family, "pdf.fonttype": 42, "svg.fonttype": "none", "axes.unicode_minus": False}
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(
+        {"font.family": family, "pdf.fonttype": 42, "svg.fonttype": "none", "axes.unicode_minus": False}
+    ):
         fig = Figure(figsize=PAGE_IN)
         fig.text(0.02, 0.965, t["title"], fontsize=15, weight="bold", va="top")
         ax = fig.add_axes((0.02, 0.1, 0.66, 0.83))

@@ -1,0 +1,121 @@
+"""Finding what to read: a source's format by its suffix, its Shapefile set or zip, its text code page."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from geo.errors import ReadError
+
+__all__: list[str] = []
+
+_FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".topojson": "TopoJSON",
+    ".shp": "ESRI Shapefile",
+    ".zip": "ESRI Shapefile (zip)",
+    ".gpkg": "GeoPackage",
+    ".kml": "KML",
+    ".kmz": "KMZ",
+    ".parquet": "GeoParquet",
+    ".geoparquet": "GeoParquet",
+    ".fgb": "FlatGeobuf",
+    ".csv": "CSV",
+}
+
+
+def _script_score(text: str, lo: int, hi: int) -> float:
+    letters = [c for c in text if ord(c) > 127]
+    return sum(lo <= ord(c) <= hi for c in letters) / len(letters) if letters else 0.0
+
+
+def _guess_dbf_encoding(raw: list[bytes]) -> str | None:
+    """Guess the code page of DBF text that is not UTF-8: cp1251 (Cyrillic) or GBK (Chinese)."""
+    blob = b"\n".join(raw)
+    if not any(b > 127 for b in blob):
+        return None
+    try:
+        blob.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores: dict[str, float] = {}
+    for enc, lo, hi in (("cp1251", 0x0400, 0x04FF), ("gbk", 0x4E00, 0x9FFF)):
+        try:
+            scores[enc] = _script_score(blob.decode(enc), lo, hi)
+        except UnicodeDecodeError:
+            scores[enc] = -1.0
+    best = max(scores, key=scores.__getitem__)
+    return best if scores[best] > 0.5 else None
+
+
+def _shapefile_encoding(shp: Path) -> tuple[str | None, bool]:
+    """(encoding to force, guessed?) for a Shapefile: None lets GDAL use its .cpg or DBF code page."""
+    cpg = shp.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = shp.with_suffix(".CPG")
+    if cpg.exists():
+        return None, False
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
+    if dbf is None:
+        return None, False
+    with open(dbf, "rb") as fh:
+        header = fh.read(32)
+    if len(header) == 32 and header[29] != 0:
+        return None, False  # the DBF declares its code page (language driver id); GDAL honours it
+    return "latin1", True  # read raw bytes, then decode them after a guess
+
+
+def _resolve(path: Path) -> tuple[Path, str]:
+    """The file pyogrio opens and the format name; folders and zips give their one .shp."""
+    if not path.exists():
+        raise ReadError(f"cannot read {path}: no such file or folder. Check the path.")
+    if path.is_dir():
+        shps = sorted(path.glob("*.shp")) + sorted(path.glob("*.SHP"))
+        if len(shps) != 1:
+            what = "no .shp file" if not shps else f"{len(shps)} .shp files ({', '.join(p.name for p in shps)})"
+            raise ReadError(f"cannot read folder {path}: it holds {what}; pass the .shp file itself.")
+        return shps[0], "ESRI Shapefile"
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile as exc:
+            raise ReadError(f"cannot read {path}: not a valid zip file ({exc}). Download or zip it again.") from None
+        inner = [n for n in names if n.lower().endswith(".shp") and not _mac_resource(n)]
+        if not inner:
+            raise ReadError(
+                f"cannot read {path}: the zip holds no .shp file (it holds {', '.join(names[:5]) or 'nothing'}). "
+                "Zip the .shp with its .shx, .dbf, .prj and .cpg."
+            )
+        if len(inner) > 1:
+            raise ReadError(
+                f"cannot read {path}: the zip holds {len(inner)} .shp files ({', '.join(inner)}); "
+                "unzip it and pass one."
+            )
+        return path, "ESRI Shapefile (zip)"
+    if suffix not in _FORMATS:
+        raise ReadError(
+            f"cannot read {path}: unknown file type {suffix or '(none)'}; use one of {', '.join(sorted(_FORMATS))}."
+        )
+    return path, _FORMATS[suffix]
+
+
+def _mac_resource(name: str) -> bool:
+    """A macOS zip's resource-fork copy (``__MACOSX/...``, ``._name``), not a file of the data."""
+    return name.startswith("__MACOSX/") or Path(name).name.startswith("._")
+
+
+def _zip_folder(path: Path) -> str:
+    """The folder inside a zip that holds its one .shp ('' at the top): a Shapefile zipped with its folder."""
+    with zipfile.ZipFile(path) as zf:
+        shp = next(n for n in zf.namelist() if n.lower().endswith(".shp") and not _mac_resource(n))
+    return str(Path(shp).parent) if "/" in shp else ""
+
+
+def _shapefile_files(shp: Path) -> list[Path]:
+    """The files of a Shapefile set that GDAL reads (same name, any extension)."""
+    stem = shp.stem.lower()
+    return sorted({shp, *(p for p in shp.parent.iterdir() if p.stem.lower() == stem and p.suffix)})

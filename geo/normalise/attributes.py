@@ -1,0 +1,445 @@
+"""Attribute mapping of an import: a source schema onto a role's canonical columns, and its checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geo.errors import UsageError
+from geo.io import SHP_FIELD_NAMES
+from geo.layers import GEOMETRY_QUALITIES, PARK_COLUMNS
+from geo.project import country_of_role
+from geo.validate import Problem
+
+#: Roles other than the park roles a file can be imported into, and their canonical columns.
+ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "border": ("id", "left_iso3", "right_iso3", "source", "licence"),
+    "places": ("id", "name_en", "name_ru", "name_zh", "country_iso3", "population", "source", "licence"),
+}
+#: The roles a file can be imported into, as messages name them.
+IMPORT_ROLES = ("parks_<iso3>", *ROLE_COLUMNS)
+#: Canonical park columns filled after the plain mapping (published area, quality, provenance).
+_FILLED_LATER = PARK_COLUMNS[PARK_COLUMNS.index("reported_area_ha") :]
+
+
+def role_columns(role: str) -> tuple[str, ...]:
+    """The canonical columns of an importable role (``parks_<iso3>``, ``border``, ``places``).
+
+    Raises
+    ------
+    UsageError
+        For any other role.
+    """
+    if country_of_role(role) is not None:
+        return PARK_COLUMNS
+    if role not in ROLE_COLUMNS:
+        raise UsageError(
+            f"--role {role!r} is not importable; use one of {', '.join(IMPORT_ROLES)} "
+            "(parks_<iso3>: the ISO 3166 alpha-3 code in lower case, e.g. parks_pol)."
+        )
+
+    #: Longest text an attribute may hold (characters).
+    return ROLE_COLUMNS[role]
+
+
+MAX_TEXT_CHARS = 10_000
+#: An HTML tag. HTML's whitespace is ASCII (space, tab, LF, FF, CR); spelled out rather than ``\s``
+#: (Unicode whitespace in Python) so that pandas matches it in Arrow (RE2) instead of row by row.
+_HTML_TAG = r"<[ \t\n\f\r]*/?[ \t\n\f\r]*[a-zA-Z][^>]*>"
+
+# Source column -> canonical column, first match wins (WDPA, OpenStreetMap, our Shapefile export).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "name_en": ("name_en", "NAME_ENG", "name:en", "name_eng"),
+    "name_ru": ("name_ru", "name:ru"),
+    "name_zh": ("name_zh", "name:zh", "name:zh-Hans"),
+    "country_iso3": ("country_iso3", "ISO3", "PARENT_ISO3", "PARENT_ISO", "ctry_iso3"),
+    "designation": ("designation", "DESIG_ENG", "DESIG", "protection_title", "desig"),
+    "iucn_cat": ("iucn_cat", "IUCN_CAT"),
+    "status_year": ("status_year", "STATUS_YR", "status_yr"),
+    "reported_area_ha": ("reported_area_ha",),
+    "reported_area_source": ("reported_area_source",),
+    "geometry_quality": ("geometry_quality",),
+    "geometry_method": ("geometry_method",),
+    "source": ("source",),
+    "licence": ("licence", "license", "LICENCE", "LICENSE"),
+    "left_iso3": ("left_iso3",),
+    "right_iso3": ("right_iso3",),
+    "population": ("population",),
+}
+for _long, _short in SHP_FIELD_NAMES.items():
+    if _long in _ALIASES and _short not in _ALIASES[_long]:
+        _ALIASES[_long] = _ALIASES[_long] + (_short,)
+_PROTECT_CLASS = {"1a": "Ia", "1b": "Ib", "1": "Ia", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
+
+
+def _column(gdf: gpd.GeoDataFrame, names) -> str | None:
+    lower = {str(c).lower(): c for c in gdf.columns}
+    for name in names:
+        if name in gdf.columns:
+            return name
+        if name.lower() in lower:
+            return lower[name.lower()]
+    return None
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    """The values as Python objects, every missing value (NaN, NA, NaT) as None."""
+    values = np.array(series.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)  # Arrow data: read-only
+    values[series.isna().to_numpy()] = None  # NaT is not replaced by na_value
+    return pd.Series(values, index=series.index, dtype=object)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    if series.dtype.kind in "iu":  # NumPy integers (WDPAID, osm_id): no missing values
+        return pd.Series([str(v) for v in series.tolist()], index=series.index, dtype=object)
+    if pd.api.types.is_integer_dtype(series.dtype):  # nullable integers
+        return series.astype("string").astype(object).where(series.notna(), None)
+    return _clean(series).map(
+        lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+    )
+
+
+class _Mapping:
+    """The state of one attribute mapping: the source, the columns taken so far, the problems found."""
+
+    def __init__(
+        self, gdf: gpd.GeoDataFrame, *, role: str, mapping: dict[str, str], source_name: str, quality: str | None
+    ) -> None:
+        self.gdf, self.role, self.mapping, self.source_name, self.quality = gdf, role, mapping, source_name, quality
+        self.n = len(gdf)
+        self.problems: list[Problem] = []
+        self.used: dict[str, str] = {}
+        self.out: dict[str, pd.Series] = {}
+
+    def none(self) -> pd.Series:
+        """A column of None on the source's index."""
+        return pd.Series([None] * self.n, index=self.gdf.index, dtype=object)
+
+    def take(self, name: str, aliases: tuple[str, ...] = ()) -> pd.Series | None:
+        """The source column mapped to ``name`` (``--map``, else the first alias found), recorded as used."""
+        col = self.mapping.get(name) or _column(self.gdf, aliases or _ALIASES.get(name, (name,)))
+        if col is None:
+            return None
+        self.used[name] = str(col)
+        return _clean(self.gdf[col])
+
+    def ids(self) -> None:
+        """``id``: --map, our own id, WDPA, OpenStreetMap, else generated from the row order."""
+        if "id" in self.mapping:
+            ids: list = _text(self.gdf[self.mapping["id"]]).tolist()
+            self.used["id"] = self.mapping["id"]
+        elif (col := _column(self.gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
+            ids = [None if v is None else f"WDPA:{v}" for v in _text(self.gdf[col]).tolist()]
+            self.used["id"] = str(col)
+        elif (col := _column(self.gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None and bool(
+            self.gdf[col].notna().any()
+        ):
+            ids = _text(self.gdf[col]).tolist()
+            if col in ("@id", "osm_id", "full_id"):
+                ids = [None if v is None else f"osm:{v}" for v in ids]
+            self.used["id"] = str(col)
+        else:
+            ids = [f"{Path(self.source_name).stem}-{i + 1}" for i in range(self.n)]
+            self.problems.append(
+                Problem(
+                    self.role,
+                    "*",
+                    "no id column: ids made from the row order",
+                    "pass --map id=COLUMN to keep the source's ids",
+                    "warning",
+                )
+            )
+        self.out["id"] = pd.Series(ids, index=self.gdf.index, dtype=object)
+
+    def names(self, columns: tuple[str, ...]) -> None:
+        """``name_en``, ``name_ru``, ``name_zh``: named columns, else a plain name column by its script."""
+        names = {k: self.take(k) for k in ("name_en", "name_ru", "name_zh")}
+        plain = self.take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
+        plain_col = self.used.pop("_name", None)
+        if plain is not None:
+            text = _as_text(self.gdf[plain_col])  # the source column: Arrow text is checked without a copy
+            for key, script in (("name_ru", "[\u0400-\u04ff]"), ("name_zh", "[\u4e00-\u9fff]")):
+                if names[key] is None:
+                    mask = _matches(text, script)
+                    if mask.any():
+                        names[key] = plain.where(mask, None)
+            if names["name_en"] is None:
+                mask = np.asarray(pc.is_valid(text), dtype=bool) & ~_matches(text, "[\u0400-\u04ff\u4e00-\u9fff]")
+                names["name_en"] = plain.where(mask, None) if mask.any() else None
+        for key in ("name_en", "name_ru", "name_zh"):
+            if key in columns:
+                self.out[key] = names[key] if names[key] is not None else self.none()
+        if "name_en" in columns and self.out["name_en"].isna().all() and self.n:
+            self.problems.append(
+                Problem(
+                    self.role,
+                    "*",
+                    "no English name column (NAME_ENG, name:en, name)",
+                    "pass --map name_en=COLUMN",
+                    "warning",
+                )
+            )
+
+    def country(self) -> None:
+        """``country_iso3`` in upper case; a country other than the role's is an error, none is the role's."""
+        iso = pd.Series(
+            [None if v is None else str(v).strip().upper() for v in self.out["country_iso3"].tolist()],
+            index=self.gdf.index,
+            dtype=object,
+        )
+        expected = country_of_role(self.role)
+        if expected:
+            wrong = iso.notna() & (iso != expected)
+            for fid, value in zip(self.out["id"][wrong], iso[wrong], strict=True):
+                self.problems.append(
+                    Problem(
+                        self.role,
+                        str(fid),
+                        f"country {value} in the {self.role} layer (needs {expected})",
+                        "import it into the role of its country, or split the file",
+                    )
+                )
+            iso = iso.fillna(expected)
+        self.out["country_iso3"] = iso
+
+    def reported_area(self) -> None:
+        """``reported_area_ha`` and its source: our columns, else WDPA's REP_AREA (km²)."""
+        if "reported_area_ha" in self.mapping or _column(self.gdf, ("reported_area_ha", "rep_ha")) is not None:
+            self.out["reported_area_ha"] = pd.to_numeric(
+                self.take("reported_area_ha", ("reported_area_ha", "rep_ha")), errors="coerce"
+            )
+            src = self.take("reported_area_source", ("reported_area_source", "rep_src"))
+            self.out["reported_area_source"] = (
+                src
+                if src is not None
+                else pd.Series([f"reported_area_ha of {self.source_name}"] * self.n, index=self.gdf.index, dtype=object)
+            )
+        elif (col := _column(self.gdf, ("REP_AREA",))) is not None:
+            km2 = pd.to_numeric(self.gdf[col], errors="coerce")
+            self.out["reported_area_ha"] = (km2 * 100.0).where(km2 > 0)  # WDPA REP_AREA is in km²; 1 km² = 100 ha
+            self.out["reported_area_source"] = pd.Series(
+                [f"WDPA REP_AREA (km²) in {self.source_name}"] * self.n, index=self.gdf.index, dtype=object
+            ).where(km2 > 0, None)
+            self.used["reported_area_ha"] = f"{col} (km² x 100)"
+        else:
+            self.out["reported_area_ha"] = pd.Series([np.nan] * self.n, index=self.gdf.index, dtype=float)
+            self.out["reported_area_source"] = pd.Series([None] * self.n, index=self.gdf.index, dtype=object)
+
+    def quality_and_method(self) -> None:
+        """``geometry_quality`` (unknown: an error; none: ``--quality`` or unverified) and ``geometry_method``."""
+        q = self.take("geometry_quality")
+        stated = self.quality or "unverified"
+        told = (
+            f"--quality {self.quality} was given"
+            if self.quality
+            else "pass --quality surveyed if the boundaries are surveyed"
+        )
+        if q is None:
+            q = pd.Series([stated] * self.n, index=self.gdf.index, dtype=object)
+            self.problems.append(
+                Problem(
+                    self.role,
+                    "*",
+                    f"geometry_quality: {stated} for every feature (the file lacks a geometry_quality column)",
+                    told,
+                    "warning" if stated == "unverified" else "note",
+                )
+            )
+        else:
+            if unstated := int(q.isna().sum()):
+                self.problems.append(
+                    Problem(
+                        self.role,
+                        "*",
+                        f"geometry_quality: {stated} for the {unstated} feature(s) without a value "
+                        f"in column {self.used['geometry_quality']}",
+                        told,
+                        "warning" if stated == "unverified" else "note",
+                    )
+                )
+            q = q.fillna(stated)
+            for fid, value in zip(self.out["id"], q, strict=True):
+                if value not in GEOMETRY_QUALITIES:
+                    self.problems.append(
+                        Problem(
+                            self.role,
+                            str(fid),
+                            f"geometry_quality {value!r} is unknown",
+                            f"use one of {', '.join(GEOMETRY_QUALITIES)}",
+                        )
+                    )
+        self.out["geometry_quality"] = q
+        m = self.take("geometry_method")
+        self.out["geometry_method"] = (
+            m
+            if m is not None
+            else pd.Series([f"imported from {self.source_name}"] * self.n, index=self.gdf.index, dtype=object)
+        )
+
+
+def map_attributes(
+    gdf: gpd.GeoDataFrame,
+    *,
+    role: str,
+    mapping: dict[str, str] | None = None,
+    source_name: str,
+    quality: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[Problem], dict[str, str], list[str]]:
+    """Map a source schema onto the role's canonical columns.
+
+    WDPA fields and OpenStreetMap tags are recognised; ``mapping`` (from
+    ``--map FIELD=COLUMN``) overrides. ``quality`` (``--quality``) is the
+    ``geometry_quality`` of features that state none (default ``unverified``).
+    Returns the new layer, the problems, the mapping used and the source columns
+    that were not kept.
+    """
+    if quality is not None and quality not in GEOMETRY_QUALITIES:
+        raise UsageError(f"--quality {quality!r} is unknown; use one of {', '.join(GEOMETRY_QUALITIES)}.")
+    columns = role_columns(role)
+    mapping = dict(mapping or {})
+    for field_name, given in mapping.items():
+        if field_name not in columns:
+            raise UsageError(
+                f"--map {field_name}={given}: {field_name!r} is not a column of role {role}; "
+                f"use one of {', '.join(columns)}."
+            )
+        if given not in gdf.columns:
+            raise UsageError(
+                f"--map {field_name}={given}: the file has no column {given!r}; its columns are: "
+                f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name)}."
+            )
+    m = _Mapping(gdf, role=role, mapping=mapping, source_name=source_name, quality=quality)
+    out, used, problems, n = m.out, m.used, m.problems, m.n
+    m.ids()
+    m.names(columns)
+    for key in columns:
+        if key in out or key in _FILLED_LATER:
+            continue
+        series = m.take(key)
+        out[key] = series if series is not None else m.none()
+    if "iucn_cat" in columns and "iucn_cat" not in used and (col := _column(gdf, ("protect_class",))) is not None:
+        out["iucn_cat"] = _text(gdf[col]).map(lambda v: _PROTECT_CLASS.get(str(v).lower()) if v is not None else None)
+        used["iucn_cat"] = str(col)
+    if "designation" in columns and "designation" not in used and (col := _column(gdf, ("boundary",))) is not None:
+        out["designation"] = _clean(gdf[col]).map(
+            lambda v: "National park" if v == "national_park" else (None if v is None else str(v))
+        )
+        used["designation"] = str(col)
+    if "status_year" in columns:
+        years = pd.to_numeric(out["status_year"], errors="coerce")
+        out["status_year"] = years.where(years > 0).astype("Int64")  # WDPA writes 0 for "not reported"
+    if "country_iso3" in columns:
+        m.country()
+    if "reported_area_ha" in columns:
+        m.reported_area()
+    if "geometry_quality" in columns:
+        m.quality_and_method()
+    s = m.take("source")
+    out["source"] = s if s is not None else pd.Series([source_name] * n, index=gdf.index, dtype=object)
+    lic = m.take("licence")
+    if lic is None:
+        problems.append(
+            Problem(
+                role,
+                "*",
+                "no licence column: the layer's licence is not recorded",
+                "pass --map licence=COLUMN or record it in the provenance",
+                "warning",
+            )
+        )
+        lic = pd.Series([None] * n, index=gdf.index, dtype=object)
+    out["licence"] = lic
+
+    frame = pd.DataFrame({c: out[c].array for c in columns}, index=gdf.index)  # every column is on gdf's index
+    frame["geometry"] = gdf.geometry.values
+    result = gpd.GeoDataFrame(frame, geometry="geometry", crs=gdf.crs)
+    if not result.index.equals(pd.RangeIndex(len(result))):
+        result = result.reset_index(drop=True)
+    dropped = [
+        str(c)
+        for c in gdf.columns
+        if c != gdf.geometry.name
+        and str(c) not in used.values()
+        and not any(str(c) == v.split(" ")[0] for v in used.values())
+    ]
+    return result, problems, used, dropped
+
+
+def _as_text(series: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """The string values of a column (others as null), as Arrow strings for vectorised checks.
+
+    Arrow text is not copied.
+    """
+    if isinstance(series.array, pd.arrays.ArrowStringArray) or (
+        isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype)
+    ):
+        return pa.array(series.array)
+    return pa.array([v if isinstance(v, str) else None for v in series.tolist()], type=pa.large_string())
+
+
+def _matches(text, pattern: str, *, regex: bool = True) -> np.ndarray:
+    """Which values of Arrow ``text`` hold ``pattern`` (RE2 syntax; a literal with ``regex=False``); null: False."""
+    found = pc.match_substring_regex(text, pattern) if regex else pc.match_substring(text, pattern)
+    return np.asarray(pc.fill_null(found, False), dtype=bool).copy()
+
+
+def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns) -> list[Problem]:
+    """Over-long text and HTML markup in the source ``columns`` the layer keeps (checked on the source's own dtypes)."""
+    problems = []
+    tag = _HTML_TAG
+    for col in columns:
+        if col not in gdf.columns or col == gdf.geometry.name or gdf[col].dtype.kind in "biufM":
+            continue
+        text = _as_text(gdf[col])
+        lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0), dtype=np.int64)
+        html = _matches(text, "<", regex=False)  # the regex only where needed
+        if html.any():
+            html[html] = _matches(pc.filter(text, pa.array(html)), tag)
+        for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
+            fid = ids.iloc[i]
+            if lengths[i] > MAX_TEXT_CHARS:
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"attribute {col} holds {lengths[i]:,} characters (limit {MAX_TEXT_CHARS:,})",
+                        "shorten it at the source or --map another column",
+                    )
+                )
+            else:
+                problems.append(
+                    Problem(
+                        role,
+                        str(fid),
+                        f"attribute {col} holds HTML markup; it is kept and shown as plain text",
+                        "remove the markup at the source if it was not meant",
+                        "warning",
+                    )
+                )
+    return problems
+
+
+def _attribute_problems(gdf: gpd.GeoDataFrame, mapped: gpd.GeoDataFrame, *, role: str, used: dict) -> list[Problem]:
+    """Missing and duplicate ids, over-long text and HTML in the kept source columns."""
+    problems = []
+    ids = mapped["id"]
+    missing = ids.isna()
+    for i in np.flatnonzero(missing.to_numpy()):
+        problems.append(Problem(role, f"row {i + 1}", "feature has no id", "fill the id column or --map id=COLUMN"))
+    dupes = ids[ids.duplicated(keep=False) & ~missing]
+    for fid in sorted(set(dupes)):
+        problems.append(
+            Problem(
+                role,
+                str(fid),
+                f"duplicate id: {int((ids == fid).sum())} features share it",
+                "give every feature its own id (or --map id=COLUMN with a unique column)",
+            )
+        )
+    problems += _text_problems(gdf, role, ids=ids, columns=[c for c in gdf.columns if str(c) in used.values()])
+    return problems
