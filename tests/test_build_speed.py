@@ -15,7 +15,7 @@ import shapely.ops
 from shapely.geometry import LineString, Polygon
 
 import geo.merge.coverage
-import geo.merge.geometry as merge_geometry
+import geo.overlay.ops as merge_geometry
 import geo.merge.snap as merge_snap
 import geo.render as render
 from geo.layers import load_layers

@@ -245,7 +245,7 @@ def _resolve_plainly(parks):
     """resolve_overlaps as a plain loop over every (loser, winner) pair, the reference."""
     import numpy as np
 
-    from geo.merge.geometry import _polygonal
+    from geo.overlay.ops import _polygonal
     from geo.merge.overlaps import _priority
 
     geoms = np.asarray(parks.geometry.array, dtype=object)
@@ -286,7 +286,7 @@ def test_a_union_keeps_no_hole_of_collinear_points():
     """A hole whose points lie on one line in lon/lat has no area there, but a few m² between
     geodesics on the ellipsoid, added or taken away by its winding: the union drops it, and the
     union's geodesic area is the independent one either way round."""
-    from geo.merge.geometry import _dissolve
+    from geo.overlay.ops import _dissolve
 
     shell = [(23.6, 52.55), (24.1, 52.55), (24.1, 52.85), (23.6, 52.85)]
     line = [(23.84712, 52.66235), (23.87941, 52.6797)]

@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 
 from geo.measure import geodesic_length_m
-from geo.merge.geometry import GAP_WIDTH_M, _area_ha, _dissolve, _local_metric_crs, _polygonal, _robust, _snap_grid
+from geo.overlay.ops import GAP_WIDTH_M, _area_ha, _dissolve, _local_metric_crs, _polygonal, _robust, _snap_grid
 
 
 def check_coverage(parks: gpd.GeoDataFrame, *, gap_width_m: float = GAP_WIDTH_M) -> dict[str, pd.DataFrame]:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.merge.geometry import _area_ha, _polygonal
+from geo.overlay.ops import _area_ha, _polygonal
 
 #: IUCN categories from the highest priority to the lowest (wdpar's order);
 #: anything else (Not Reported, Not Applicable, missing) ranks after them.

@@ -12,9 +12,9 @@ import shapely
 from geo.measure import densify_geodesic
 from geo.merge.clip import clip_to_land
 from geo.merge.coverage import check_coverage
-from geo.merge.geometry import GAP_WIDTH_M, SNAP_TOLERANCE_M, _dissolve, _polygonal
 from geo.merge.overlaps import resolve_overlaps
 from geo.merge.snap import snap_to_border
+from geo.overlay.ops import GAP_WIDTH_M, SNAP_TOLERANCE_M, _dissolve, _polygonal
 from geo.project import Project, bundled_project
 
 

@@ -10,7 +10,7 @@ import shapely.ops
 from pyproj import Transformer
 
 from geo.merge.clip import clip_to_land
-from geo.merge.geometry import SNAP_TOLERANCE_M, _area_ha, _dissolve_land, _local_metric_crs, _polygonal
+from geo.overlay.ops import SNAP_TOLERANCE_M, _area_ha, _dissolve_land, _local_metric_crs, _polygonal
 
 
 def _snap_ring(coords: np.ndarray, line: shapely.LineString, near: np.ndarray, slack: float) -> np.ndarray:

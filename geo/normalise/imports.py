@@ -128,9 +128,9 @@ def prepare_layer(
 
 
 def _side_problems(gdf: gpd.GeoDataFrame, *, role: str, layers_dir, accept_clip: bool) -> list[Problem]:
-    """The hectares of each park off its own country's land and across the border (see merge.wrong_side)."""
+    """The hectares of each park off its own country's land and across the border (see overlay.land.wrong_side)."""
     from geo.errors import BigCatsError
-    from geo.merge import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, wrong_side
+    from geo.overlay.land import CLIP_NOISE_HA, WRONG_SIDE_FRACTION, wrong_side
     from geo.store import open_store
 
     try:
