@@ -1,6 +1,6 @@
 """The use cases: build (read → validate → merge → measure → render/export), the area report and its tables.
 
-The code lives in :mod:`geo.pipeline.build`, :mod:`geo.pipeline.totals` (published totals, the
+The code lives in :mod:`geo.pipeline.builder`, :mod:`geo.pipeline.totals` (published totals, the
 reconciliation and the checks), :mod:`geo.pipeline.tables` (areas.json/csv/md and the terminal table),
 :mod:`geo.pipeline.export` and :mod:`geo.pipeline.newproject`; this module re-exports what others use.
 """
@@ -8,7 +8,7 @@ reconciliation and the checks), :mod:`geo.pipeline.tables` (areas.json/csv/md an
 from __future__ import annotations
 
 from geo.merge import GAP_WIDTH_M, SNAP_TOLERANCE_M  # the merge's tolerances, re-exported for the tests
-from geo.pipeline.build import (
+from geo.pipeline.builder import (
     OUTPUT_FILES,
     BuildResult,
     area_report_for,

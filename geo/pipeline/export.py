@@ -9,7 +9,7 @@ import geopandas as gpd
 
 from geo.errors import UsageError
 from geo.io import export_layers
-from geo.pipeline.build import left_out_parks, measured_layers, output_layers
+from geo.pipeline.builder import left_out_parks, measured_layers, output_layers
 from geo.project import Project, park_role, project_for
 from geo.render import (
     LAND_COLOUR,
@@ -38,7 +38,7 @@ class ExportResult:
 def export_project(layers_dir: str | Path, out: str | Path, *, fmt: str) -> ExportResult:
     """Write the build's layers in format ``fmt``: the same layers, names and columns as its GeoPackage.
 
-    The layers are :func:`geo.pipeline.build.output_layers` (areas included). A park clipped away
+    The layers are :func:`geo.pipeline.builder.output_layers` (areas included). A park clipped away
     wholly has no geometry and is left out; a Shapefile text longer than :data:`SHP_TEXT_BYTES`
     is cut by the format. Both are said in the result's ``notes``.
 
