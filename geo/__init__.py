@@ -32,6 +32,7 @@ _API: dict[str, str] = {
     "WriteError": "geo.errors",
     "area_report": "geo.pipeline",
     "area_report_for": "geo.pipeline",
+    "area_table": "geo.pipeline",
     "build": "geo.pipeline",
     "bundled_project": "geo.project",
     "check_coverage": "geo.merge",
@@ -67,7 +68,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ load
     from geo.measure import GEOD, geodesic_area_m2, geodesic_length_m
     from geo.merge import check_coverage, combine_parks, merge_parks, shared_edge
     from geo.normalise import import_layer, prepare_layer
-    from geo.pipeline import area_report, area_report_for, build, failed_checks, measured_layers
+    from geo.pipeline import area_report, area_report_for, area_table, build, failed_checks, measured_layers
     from geo.pipeline.newproject import new_project
     from geo.project import Project, ProjectError, bundled_project, park_role, project_for, read_project
     from geo.render import make_map, map_html

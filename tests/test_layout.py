@@ -192,3 +192,19 @@ def test_no_module_is_over_500_lines():
     long = {str(p.relative_to(GEO)): n for p in sorted(GEO.rglob("*.py"))
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines (split them by job): {long}"
+
+
+def test_the_notebooks_use_the_public_api():
+    """Notebooks import the package through ``geo`` (the public API) or run the command line (``geo.cli``)."""
+    import json
+
+    bad = []
+    for nb in sorted((GEO.parent / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for node in ast.walk(ast.parse("".join(cell["source"]))):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geo."):
+                    if node.module != "geo.cli":
+                        bad.append(f"{nb.name}: from {node.module} import ...")
+    assert not bad, f"import these through the public API (from geo import ...): {bad}"
