@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.lonlat import require_lonlat
 from geo.measure import densify_geodesic
 from geo.merge.clip import clip_to_land
 from geo.merge.coverage import check_coverage
@@ -18,13 +19,22 @@ from geo.overlay.ops import GAP_WIDTH_M, SNAP_TOLERANCE_M, _dissolve, _polygonal
 from geo.project import Project, bundled_project
 
 
+def _park_layer_name(layer: gpd.GeoDataFrame) -> str:
+    """The park layer, for a message: by its countries when it names them."""
+    if "country_iso3" in layer:
+        return "the park layer of " + ", ".join(sorted(map(str, layer["country_iso3"].dropna().unique())))
+    return "a park layer"
+
+
 def combine_parks(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Stack the countries' park layers into one GeoDataFrame in EPSG:4326.
+    """Stack the countries' park layers (each in EPSG:4326, as imported) into one GeoDataFrame.
+
+    A layer in another CRS is refused (:func:`geo.lonlat.require_lonlat`), not reprojected.
 
     Edges longer than 1 km get points along their geodesic (:func:`geo.measure.densify_geodesic`):
     the same polygons, whose overlays in lon/lat then keep their geodesic areas.
     """
-    frames = [layer.to_crs("EPSG:4326") for layer in layers if len(layer)]
+    frames = [require_lonlat(layer, what=_park_layer_name(layer)) for layer in layers if len(layer)]
     if not frames:
         return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     parks = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")

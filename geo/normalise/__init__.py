@@ -11,8 +11,9 @@ Submodules: :mod:`geo.normalise.crs` (the one reprojection, :func:`to_wgs84`, an
 checks), :mod:`geo.normalise.imports` (:func:`prepare_layer`, :func:`import_layer`).
 """
 
+from geo.lonlat import require_lonlat
 from geo.normalise.attributes import IMPORT_ROLES, MAX_TEXT_CHARS, ROLE_COLUMNS, map_attributes, role_columns
-from geo.normalise.crs import LONLAT_ROUNDING_DEG, require_lonlat, to_wgs84
+from geo.normalise.crs import LONLAT_ROUNDING_DEG, to_wgs84
 from geo.normalise.imports import ImportResult, import_layer, prepare_layer
 
 __all__ = [

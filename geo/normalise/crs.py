@@ -2,7 +2,7 @@
 
 Everything after the import works in longitude/latitude (EPSG:4326). :func:`to_wgs84` is
 the only place a layer is reprojected to it; code that needs lon/lat and is handed a
-layer calls :func:`require_lonlat`, which raises instead of reprojecting silently.
+layer calls :func:`geo.lonlat.require_lonlat`, which raises instead of reprojecting silently.
 """
 
 from __future__ import annotations
@@ -18,49 +18,14 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 from pyproj.exceptions import ProjError
 
-from geo.errors import CRSError, UsageError
+from geo.errors import UsageError
 from geo.io import Source
+from geo.lonlat import crs_name
 from geo.project import bundled_project
 from geo.validate import Problem
 
 #: Default of ``region``: the bundled project's.
 _BUNDLED = "bundled"
-
-
-def _crs_name(crs) -> str | None:
-    if crs is None:
-        return None
-    auth = crs.to_authority()
-    return f"{auth[0]}:{auth[1]}" if auth else crs.name
-
-
-def require_lonlat(gdf: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
-    """The layer itself when it is in EPSG:4326 (longitude/latitude); never reprojects.
-
-    Parameters
-    ----------
-    gdf : GeoDataFrame
-        The layer handed to code that works in longitude/latitude.
-    what : str
-        What the layer is, for the message (e.g. ``"the parks_rus layer"``).
-
-    Returns
-    -------
-    GeoDataFrame
-        ``gdf``, unchanged.
-
-    Raises
-    ------
-    CRSError
-        When the layer has no CRS or another one: it was not imported (``bigcats import``
-        reprojects once, with :func:`to_wgs84`).
-    """
-    if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(CRS("EPSG:4326"), ignore_axis_order=True):
-        raise CRSError(
-            f"{what} is in {_crs_name(gdf.crs) or 'no CRS'}, not EPSG:4326 (longitude/latitude). "
-            "Import it with 'bigcats import', which transforms it to EPSG:4326 once."
-        )
-    return gdf
 
 
 def _source_crs(source: Source, *, crs: str | None, layer: str) -> tuple[CRS | None, list[Problem], str | None]:
@@ -85,11 +50,11 @@ def _source_crs(source: Source, *, crs: str | None, layer: str) -> tuple[CRS | N
             Problem(
                 layer,
                 "*",
-                f"the file declares its CRS {_crs_name(declared)} but --crs {crs} was given",
+                f"the file declares its CRS {crs_name(declared)} but --crs {crs} was given",
                 "drop --crs: a declared CRS is never relabelled",
             )
         )
-        return None, problems, _crs_name(declared)
+        return None, problems, crs_name(declared)
     use = cast(CRS | None, declared if declared is not None else given)  # Source.crs: a pyproj CRS or None
     if use is None:
         problems.append(
@@ -101,7 +66,7 @@ def _source_crs(source: Source, *, crs: str | None, layer: str) -> tuple[CRS | N
             )
         )
         return None, problems, None
-    return use, problems, _crs_name(use)
+    return use, problems, crs_name(use)
 
 
 def _check_source(

@@ -17,8 +17,9 @@ from geo import __version__
 from geo.errors import DataError, ReadError, UsageError
 from geo.io import read_source
 from geo.layers import LAYERS, catalogue
+from geo.lonlat import crs_name, require_lonlat
 from geo.normalise.attributes import IMPORT_ROLES, _attribute_problems, map_attributes, role_columns
-from geo.normalise.crs import _BUNDLED, _crs_name, require_lonlat, to_wgs84
+from geo.normalise.crs import _BUNDLED, to_wgs84
 from geo.project import country_of_role, project_for
 from geo.validate import GeometryScanner, Problem, Report, check_geometries
 
@@ -239,7 +240,7 @@ def _prepare(
         "sha256": source.sha256,  # of the file given (for a Shapefile folder: of its .shp)
         "format": source.format,
         "layer": source.layer,
-        "original_crs": _crs_name(source.crs) if source.format != "GeoJSON" else "OGC:CRS84 (GeoJSON)",
+        "original_crs": crs_name(source.crs) if source.format != "GeoJSON" else "OGC:CRS84 (GeoJSON)",
         "encoding": source.encoding,
         "tool_version": f"bigcats {__version__}",
         "role": role,

@@ -26,6 +26,7 @@ from geo.errors import DataError, LayerNotFoundError, UsageError
 from geo.facts import Fact, read_facts_text
 from geo.io import _json_value, to_geojson_dict
 from geo.layers import LAYERS, Catalogue, catalogue
+from geo.lonlat import require_lonlat
 from geo.measure import M2_PER_HA, geodesic_area_m2
 from geo.project import Project, bundled_project, country_of_role, read_project_text
 from geo.store.diff import diff_layers
@@ -98,7 +99,7 @@ def _normalised(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
         raise UsageError(f"write_layer needs a GeoDataFrame for '{role}', got {type(gdf).__name__}.")
     if gdf.crs is None:
         raise DataError(f"layer '{role}' has no CRS; set the CRS it was made in before writing it to the store.")
-    gdf = gdf.to_crs("EPSG:4326")
+    gdf = require_lonlat(gdf, what=f"layer '{role}'")
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
     return gdf.reset_index(drop=True)
