@@ -96,6 +96,22 @@ def test_corrections_name_with_historic_in_brackets_or_reject():
         read_corrections("feature_id,lang,name,historic,rejects,source_title,source_url\n1,zh,鸡西,,,,\n")
 
 
+def test_a_correction_cut_by_an_unquoted_comma_is_refused():
+    header = "feature_id,lang,name,historic,rejects,source_title,source_url\n"
+    cut = header + "1,zh,图们,,,Tumen (Wikipedia),https://en.wikipedia.org/wiki/Tumen,_Jilin\n"
+    with pytest.raises(ValueError, match="more fields than the header: quote"):
+        read_corrections(cut)
+    quoted = header + '1,zh,图们,,,Tumen (Wikipedia),"https://en.wikipedia.org/wiki/Tumen,_Jilin"\n'
+    assert read_corrections(quoted)[("1", "zh")].source_url == "https://en.wikipedia.org/wiki/Tumen,_Jilin"
+    with pytest.raises(ValueError, match="not an address"):
+        read_corrections(header + "1,zh,图们,,,Tumen (Wikipedia),en.wikipedia.org/wiki/Tumen\n")
+
+
+def test_every_bundled_correction_cites_a_whole_address():
+    table = read_corrections((ROOT / "layers" / "place_names.csv").read_text(encoding="utf-8"))
+    assert table and all(c.source_url.startswith("https://") or c.source_url.startswith("http://") for c in table.values())
+
+
 @given(st.text(alphabet=SERBIAN_ONLY + "абвгдеёжзийклмнопрстуфхцчшщъыьэюя -", min_size=1, max_size=12))
 def test_no_russian_name_holds_a_serbian_letter(text):
     if any(ch in SERBIAN_ONLY for ch in text):

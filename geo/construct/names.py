@@ -150,9 +150,16 @@ def read_corrections(text: str) -> dict[tuple[str, str], Correction]:
     rows = csv.DictReader(io.StringIO(text))
     out: dict[tuple[str, str], Correction] = {}
     for row in rows:
+        if None in row:  # more fields than the header: an unquoted comma cut a field in two
+            raise ValueError(
+                f"correction on line {rows.line_num} has more fields than the header: "
+                "quote a field that holds a comma (a URL such as .../Tumen,_Jilin)"
+            )
         corr = Correction(**{k: (row.get(k) or "").strip() for k in Correction.__dataclass_fields__})
         if not corr.source_title or not corr.source_url:
             raise ValueError(f"correction of {corr.feature_id} [{corr.lang}] has no public source")
+        if not corr.source_url.startswith(("https://", "http://")):
+            raise ValueError(f"correction of {corr.feature_id} [{corr.lang}]: source_url is not an address")
         out[(corr.feature_id, corr.lang)] = corr
     return out
 
