@@ -73,7 +73,7 @@ bench-large: $(TEST_STAMP) chromium bench-tools
 ## make bench-tools: mapshaper from npm (the display benchmark's reference), into output/bench-tools
 bench-tools:
 	@test -x output/bench-tools/node_modules/.bin/mapshaper || \
-		npm install --no-save --no-audit --no-fund --prefix output/bench-tools mapshaper@0.7.70
+		npm install --no-save --no-audit --no-fund --ignore-scripts --prefix output/bench-tools mapshaper@0.7.70
 
 ## make bench-quick: the smallest sizes only, a smoke test that the suite works
 bench-quick: $(TEST_STAMP)

@@ -19,6 +19,10 @@ __all__ = ["BUDGET", "run"]
 
 #: geodesic_area_m2 may take at most this multiple of the Behrmann reference.
 BUDGET = 1.5
+#: Check, resolve and dissolve a coverage in at most twice the time of doing it by hand with the
+#: libraries (``shapely.coverage_is_valid`` then ``GeoSeries.union_all()``): ours also finds gaps
+#: narrower than 50 m and resolves overlaps, which the hand-written check does not.
+COVERAGE_BUDGET = 2.0
 
 
 def _timed(func, *args):
@@ -62,15 +66,16 @@ def _coverage_stage(size: int) -> dict:
         return proposed_park(resolved), report
 
     _, seconds, peak_mb = _best(ours, cells, repeat=1)
-    _, ref_seconds, _ = _best(lambda g: shapely.coverage_union_all(g.geometry.array), cells, repeat=1)
+    # the same job by hand with the libraries: check the coverage, then dissolve it (GeoSeries.union_all)
+    _, ref_seconds, _ = _best(lambda g: (shapely.coverage_is_valid(g.geometry.array), g.union_all()), cells, repeat=1)
     return {
         "stage": "coverage_check_merge_dissolve",
         "size": size,
         "seconds": seconds,
-        "reference": "shapely.coverage_union_all",
+        "reference": "shapely.coverage_is_valid + GeoSeries.union_all()",
         "reference_seconds": ref_seconds,
         "ratio": seconds / ref_seconds,
-        "budget": None,
+        "budget": COVERAGE_BUDGET,
         "peak_mb": peak_mb,
         "max_rel_error": None,
     }
