@@ -8,7 +8,9 @@ processes (one thread each), totals the file partition by partition (20,000 feat
 at least two per worker) and reports each worker's peak resident set (``VmHWM``); the plain
 reference reads the layer with ``geopandas.read_file``, repairs it (``make_valid``, as the
 engines do), dissolves it by ``ISO3`` and unions the groups (the same unions, no areas).
-The totals of the two engines must agree to 1e-9.
+The totals of the two engines must agree to 1e-9. Each record also carries the CPU seconds of
+each side (the dask side: client, scheduler and workers) and the load average before and after
+it: the machine is shared, and two busy workers then get less than two cores.
 
 ``--large`` (``make bench-large``) adds 1,000,000 polygons and the record of peak memory per
 worker at 1,000,000 against 100,000 (budget 1.5x): a run of several minutes per engine.
@@ -17,6 +19,7 @@ worker at 1,000,000 against 100,000 (budget 1.5x): a run of several minutes per 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,13 +36,15 @@ DASK_BUDGET, SMALL_DASK_BUDGET, LARGE_LAYER = 1.0, 3.0, 100_000
 DISSOLVE_BUDGET, SMALL_DISSOLVE_BUDGET = 2.0, 3.0
 
 _HWM = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1])"
+#: CPU seconds (user + system) of the process that evaluates it.
+_CPU = "(lambda r: r.ru_utime + r.ru_stime)(__import__('resource').getrusage(__import__('resource').RUSAGE_SELF))"
 
 _MEMORY = """
 import sys, json
 from geo.areas.scale import area_totals
 t = area_totals(sys.argv[1], by="ISO3")
 hwm = """ + _HWM + """
-print(json.dumps({"hwm_kb": [hwm], "total": t.attrs["total"]}))
+print(json.dumps({"hwm_kb": [hwm], "cpu_s": """ + _CPU + """, "total": t.attrs["total"]}))
 """
 
 _DASK = """
@@ -50,12 +55,16 @@ from geo.areas.scale import area_totals_dask
 def hwm():
     return """ + _HWM + """
 
+def cpu():
+    return """ + _CPU + """
+
 if __name__ == "__main__":
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with Client(cluster) as client:
             t = area_totals_dask(sys.argv[1], by="ISO3", scheduler=cluster.scheduler_address)
             workers = sorted(client.run(hwm).values())
-    print(json.dumps({"hwm_kb": workers, "total": t.attrs["total"]}))
+            used = cpu() + sum(client.run(cpu).values())
+    print(json.dumps({"hwm_kb": workers, "cpu_s": used, "total": t.attrs["total"]}))
 """
 
 
@@ -72,12 +81,20 @@ print(json.dumps({"hwm_kb": [hwm], "groups": len(groups), "empty": everything.is
 
 
 def _timed(code: str, path: Path) -> tuple[float, dict]:
+    """Wall seconds of ``code`` run as a process on ``path``, and what it printed (with the machine's load).
+
+    The 1-minute load average before and after goes with the figures: on a machine shared with
+    other work, a process of two busy workers gets less than two cores.
+    """
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark command failed: {proc.stderr.strip()[-800:]}")
-    return elapsed, json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["load"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+    return elapsed, out
 
 
 def run(*, sizes: tuple[int, ...] = (10_000, 100_000), repeats: int = 1, workdir: Path | None = None) -> list[dict]:
@@ -115,6 +132,10 @@ def run(*, sizes: tuple[int, ...] = (10_000, 100_000), repeats: int = 1, workdir
                 "peak_mb_per_worker": [kb / 1024 for kb in dask["hwm_kb"]],
                 "reference_peak_mb": memory["hwm_kb"][0] / 1024,
                 "union_area_ha": dask["total"]["union_area_ha"],
+                "cpu_s": dask["cpu_s"],
+                "reference_cpu_s": memory["cpu_s"],
+                "load": dask["load"],
+                "reference_load": memory["load"],
             }
         )
         for stage, seconds, peak_kb in (

@@ -332,3 +332,53 @@ def test_cli_bad_input_exits_2_with_one_line(wdpa_3k, layers_dir, tmp_path, caps
     assert err.startswith("bigcats: error: ")
     assert re.search(message, err), err
     assert "Traceback" not in err
+
+
+def _dense(n: int, seed: int) -> gpd.GeoDataFrame:
+    """WDPA-like features drawn together (their centres 20 times nearer the middle, sizes kept): a dense layer."""
+    gdf = wdpa_like(n, seed=seed)
+    centres = shapely.get_coordinates(shapely.centroid(gdf.geometry.values))
+    middle = centres.mean(axis=0)
+    shift = (middle + (centres - middle) / 20) - centres
+    moved = [shapely.transform(g, lambda xy, d=d: xy + d) for g, d in zip(gdf.geometry.values, shift, strict=True)]
+    return gdf.set_geometry(gpd.GeoSeries(moved, crs=gdf.crs))
+
+
+def test_union_of_a_dense_group_leaves_out_the_features_inside_and_equals_the_overlay_union(monkeypatch):
+    from geo.areas import common
+
+    geoms = np.asarray(_dense(3_000, seed=11).geometry.make_valid().values, dtype=object)
+    boxes = shapely.bounds(geoms)
+    extent = np.ptp(boxes[:, [0, 2]]) * np.ptp(boxes[:, [1, 3]])
+    assert ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum() > common.DENSE_COVER * extent
+    expected = shapely.union_all(geoms)
+    sizes: list[int] = []
+    original = shapely.union_all
+    monkeypatch.setattr(common.shapely, "union_all", lambda g, **kw: sizes.append(len(g)) or original(g, **kw))
+    got = common._union_all(geoms)
+    monkeypatch.undo()
+    # no overlay saw every feature: the last one got those outside the sample's union, and that union
+    assert max(sizes) < len(geoms) * 0.75
+    assert got.is_valid
+    assert shapely.symmetric_difference(got, expected).area < 1e-12 * expected.area
+
+
+def test_union_of_a_sparse_group_is_the_overlay_union():
+    from geo.areas.common import _union_all
+
+    geoms = np.asarray(wdpa_like(1_000, seed=12, invalid_every=0).geometry.values, dtype=object)
+    assert shapely.equals_exact(_union_all(geoms), shapely.union_all(geoms), tolerance=0)
+
+
+def test_dask_totals_of_a_dense_layer_equal_in_memory_totals(cluster):
+    from geo.areas.scale import frame_totals
+
+    gdf = _dense(2_000, seed=13)
+    memory = frame_totals(gdf, by="ISO3")
+    dask = frame_totals(gdf, by="ISO3", engine="dask", npartitions=3, scheduler=cluster)
+    assert list(dask.index) == list(memory.index)
+    assert (dask["features"] == memory["features"]).all()
+    for column in ("sum_area_ha", "union_area_ha"):
+        assert np.allclose(dask[column], memory[column], rtol=1e-9, atol=0)
+    for key in ("sum_area_ha", "union_area_ha"):
+        assert dask.attrs["total"][key] == pytest.approx(memory.attrs["total"][key], rel=1e-9)
