@@ -9,7 +9,8 @@ The modules, by job: :mod:`geo.render.display` (display geometry), :mod:`geo.ren
 (the message catalogue, numbers, names, escaping), :mod:`geo.render.style` (colours, panes,
 the page's style sheet), :mod:`geo.render.popups` and :mod:`geo.render.panels` (the page's
 HTML), :mod:`geo.render.leaflet` and :mod:`geo.render.interactions` (the Leaflet elements and
-scripts), :mod:`geo.render.map` (:func:`make_map`), :mod:`geo.render.page` (:func:`map_html`),
+scripts), :mod:`geo.render.features` (each role's features as one GeoJSON layer, one shared popup
+and tooltip binder), :mod:`geo.render.map` (:func:`make_map`), :mod:`geo.render.page` (:func:`map_html`),
 and :mod:`geo.render.paper` (the static PNG and PDF).
 """
 

@@ -24,7 +24,6 @@ from geo.render.popups import (
     _names,
     _park_rows,
     _proposed_popup,
-    _table,
     _town_popup,
 )
 from geo.render.style import (
@@ -236,7 +235,7 @@ def make_map(
         schematic_layers.append(proposed_group)
 
     for comparison in comparisons:
-        _comparison_group(comparison, lang).add_to(fmap)
+        _comparison_group(comparison, lang, features).add_to(fmap)
 
     countries = _country_names(layers["countries"], lang)
     stretch_km = _stretch_km(layers["stretch"], lang)
@@ -306,8 +305,11 @@ def make_map(
     return fmap
 
 
-def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
-    """The earlier version as one switchable group: grey dotted outlines, popups with the changes."""
+def _comparison_group(comparison: Comparison, lang: str, features: _Features) -> folium.FeatureGroup:
+    """The earlier version as one switchable group: grey dotted outlines, popups with the changes.
+
+    Its features are one GeoJSON layer bound by the page's shared binder (``features``).
+    """
     import folium
 
     t = _t(lang)
@@ -316,11 +318,11 @@ def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
     changes = {str(r.id): r for r in comparison.changes.itertuples(index=False)}
     keys = comparison.layer["id"].astype(str) if "id" in comparison.layer.columns else [
         str(i) for i in range(len(comparison.layer))]
+    geoms, props = [], []
     for key, (_, row) in zip(keys, comparison.layer.iterrows(), strict=True):
         geom = row.geometry
         if geom is None or geom.is_empty:
             continue
-        geom = shapely.set_precision(shapely.simplify(geom, 0.001), 0.0001, mode="pointwise")
         change = changes.get(key)
         cells = [
             *_names(row, lang)[:1],
@@ -336,14 +338,12 @@ def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
                 (t["lost"], f"{_num(change.lost_ha, lang, 1)} {t['ha']}"),
                 (t["net"], f"{_num(change.net_ha, lang, 1, sign=True)} {t['ha']}"),
             ]
-        layer = folium.GeoJson(
-            shapely.to_geojson(geom),
-            # no visible fill, but the inside answers clicks where no current park lies above it
-            style_function=lambda _f: _style(COMPARISON_COLOUR, weight=3, dash="2 6")
-            | {"fill": True, "fillOpacity": 0},
-            pane=_EARLIER_PANE,
-        )
-        _annotate(layer, tooltip=f"{_label_html(row, lang)}, {_e(t['earlier'].format(version=comparison.version))}",
-                  popup=_table(cells, "comparison-popup", lang))
-        layer.add_to(group)
+        geoms.append(shapely.set_precision(shapely.simplify(geom, 0.001), 0.0001, mode="pointwise"))
+        props.append({
+            "t": features.intern(f"{_label_html(row, lang)}, {_e(t['earlier'].format(version=comparison.version))}"),
+            "p": features.popup(_cells(cells, lang)),
+        })
+    # no visible fill, but the inside answers clicks where no current park lies above it
+    style = _style(COMPARISON_COLOUR, weight=3, dash="2 6") | {"fill": True, "fillOpacity": 0}
+    features.layer(geoms, props, style=style, popup_class="comparison-popup", pane=_EARLIER_PANE).add_to(group)
     return group
