@@ -79,8 +79,8 @@ def _jstr(value: object) -> str:
 def context_geometries(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """Display geometry of each context feature: simplified within :data:`MAX_AREA_ERROR`, rounded to the grid.
 
-    Each feature is simplified with :data:`SIMPLIFY_DEG` (topology kept, so no ring collapses to a
-    line); where that changes its geodesic area by more than :data:`MAX_AREA_ERROR`, the feature
+    Each feature is simplified with :data:`SIMPLIFY_DEG` (Douglas-Peucker); where that changes its
+    geodesic area by more than :data:`MAX_AREA_ERROR` (a ring collapsed: all of it), the feature
     keeps its own vertices. Either way coordinates are rounded to :data:`GRID_DEG`.
 
     Parameters
@@ -94,13 +94,15 @@ def context_geometries(gdf: gpd.GeoDataFrame) -> np.ndarray:
         In the layer's order; None where the feature has no geometry.
     """
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    simple = shapely.simplify(geoms, SIMPLIFY_DEG, preserve_topology=True)
-    before = geodesic_area_m2(gpd.GeoSeries(geoms, crs="EPSG:4326"))
-    after = geodesic_area_m2(gpd.GeoSeries(simple, crs="EPSG:4326"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        error = np.abs(after - before) / before
-    keep = ~(error <= MAX_AREA_ERROR)  # NaN (no geometry, no area) keeps the original too
-    simple[keep] = geoms[keep]
+    simple = shapely.simplify(geoms, SIMPLIFY_DEG, preserve_topology=False)  # a collapsed ring fails the check
+    changed = np.flatnonzero(shapely.get_num_coordinates(simple) != shapely.get_num_coordinates(geoms))
+    if len(changed):
+        before = geodesic_area_m2(gpd.GeoSeries(geoms[changed], crs="EPSG:4326"))
+        after = geodesic_area_m2(gpd.GeoSeries(simple[changed], crs="EPSG:4326"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            error = np.abs(after - before) / before
+        keep = changed[~(error <= MAX_AREA_ERROR)]  # NaN (no area to compare) keeps the original too
+        simple[keep] = geoms[keep]
     return shapely.transform(simple, lambda xy: np.round(xy, _GRID_DECIMALS))
 
 
@@ -133,6 +135,14 @@ def context_feature_collection(gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
                   _column(gdf, "country_iso3"), _column(gdf, "status_year"), _column(gdf, "id"),
                   _column(gdf, "source"), strict=True)
     features = []
+    memo: dict[object, str] = {}  # designations, categories, countries and sources repeat: written once each
+
+    def once(value: object) -> str:
+        text = memo.get(value)
+        if text is None:
+            text = memo[value] = _jstr(_given(value))
+        return text
+
     for geom, own, english, desig, iucn, iso3, year, fid, source in columns:
         if geom is None:
             continue
@@ -146,8 +156,8 @@ def context_feature_collection(gdf: gpd.GeoDataFrame, lang: str = "en") -> str:
             if text_lang and text_lang != lang:
                 props.append(f'"dl":{_jstr(text_lang)}')
         year = None if year is None or (isinstance(year, float) and math.isnan(year)) else int(year)
-        props += [f'"i":{_jstr(_given(iucn))}', f'"c":{_jstr(_given(iso3))}', f'"y":{_jstr(year)}',
-                  f'"id":{_jstr(_given(fid))}', f'"s":{_jstr(_given(source))}']
+        props += [f'"i":{once(iucn)}', f'"c":{once(iso3)}', f'"y":{_jstr(year)}', f'"id":{_jstr(_given(fid))}',
+                  f'"s":{once(source)}']
         features.append(f'{{"type":"Feature","properties":{{{",".join(props)}}},"geometry":{geom}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
