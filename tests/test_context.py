@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from browser import CHROMIUM, chromium_context, file_url, find_map_js  # noqa: E402
 
 from tests.conftest import skip_or_fail  # noqa: E402
+from tests.test_store import pg  # noqa: E402, F401 - the PostgreSQL server fixture (test_store's)
 
 ROOT = Path(__file__).resolve().parents[1]
 XSS_NAME = "<img src=x onerror=alert(1)>{{ 7*7 }}</script>"

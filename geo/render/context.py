@@ -205,7 +205,7 @@ var %(name)s = (function () {
             row(texts.source, p.s, 'en') + '</table>';
     }
     var renderer = L.canvas({pane: %(pane)s, padding: 0.5, tolerance: 2});
-    var layer = L.geoJSON(%(data)s, {
+    var layer = L.geoJSON(JSON.parse(%(data)s), {
         pane: %(pane)s, renderer: renderer, attribution: %(attribution)s, style: %(style)s
     });
     layer.bindPopup(popup, {maxWidth: 440});
@@ -241,7 +241,9 @@ def _make_layer(gdf: gpd.GeoDataFrame, lang: str):
                      "fillColor": CONTEXT_COLOUR, "fillOpacity": CONTEXT_FILL_OPACITY}
             return _SCRIPT % {
                 "name": self.get_name(), "texts": _js_texts(texts), "lang": _js(lang),
-                "pane": _js(CONTEXT_PANE), "data": context_feature_collection(gdf, lang),
+                "pane": _js(CONTEXT_PANE),
+                # a string for JSON.parse: parsed several times faster than the same object as a JS literal
+                "data": json.dumps(context_feature_collection(gdf, lang), ensure_ascii=False),
                 "attribution": _js(context_attribution(gdf, lang)), "style": json.dumps(style),
             }
 
