@@ -209,6 +209,11 @@ var %(name)s = (function () {
         pane: %(pane)s, renderer: renderer, attribution: %(attribution)s, style: %(style)s
     });
     layer.bindPopup(popup, {maxWidth: 440});
+    // added once every script of the page has run, so at the view the page opens with: each view
+    // change before that would project all its vertices again (three times over on this page)
+    function add() { layer.addTo(%(map)s); }
+    if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', add); }
+    else { add(); }
     return layer;
 })();
 """
@@ -216,7 +221,7 @@ var %(name)s = (function () {
 
 def _make_layer(gdf: gpd.GeoDataFrame, lang: str):
     """The folium layer (an overlay of the layer control) whose script is :data:`_SCRIPT`."""
-    from branca.element import Element, Figure
+    from branca.element import Element, Figure, MacroElement
     from folium.map import Layer
     from jinja2 import Template
 
@@ -239,8 +244,10 @@ def _make_layer(gdf: gpd.GeoDataFrame, lang: str):
             texts |= {"wdpa_id": t["context_wdpa_id"], "feature_id": t["context_id"]}
             style = {"color": CONTEXT_COLOUR, "weight": 1, "opacity": 0.8, "fill": True,
                      "fillColor": CONTEXT_COLOUR, "fillOpacity": CONTEXT_FILL_OPACITY}
+            parent = self._parent
+            assert parent is not None  # rendered only as a child of its map
             return _SCRIPT % {
-                "name": self.get_name(), "texts": _js_texts(texts), "lang": _js(lang),
+                "name": self.get_name(), "map": parent.get_name(), "texts": _js_texts(texts), "lang": _js(lang),
                 "pane": _js(CONTEXT_PANE),
                 # a string for JSON.parse: parsed several times faster than the same object as a JS literal
                 "data": json.dumps(context_feature_collection(gdf, lang), ensure_ascii=False),
@@ -251,7 +258,8 @@ def _make_layer(gdf: gpd.GeoDataFrame, lang: str):
             figure = self.get_root()
             assert isinstance(figure, Figure)  # a layer of a map always renders within its Figure
             figure.script.add_child(_Raw(self.script()), name=self.get_name())
-            super().render(**kwargs)  # then Layer's addTo (when shown) and the children
+            # not Layer.render: the script adds the layer itself, once the page's scripts have run
+            MacroElement.render(self, **kwargs)
             return ""
 
     return _ContextLayer(name=_t(lang)["context_layer"], overlay=True, control=True, show=True)
