@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -57,13 +58,19 @@ def _mapshaper() -> str | None:
     return found if Path(found).exists() else shutil.which("mapshaper")
 
 
-def _timed(argv: list[str]) -> tuple[float, str]:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(argv: list[str]) -> tuple[float, str, float]:
+    """Wall-clock seconds, standard output and CPU seconds (all its threads) of a whole process."""
+    cpu, start = _children_cpu(), time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
-    return elapsed, proc.stdout
+    return elapsed, proc.stdout, _children_cpu() - cpu
 
 
 def _check(src: Path, out: Path) -> tuple[float, bool, int]:
@@ -98,7 +105,7 @@ def run(*, size: int = 10_000, edge_vertices: int = 8, repeats: int = 3, workdir
     ours_out, ref_out = workdir / "display_ours.geojson", workdir / "display_reference.geojson"
     ours_cmd = [sys.executable, "-c", _OURS, str(src), str(ours_out)]
     mapshaper = _mapshaper()
-    seconds, stdout = _timed(ours_cmd)
+    seconds, stdout, cpu = _timed(ours_cmd)
     info = json.loads(stdout.strip().splitlines()[-1])
     ours_error, ours_valid, ours_vertices = _check(src, ours_out)
     _, _, src_vertices = _check(src, src)
@@ -116,11 +123,13 @@ def run(*, size: int = 10_000, edge_vertices: int = 8, repeats: int = 3, workdir
     else:
         ref_cmd = [sys.executable, "-c", _PLAIN, str(src), str(ref_out)]
         reference = "plain shapely.coverage_simplify(0.02) (whole process; mapshaper not installed)"
-    reference_seconds = float("inf")
+    reference_seconds = reference_cpu = float("inf")
     peak_kb = info["hwm_kb"]
     for _ in range(repeats):  # in turn, each its best time
-        reference_seconds = min(reference_seconds, _timed(ref_cmd)[0])
-        elapsed, stdout = _timed(ours_cmd)
+        elapsed, _, used = _timed(ref_cmd)
+        reference_seconds, reference_cpu = min(reference_seconds, elapsed), min(reference_cpu, used)
+        elapsed, stdout, used = _timed(ours_cmd)
+        cpu = min(cpu, used)
         if elapsed < seconds:
             seconds, peak_kb = elapsed, json.loads(stdout.strip().splitlines()[-1])["hwm_kb"]
     ref_error, ref_valid, ref_vertices = _check(src, ref_out)
@@ -134,6 +143,8 @@ def run(*, size: int = 10_000, edge_vertices: int = 8, repeats: int = 3, workdir
             "ratio": seconds / reference_seconds,
             "budget": BUDGET,
             "peak_mb": peak_kb / 1024,
+            "cpu_seconds": cpu,  # best CPU time (user + system, every thread): steadier than wall on a shared machine
+            "reference_cpu_seconds": reference_cpu,
             "bytes": ours_out.stat().st_size,
             "reference_bytes": ref_out.stat().st_size,
             "input_bytes": src.stat().st_size,

@@ -494,7 +494,8 @@ def test_every_screen_and_language(language_maps, screen, lang):
         else:
             page.mouse.click(x, y)
         page.wait_for_selector(".leaflet-popup-content", timeout=5000)
-        page.wait_for_timeout(400)  # the popup's pan into view
+        page.wait_for_timeout(100)  # the popup's pan into view starts on the next frames ...
+        _settle(page)  # ... and the map stands still once it is done (a fixed wait lost the race under load)
         (popup,) = _boxes(page, ".leaflet-popup")
         assert popup[1] >= 0 and popup[2] >= 0 and popup[3] <= width and popup[4] <= height, (popup, width, height)
         close = page.locator(".leaflet-popup-close-button").bounding_box()

@@ -347,6 +347,20 @@ def _two_version_store(root: Path) -> tuple[Path, object, object]:
     return store_dir, v1, v2
 
 
+def _feature_popups(page: str) -> list[str]:
+    """Every popup the page's shared binder writes (geo/render/features.py): the table of strings,
+    and each role layer's features with their popup rows as indices into it."""
+    strings = json.loads(re.search(r"var S = (\[.*?\]), roles = \[\];", page).group(1))
+    popups = []
+    for data, options in re.findall(r"window\.bigcatsFeatures\.layer\((\{.*?\}), (\{.*?\}), \w+\)\.addTo", page):
+        css = json.loads(options)["popup"]
+        for feature in json.loads(data)["features"]:
+            rows = feature["properties"].get("p", [])
+            cells = "".join(f"<tr><th>{strings[a]}</th>{strings[b]}</tr>" for a, b in zip(rows[::2], rows[1::2]))
+            popups.append(f"<table class='bigcats-popup {css}'>{cells}</table>")
+    return popups
+
+
 def _notice(text: str) -> str | None:
     found = re.search(r"<div id='schematic-notice'.*?</div>", text, re.S)
     return found.group(0) if found else None
@@ -368,7 +382,7 @@ def test_earlier_version_is_its_own_group_with_escaped_gained_and_lost_ha(measur
     assert lost_ha > 100_000 and gained_ha < 1
 
     def popup_of(page: str, name: str = "Northeast China Tiger and Leopard National Park") -> tuple[str, dict]:
-        popups = [json.loads(m) for m in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', page)]
+        popups = _feature_popups(page)
         (popup,) = [p for p in popups if "comparison-popup" in p and f"<td>{name}</td>" in p]  # the cut park's
         pattern = r"<th[^>]*>(Gained|Lost)</th><td>([\d,.]+) ha"
         return popup, {k: float(v.replace(",", "")) for k, v in re.findall(pattern, popup)}

@@ -9,38 +9,84 @@ The modules, by job: :mod:`geo.render.display` (display geometry), :mod:`geo.ren
 (the message catalogue, numbers, names, escaping), :mod:`geo.render.style` (colours, panes,
 the page's style sheet), :mod:`geo.render.popups` and :mod:`geo.render.panels` (the page's
 HTML), :mod:`geo.render.leaflet` and :mod:`geo.render.interactions` (the Leaflet elements and
-scripts), :mod:`geo.render.map` (:func:`make_map`), :mod:`geo.render.page` (:func:`map_html`),
+scripts), :mod:`geo.render.features` (each role's features as one GeoJSON layer, one shared popup
+and tooltip binder), :mod:`geo.render.map` (:func:`make_map`), :mod:`geo.render.page` (:func:`map_html`),
 and :mod:`geo.render.paper` (the static PNG and PDF).
 """
 
 from __future__ import annotations
 
-from geo.render.display import DisplayLayers, display_layers
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# Private names other packages and the benchmarks import from here (geo.pipeline: the catalogue;
-# benchmarks/bench_display.py: the display geometry's kernel).
-from geo.render.display import _display_geometries as _display_geometries  # noqa: I001 - grouped apart on purpose
-from geo.render.display import _geodesic_ha as _geodesic_ha
-from geo.render.leaflet import ASSETS, ASSETS_DIR
-from geo.render.map import Comparison, make_map
-from geo.render.page import map_html, save_map
-from geo.render.style import (
-    COMPARISON_COLOUR,
-    COUNTRY_COLOURS,
-    LAND_COLOUR,
-    MAX_ZOOM,
-    NARROW_PX,
-    OTHER_BORDER_COLOUR,
-    PAIR_BORDER_COLOUR,
-    PALETTE,
-    PARK_FILL_OPACITY,
-    PROPOSED_COLOUR,
-    STRETCH_COLOUR,
-    WATER_COLOUR,
-    country_colours,
-)
-from geo.render.text import LANGUAGES, MESSAGES_PATH, messages
-from geo.render.text import _t as _t
+#: Where each name lives, loaded on first use (PEP 562): the display geometry needs neither
+#: folium nor Jinja, so ``from geo.render import display_layers`` does not import them.
+_NAMES: dict[str, str] = {
+    "DisplayLayers": "geo.render.display",
+    "display_layers": "geo.render.display",
+    # private names other packages and the benchmarks import from here (geo.pipeline: the
+    # catalogue; benchmarks/bench_display.py: the display geometry's kernel)
+    "_display_geometries": "geo.render.display",
+    "_geodesic_ha": "geo.render.display",
+    "_t": "geo.render.text",
+    "ASSETS": "geo.render.leaflet",
+    "ASSETS_DIR": "geo.render.leaflet",
+    "Comparison": "geo.render.map",
+    "make_map": "geo.render.map",
+    "map_html": "geo.render.page",
+    "save_map": "geo.render.page",
+    **dict.fromkeys(
+        (
+            "COMPARISON_COLOUR", "COUNTRY_COLOURS", "LAND_COLOUR", "MAX_ZOOM", "NARROW_PX", "OTHER_BORDER_COLOUR",
+            "PAIR_BORDER_COLOUR", "PALETTE", "PARK_FILL_OPACITY", "PROPOSED_COLOUR", "STRETCH_COLOUR",
+            "WATER_COLOUR", "country_colours",
+        ),
+        "geo.render.style",
+    ),
+    "LANGUAGES": "geo.render.text",
+    "MESSAGES_PATH": "geo.render.text",
+    "messages": "geo.render.text",
+}
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads these on first use
+    from geo.render.display import DisplayLayers, display_layers
+    from geo.render.display import _display_geometries as _display_geometries
+    from geo.render.display import _geodesic_ha as _geodesic_ha
+    from geo.render.leaflet import ASSETS, ASSETS_DIR
+    from geo.render.map import Comparison, make_map
+    from geo.render.page import map_html, save_map
+    from geo.render.style import (
+        COMPARISON_COLOUR,
+        COUNTRY_COLOURS,
+        LAND_COLOUR,
+        MAX_ZOOM,
+        NARROW_PX,
+        OTHER_BORDER_COLOUR,
+        PAIR_BORDER_COLOUR,
+        PALETTE,
+        PARK_FILL_OPACITY,
+        PROPOSED_COLOUR,
+        STRETCH_COLOUR,
+        WATER_COLOUR,
+        country_colours,
+    )
+    from geo.render.text import LANGUAGES, MESSAGES_PATH, messages
+    from geo.render.text import _t as _t
+
+
+def __getattr__(name: str) -> Any:
+    """Load a name from its module on first use (PEP 562)."""
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geo.render' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ASSETS",

@@ -14,11 +14,9 @@ import shapely
 
 from geo.measure import M2_PER_HA, geodesic_area_m2
 from geo.project import Project, bundled_project
+from geo.render.simplify import TOLERANCES_DEG as _TOLERANCES_DEG
+from geo.render.simplify import refine_faces, simplify_faces
 
-#: Display tolerances (coverage simplification, degrees), coarsest first. Every feature starts
-#: at the first; a feature whose displayed area misses its budget moves to finer ones, and the
-#: edges it shares move with it (see :func:`_simplify_faces`).
-_TOLERANCES_DEG = (0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001)
 #: Islands and holes (lakes, river islands) smaller than this many square degrees (about
 #: 8 km²) may be left out of the display, within half of each feature's area budget.
 _MIN_RING_DEG2 = 1e-3
@@ -141,8 +139,12 @@ def _drop_rings_of_coverage(feats: np.ndarray, true_ha: np.ndarray, budget: floa
     owners: list[int] = []
     where: list[tuple[int, int]] = []
     polygons: list[shapely.Polygon] = []
-    parts_of = [shapely.get_parts(g) for g in feats]
-    for i, parts in enumerate(parts_of):
+    # only features of several parts or with holes have any
+    all_parts, part_of = shapely.get_parts(feats, return_index=True)
+    holes_of = np.bincount(part_of, weights=shapely.get_num_interior_rings(all_parts), minlength=len(feats))
+    some = np.flatnonzero((np.bincount(part_of, minlength=len(feats)) > 1) | (holes_of > 0))
+    parts_of = {int(i): shapely.get_parts(feats[i]) for i in some}
+    for i, parts in parts_of.items():
         for j, part in enumerate(parts):
             if len(parts) > 1 and part.area < _MIN_RING_DEG2:
                 owners.append(i)
@@ -202,39 +204,6 @@ def _faces(feats: np.ndarray, layer: np.ndarray, grid_deg: float) -> tuple[np.nd
     return faces, feat, face
 
 
-def _simplify_faces(faces: np.ndarray, face_level: np.ndarray) -> np.ndarray:
-    """Coverage-simplify the faces, each at the tolerance of its level (beyond the last: unchanged).
-
-    One :func:`shapely.coverage_simplify` per level in use, finest first, of the faces of that
-    level and their coarser neighbours. The other faces are left out of the collection, so the
-    edges they share lie on its boundary and ``simplify_boundary=False`` keeps them as they
-    are; a filler polygon covering everything else (the outside, gaps and holes) takes their
-    place at the outer edges, which are then inner edges and simplified. Each edge is thus
-    simplified at the finest tolerance of the faces along it (a coarser face, simplified first
-    with its finer neighbour, is simplified again at its own level), and the faces stay a
-    valid coverage.
-    """
-    out = faces.copy()
-    levels = sorted({int(v) for v in face_level if v < len(_TOLERANCES_DEG)}, reverse=True)
-    if levels == [0] and (face_level == 0).all():
-        return shapely.coverage_simplify(faces, _TOLERANCES_DEG[0])
-    if not levels:
-        return out
-    x0, y0, x1, y1 = shapely.total_bounds(faces)
-    filler = shapely.difference(shapely.box(x0 - 1, y0 - 1, x1 + 1, y1 + 1), shapely.coverage_union_all(faces))
-    tree = shapely.STRtree(faces)
-    for k in levels:
-        # the faces of this level and their coarser neighbours (by box: a few more do no harm;
-        # they are simplified again at their own level later)
-        at_k = np.flatnonzero(face_level == k)
-        near = tree.query(faces[at_k])[1]
-        active = np.union1d(at_k, near[face_level[near] < k])
-        coverage = np.concatenate([out[active], np.array([filler], dtype=object)])
-        simple = shapely.coverage_simplify(coverage, _TOLERANCES_DEG[k], simplify_boundary=False)
-        out[active], filler = simple[:-1], simple[-1]
-    return out
-
-
 def _display_geometries(
     originals: list, true_ha: np.ndarray, layer: np.ndarray, max_area_error: float, *, grid: bool = True
 ) -> tuple[float, float, list, float]:
@@ -259,11 +228,12 @@ def _display_geometries(
         feat = face = np.arange(len(feats))
     else:
         faces, feat, face = _faces(feats, layer, grid_deg)
-    # Half of each feature's budget may go to small islands and lakes left out; the rest is the
-    # simplification's. They count in the area checked below, so the guarantee holds.
-    feat, face = _drop_rings_within(
-        feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
-    )
+        # Half of each feature's budget may go to small islands and lakes left out (for one
+        # coverage, :func:`_drop_rings_of_coverage` did it); the rest is the simplification's.
+        # They count in the area checked below, so the guarantee holds.
+        feat, face = _drop_rings_within(
+            feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
+        )
     held = np.unique(face)  # faces no feature holds (gaps, lakes kept) are left out of the coverage
     renumber = np.full(len(faces), -1)
     renumber[held] = np.arange(len(held))
@@ -274,12 +244,25 @@ def _display_geometries(
     guess = np.sqrt(0.4 * max_area_error * shapely.area(feats))
     level = np.searchsorted(-np.asarray(_TOLERANCES_DEG), -guess)  # index into _TOLERANCES_DEG
     passes = 0
+    simple: np.ndarray | None = None
+    face_level: np.ndarray | None = None
+    tree = shapely.STRtree(faces)
     while True:
         passes += 1
-        face_level = np.zeros(len(faces), dtype=int)
+        before, face_level = face_level, np.zeros(len(faces), dtype=int)
         np.maximum.at(face_level, face, level[feat])
-        simple = _simplify_faces(faces, face_level)
-        shown_ha = np.bincount(feat, weights=_geodesic_ha(simple)[face], minlength=len(feats))
+        if simple is None or before is None:
+            simple = simplify_faces(faces, face_level)
+            face_ha = _geodesic_ha(simple)
+        else:
+            # Only the faces whose level changed (and their neighbours) are done again.
+            changed = np.flatnonzero(face_level != before)
+            redone = refine_faces(faces, simple, face_level, changed, tree) if len(changed) else simple
+            redone = simplify_faces(faces, face_level) if redone is None else redone
+            moved = np.flatnonzero([a is not b for a, b in zip(redone, simple, strict=True)])
+            simple, face_ha = redone, face_ha.copy()
+            face_ha[moved] = _geodesic_ha(simple[moved])
+        shown_ha = np.bincount(feat, weights=face_ha[face], minlength=len(feats))
         errors = np.abs(shown_ha / true_ha - 1)
         over = errors > max_area_error
         if not over.any() or (level[over] >= full).all():
@@ -295,12 +278,15 @@ def _display_geometries(
         shown = list(originals)
         chosen = (0.0, 0.0, shown, 0.0)
     else:
-        by_feat = np.argsort(feat, kind="stable")
-        bounds = np.searchsorted(feat[by_feat], np.arange(len(feats) + 1))
-        shown = []
-        for i in range(len(feats)):
-            mine = simple[face[by_feat[bounds[i]:bounds[i + 1]]]]
-            shown.append(mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine))
+        if len(feat) == len(feats) and (feat == np.arange(len(feats))).all():  # one face each
+            shown = list(simple[face])
+        else:
+            by_feat = np.argsort(feat, kind="stable")
+            bounds = np.searchsorted(feat[by_feat], np.arange(len(feats) + 1))
+            shown = []
+            for i in range(len(feats)):
+                mine = simple[face[by_feat[bounds[i]:bounds[i + 1]]]]
+                shown.append(mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine))
         coarsest = _TOLERANCES_DEG[int(level.min())] if level.min() < full else 0.0
         chosen = (coarsest, grid_deg, shown, float(errors.max()))
     return chosen

@@ -13,17 +13,17 @@ from geo.render.style import NARROW_PX, PARK_FILL_OPACITY
 from geo.render.text import _js, _js_texts, _t
 
 
-def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: list[str], labels: list,  # noqa: N802
-                  search: list, proposed: tuple[str, str], towns: tuple[str, list] | None = None):
+def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: list[str],  # noqa: N802
+                  proposed: tuple[str, str], towns: tuple[str, list] | None = None):
     """The page's behaviour, in one script.
 
     Park labels, hover, fill opacity, search, fit control, scale, tiles that fail, Leaflet's own
     texts in the page's language.
 
-    ``labels`` holds (group variable, point, escaped HTML); ``search`` holds (name, layer variable
-    or folium layer, point, bounds or None); ``proposed`` the proposed park's group and outline
-    variables; ``towns`` the towns' group variable and (name, point, label HTML, popup HTML) for
-    each town. Every text goes through :func:`_js`.
+    ``parks`` holds the variables of the parks' layers (one per country); their labels and search
+    entries come from their features (``window.bigcatsFeatures.parks()``, :mod:`geo.render.features`).
+    ``proposed`` holds the proposed park's group and outline variables; ``towns`` the towns' group
+    variable and (name, point, label HTML, popup HTML) for each town. Every text goes through :func:`_js`.
     """
     element = _macro(
         """{% macro script(this, kwargs) %}
@@ -32,7 +32,8 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
   var bc = window.bigcats = { map: map, bounds: L.latLngBounds({{ this.bounds }}), T: T, fill: {{ this.fill }} };
   var el = function (id) { return document.getElementById(id); };
   var nolib = el('bigcats-no-library'); if (nolib) { nolib.remove(); }
-  var labels = {{ this.labels }}.map(function (l) {
+  var found = window.bigcatsFeatures.parks();
+  var labels = found.labels.map(function (l) {
     return L.marker([l[1], l[2]], { icon: L.divIcon({ className: 'bigcats-park-label', html: '<div>' + l[3] + '</div>',
       iconSize: null }), interactive: false, keyboard: false, pane: 'bigcats-labels' }).addTo(l[0]);
   });
@@ -104,7 +105,7 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
     return bar;
   } });
   new Fit().addTo(map);
-  var entries = {{ this.search }};
+  var entries = found.search;
   {{ this.towns }}.forEach(function (p) {
     var m = L.circleMarker([p[1], p[2]], { radius: 4, color: '#222', fillColor: '#222', fill: true, fillOpacity: 1, weight: 1 });
     m.bindTooltip(p[3], { permanent: true, direction: 'right', offset: [4, 0], className: 'bigcats-town-label' });
@@ -154,14 +155,6 @@ def _Interactions(*, lang: str, bounds, vector: str, tiles: list[str], parks: li
     ) + "]" if towns else "[]"
     element.tiles = f"[{', '.join(tiles)}]"
     element.parks = f"[{', '.join(parks)}]"
-    element.labels = "[" + ", ".join(
-        f"[{group}, {point.y:.4f}, {point.x:.4f}, {_js(text)}]" for group, point, text in labels
-    ) + "]"
-    element.search = "[" + ", ".join(
-        f"[{_js(name)}, {layer if isinstance(layer, str) else layer.get_name()}, {point.y:.4f}, {point.x:.4f}, "
-        f"{json.dumps([round(b, 4) for b in box]) if box is not None else 'null'}]"
-        for name, layer, point, box in search
-    ) + "]"
     return element
 
 

@@ -14,10 +14,19 @@ import shapely
 from geo.project import Project, bundled_project
 from geo.render.context import add_context
 from geo.render.display import DisplayLayers, _label_point, display_layers
+from geo.render.features import _Features
 from geo.render.interactions import _Interactions, _Layout
 from geo.render.leaflet import ASSETS, _annotate, _Attribution, _control, _NoticeToggle, _VectorMiniMap
 from geo.render.panels import _attribution_html, _legend_html, _notice_html, _panels_html, _quality_kind
-from geo.render.popups import _border_name, _country_names, _names, _park_popup, _proposed_popup, _table, _town_popup
+from geo.render.popups import (
+    _border_name,
+    _cells,
+    _country_names,
+    _names,
+    _park_rows,
+    _proposed_popup,
+    _town_popup,
+)
 from geo.render.style import (
     _BASE_PANE,
     _CSS,
@@ -147,6 +156,7 @@ def make_map(
     folium.map.CustomPane(_EARLIER_PANE, z_index=390, pointer_events=True).add_to(fmap)
     folium.map.CustomPane(_PROPOSED_FILL_PANE, z_index=395, pointer_events=True).add_to(fmap)
     folium.map.CustomPane(_LABEL_PANE, z_index=450, pointer_events=False).add_to(fmap)
+    features = _Features().add_to(fmap)  # the shared popup and tooltip binder, before any role's layer
     vector = folium.FeatureGroup(name=t["vector_base"], overlay=False, show=True)
     folium.GeoJson(
         shown.countries[["geometry"]].to_json(drop_id=True),
@@ -176,32 +186,41 @@ def make_map(
 
     proposed_area = _fmt_ha(areas["totals"]["proposed_park"]["area_ha"], lang)
     park_names = {str(row["id"]): _label(row, lang) for _, row in parks.iterrows() if "id" in row}
-    schematic_layers, park_layers, labels, search = [], [], [], []
+    schematic_layers, park_layers = [], []
     schematic_names: list[str] = []
     unverified_names: list[str] = []
     colours = country_colours(project)
+    in_proposed = f"{t['proposed_name']}, {proposed_area}"
+    # the largest park's label first: where labels would overlap, the smaller park's waits for a closer zoom
+    area_ha = pd.to_numeric(parks["area_ha"], errors="coerce").astype(float)
+    order = sorted(range(len(parks)), key=lambda i: -area_ha.iloc[i] if math.isfinite(area_ha.iloc[i]) else 0.0)
+    ranks = {parks.index[i]: rank for rank, i in enumerate(order)}
     for iso3 in project.countries:
         group = folium.FeatureGroup(name=t[f"parks_{iso3}"], show=True)
         colour = colours[iso3]
-        for idx, row in parks[parks["country_iso3"] == iso3].iterrows():
+        rows = parks[parks["country_iso3"] == iso3]
+        geoms, props = [], []
+        for idx, row in rows.iterrows():
             schematic = row.get("geometry_quality") != "surveyed"
             geom = shown.parks.geometry.loc[idx]
-            layer = folium.GeoJson(
-                shapely.to_geojson(geom),
-                style_function=lambda _f, c=colour, s=schematic: _style(c, weight=2, fill=c, dash="6 4" if s else None),
-            )
-            area = _fmt_ha(row["area_ha"], lang)
-            _annotate(layer, tooltip=f"{_label_html(row, lang)}: {_e(area)}",
-                      popup=_park_popup(row, lang, f"{t['proposed_name']}, {proposed_area}"))
-            layer.add_to(group)
-            park_layers.append(layer)
             point = _label_point(geom)
-            labels.append((group, point, f"<b>{_label_html(row, lang)}</b><br>{_e(area)}", float(row["area_ha"])))
-            search.append((_label(row, lang), layer, point, geom.bounds))
+            geoms.append(geom)
+            name, plain = _label_html(row, lang), _label(row, lang)
+            props.append({
+                "n": name, "a": _e(_fmt_ha(row["area_ha"], lang)), **({"q": plain} if plain != name else {}),
+                "c": [round(point.y, 4), round(point.x, 4)], "k": ranks[idx],
+                "p": features.popup(_cells(_park_rows(row, lang, in_proposed), lang)),
+                **({"s": 1} if schematic else {}),
+            })
             if schematic:
-                schematic_layers.append(group)
                 kind = _quality_kind(row.get("geometry_quality"))
                 (unverified_names if kind == "unverified" else schematic_names).append(_label_html(row, lang))
+        layer = features.layer(geoms, props, style=_style(colour, weight=2, fill=colour), dash="6 4",
+                               popup_class="park-popup", labels=True)
+        layer.add_to(group)
+        park_layers.append(layer)
+        if any("s" in p for p in props):
+            schematic_layers.append(group)
         group.add_to(fmap)
 
     proposed_group = folium.FeatureGroup(name=t["proposed"], show=True)
@@ -219,38 +238,33 @@ def make_map(
         schematic_layers.append(proposed_group)
 
     for comparison in comparisons:
-        _comparison_group(comparison, lang).add_to(fmap)
+        _comparison_group(comparison, lang, features).add_to(fmap)
 
     countries = _country_names(layers["countries"], lang)
     stretch_km = _stretch_km(layers["stretch"], lang)
     border_group = folium.FeatureGroup(name=t["border_group"].replace("{km}", stretch_km), show=True)
     others = folium.FeatureGroup(name=t["other_borders"], show=True)
     pair_ids = _pair_ids(project)
-    for idx, row in layers["border"].iterrows():
-        between = row["id"] in pair_ids
-        layer = folium.GeoJson(
-            shapely.to_geojson(shown.borders.geometry.loc[idx]),
-            style_function=lambda _f, r=between: _style(
-                PAIR_BORDER_COLOUR if r else OTHER_BORDER_COLOUR, weight=2 if r else 1
-            ),
-        )
-        _annotate(layer, tooltip=_border_name(row, countries, lang))
-        layer.add_to(border_group if between else others)
-    for idx, row in layers["stretch"].iterrows():
+    between = layers["border"]["id"].isin(pair_ids).to_numpy() if len(layers["border"]) else []
+    for pair, group in ((True, border_group), (False, others)):
+        chosen = layers["border"][between == pair] if len(layers["border"]) else layers["border"]
+        features.layer(
+            list(shown.borders.geometry.loc[chosen.index]),
+            [{"t": features.intern(_border_name(row, countries, lang))} for _, row in chosen.iterrows()],
+            style=_style(PAIR_BORDER_COLOUR if pair else OTHER_BORDER_COLOUR, weight=2 if pair else 1),
+        ).add_to(group)
+    stretch = []
+    for _, row in layers["stretch"].iterrows():
         length = row.get("length_km")
-        layer = folium.GeoJson(
-            shapely.to_geojson(shown.stretch.geometry.loc[idx]),
-            style_function=lambda _f: _style(STRETCH_COLOUR, weight=6, opacity=0.8),
-        )
-        _annotate(
-            layer,
-            tooltip=_e(f"{t['stretch']}: {_num(length, lang)} {t['km']}"),
-            popup=_table([(t["stretch"], *_name(row, lang)),
-                          (t["length"], f"{_num(length, lang, 1)} {t['km']}"),
-                          (t["method"], row.get("geometry_method"), "en"), (t["source"], row.get("source"), "en")],
-                         "stretch-popup", lang),
-        )
-        layer.add_to(border_group)
+        stretch.append({
+            "t": features.intern(_e(f"{t['stretch']}: {_num(length, lang)} {t['km']}")),
+            "p": features.popup(_cells([(t["stretch"], *_name(row, lang)),
+                                        (t["length"], f"{_num(length, lang, 1)} {t['km']}"),
+                                        (t["method"], row.get("geometry_method"), "en"),
+                                        (t["source"], row.get("source"), "en")], lang)),
+        })
+    features.layer(list(shown.stretch.geometry.loc[layers["stretch"].index]), stretch, popup_class="stretch-popup",
+                   style=_style(STRETCH_COLOUR, weight=6, opacity=0.8)).add_to(border_group)
     border_group.add_to(fmap)
     others.add_to(fmap)
 
@@ -286,10 +300,7 @@ def make_map(
     _Interactions(
         lang=lang, bounds=[[bounds[1], bounds[0]], [bounds[3], bounds[2]]], vector=vector.get_name(),
         tiles=[tile.get_name() for tile in tiles], parks=[layer.get_name() for layer in park_layers],
-        # the largest park's label first: where labels would overlap, the smaller park's waits for a closer zoom
-        labels=[(group.get_name(), point, text) for group, point, text, _ha in
-                sorted(labels, key=lambda label: -label[3] if math.isfinite(label[3]) else 0.0)],
-        search=search, proposed=(proposed_group.get_name(), outline.get_name()),
+        proposed=(proposed_group.get_name(), outline.get_name()),
         towns=(towns[0].get_name(), towns[1]) if towns else None,
     ).add_to(fmap)
     control = folium.LayerControl(collapsed=False, position="topright")
@@ -298,8 +309,11 @@ def make_map(
     return fmap
 
 
-def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
-    """The earlier version as one switchable group: grey dotted outlines, popups with the changes."""
+def _comparison_group(comparison: Comparison, lang: str, features: _Features) -> folium.FeatureGroup:
+    """The earlier version as one switchable group: grey dotted outlines, popups with the changes.
+
+    Its features are one GeoJSON layer bound by the page's shared binder (``features``).
+    """
     import folium
 
     t = _t(lang)
@@ -308,11 +322,11 @@ def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
     changes = {str(r.id): r for r in comparison.changes.itertuples(index=False)}
     keys = comparison.layer["id"].astype(str) if "id" in comparison.layer.columns else [
         str(i) for i in range(len(comparison.layer))]
+    geoms, props = [], []
     for key, (_, row) in zip(keys, comparison.layer.iterrows(), strict=True):
         geom = row.geometry
         if geom is None or geom.is_empty:
             continue
-        geom = shapely.set_precision(shapely.simplify(geom, 0.001), 0.0001, mode="pointwise")
         change = changes.get(key)
         cells = [
             *_names(row, lang)[:1],
@@ -328,14 +342,12 @@ def _comparison_group(comparison: Comparison, lang: str) -> folium.FeatureGroup:
                 (t["lost"], f"{_num(change.lost_ha, lang, 1)} {t['ha']}"),
                 (t["net"], f"{_num(change.net_ha, lang, 1, sign=True)} {t['ha']}"),
             ]
-        layer = folium.GeoJson(
-            shapely.to_geojson(geom),
-            # no visible fill, but the inside answers clicks where no current park lies above it
-            style_function=lambda _f: _style(COMPARISON_COLOUR, weight=3, dash="2 6")
-            | {"fill": True, "fillOpacity": 0},
-            pane=_EARLIER_PANE,
-        )
-        _annotate(layer, tooltip=f"{_label_html(row, lang)}, {_e(t['earlier'].format(version=comparison.version))}",
-                  popup=_table(cells, "comparison-popup", lang))
-        layer.add_to(group)
+        geoms.append(shapely.set_precision(shapely.simplify(geom, 0.001), 0.0001, mode="pointwise"))
+        props.append({
+            "t": features.intern(f"{_label_html(row, lang)}, {_e(t['earlier'].format(version=comparison.version))}"),
+            "p": features.popup(_cells(cells, lang)),
+        })
+    # no visible fill, but the inside answers clicks where no current park lies above it
+    style = _style(COMPARISON_COLOUR, weight=3, dash="2 6") | {"fill": True, "fillOpacity": 0}
+    features.layer(geoms, props, style=style, popup_class="comparison-popup", pane=_EARLIER_PANE).add_to(group)
     return group

@@ -55,15 +55,21 @@ def _cell(value: object) -> str:
     return value if isinstance(value, _Html) else _e(value)
 
 
-def _table(rows: Sequence[tuple], css_class: str, lang: str = "en") -> str:
-    """An HTML table of rows (label, value) or (label, value, language of the value), escaped.
+def _cells(rows: Sequence[tuple], lang: str = "en") -> list[tuple[str, str]]:
+    """Rows (label, value) or (label, value, language of the value) as escaped (label, ``<td>`` cell) HTML.
 
     A value that is already HTML (a citation) is kept as it is.
     """
-    cells = "".join(
-        f"<tr><th>{_e(row[0])}</th><td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_cell(row[1])}</td></tr>"
-        for row in rows
-    )
+    return [(_e(row[0]), f"<td{_lang_attr(row[2] if len(row) > 2 else None, lang)}>{_cell(row[1])}</td>")
+            for row in rows]
+
+
+def _table(rows: Sequence[tuple], css_class: str, lang: str = "en") -> str:
+    """An HTML table of rows (label, value) or (label, value, language of the value), escaped (:func:`_cells`).
+
+    The page's shared popup binder (:mod:`geo.render.features`) writes the same table from the same cells.
+    """
+    cells = "".join(f"<tr><th>{th}</th>{td}</tr>" for th, td in _cells(rows, lang))
     return f"<table class='bigcats-popup {css_class}'>{cells}</table>"
 
 
@@ -80,6 +86,11 @@ def _names(row, lang: str) -> list[tuple]:
 
 
 def _park_popup(row, lang: str, proposed: str | None = None) -> str:
+    return _table(_park_rows(row, lang, proposed), "park-popup", lang)
+
+
+def _park_rows(row, lang: str, proposed: str | None = None) -> list[tuple]:
+    """A park's popup rows (:func:`_table`): names, designation, areas and their sources, quality, licence."""
     t = _t(lang)
     rows = _names(row, lang) + [
         (t["designation"], *_value("designation", row.get("designation"), lang)),
@@ -96,7 +107,7 @@ def _park_popup(row, lang: str, proposed: str | None = None) -> str:
     ]
     if proposed:
         rows.append((t["in_proposed"], proposed))
-    return _table(rows, "park-popup", lang)
+    return rows
 
 
 def _proposed_popup(areas: Mapping, lang: str, project: Project | None = None) -> str:
