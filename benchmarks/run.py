@@ -32,6 +32,7 @@ SUITES = (
     ("benchmarks.bench_build", {}, {"repeats": 1}),
     ("benchmarks.bench_display", {}, {"size": 300, "repeats": 1}),
     ("benchmarks.bench_scale", {}, {"sizes": (2_000,)}),
+    ("benchmarks.bench_context", {}, {"size": 300, "repeats": 1}),
 )
 
 #: What ``--large`` adds (``make bench-large``): the 1,000,000-polygon totals.
@@ -47,6 +48,8 @@ BUDGETS = {
     "display simplification*": 1.0,
     "coverage_check_merge_dissolve": 2.0,
     "navigation_to_map_drawn_s": 2.0,
+    "bigcats build with context parks": 2.0,
+    "navigation_to_context_map_drawn_s": 1.0,
 }
 
 

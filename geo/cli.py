@@ -332,7 +332,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", help="layer inside a multi-layer --input file")
     p.set_defaults(func=_cmd_areas)
 
-    roles = "parks_<iso3> (a country of the project, e.g. parks_pol), border or places"
+    roles = ("parks_<iso3> (a country of the project, e.g. parks_pol), border, places or context_pa "
+             "(the protected areas around, drawn for context only)")
     p = sub.add_parser("validate", help="check a file and print the report, importing nothing")
     _add_read_options(p)
     _layers_option(p)

@@ -1,6 +1,6 @@
 """The layer catalogue: roles, file names, canonical schemas and reading a layer folder.
 
-The base roles (countries, border, stretch, places) are the same in every project; the
+The base roles (countries, border, stretch, places, context_pa) are the same in every project; the
 park roles follow from the project's countries (:mod:`geo.project`): ``parks_<iso3>``
 for each. :data:`LAYERS` is the bundled project's catalogue; :func:`catalogue` gives any
 project's.
@@ -20,6 +20,7 @@ from geo.limits import gdal_path
 from geo.project import Project, country_of_role, park_role, project_for
 
 __all__ = [
+    "CONTEXT_ROLE",
     "GEOMETRY_QUALITIES",
     "LAYERS",
     "PARK_COLUMNS",
@@ -86,8 +87,13 @@ BASE_LAYERS: dict[str, LayerSpec] = {
         LayerSpec("border", "borders.geojson", "line", True, "International borders (OpenStreetMap)"),
         LayerSpec("stretch", "border_stretch.geojson", "line", True, "Border stretch"),
         LayerSpec("places", "places.geojson", "point", False, "Towns (GeoNames)"),
+        LayerSpec("context_pa", "context_pa.geojson", "polygon", False, "Protected areas around the project"),
     )
 }
+
+#: The role of the context layer: every protected area of the countries around the project (WDPA, say),
+#: drawn on the map for orientation only. Never a park of the project: not merged, clipped or measured.
+CONTEXT_ROLE = "context_pa"
 
 
 def park_spec(role: str, title: str | None = None) -> LayerSpec | None:

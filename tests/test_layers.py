@@ -12,14 +12,15 @@ from shapely.geometry import LineString, Polygon
 
 from geo.border import cut_stretch
 from geo.io import write_geojson
-from geo.layers import LAYERS, PARK_COLUMNS, load_layers
+from geo.layers import CONTEXT_ROLE, LAYERS, PARK_COLUMNS, load_layers
 from geo.measure import GEOD, geodesic_area_m2
 from geo.construct.schematic import band_along_line
 
 
 def test_every_layer_is_present_and_in_wgs84(layers_dir):
     layers = load_layers(layers_dir)
-    assert set(layers) == set(LAYERS)
+    # every role but the context (no WDPA extract is bundled: it is the user's to import)
+    assert set(layers) == set(LAYERS) - {CONTEXT_ROLE}
     for gdf in layers.values():
         assert gdf.crs.to_epsg() == 4326
 
@@ -27,7 +28,7 @@ def test_every_layer_is_present_and_in_wgs84(layers_dir):
 def test_layer_files_are_canonical(layers_dir, tmp_path):
     # Re-serialising gives the same bytes: the files are in the deterministic
     # form 'make layers' writes, with no 'crs' member and 6-decimal coordinates.
-    for spec in LAYERS.values():
+    for spec in (spec for role, spec in LAYERS.items() if role != CONTEXT_ROLE):
         path = layers_dir / spec.filename
         data = json.loads(path.read_text(encoding="utf-8"))
         assert "crs" not in data

@@ -20,6 +20,10 @@ from geo.validate import Problem
 ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "border": ("id", "left_iso3", "right_iso3", "source", "licence"),
     "places": ("id", "name_en", "name_ru", "name_zh", "country_iso3", "population", "source", "licence"),
+    "context_pa": (
+        "id", "name_en", "name_ru", "name_zh", "country_iso3", "designation", "iucn_cat", "status_year", "source",
+        "licence",
+    ),
 }
 #: The roles a file can be imported into, as messages name them.
 IMPORT_ROLES = ("parks_<iso3>", *ROLE_COLUMNS)
@@ -28,7 +32,7 @@ _FILLED_LATER = PARK_COLUMNS[PARK_COLUMNS.index("reported_area_ha") :]
 
 
 def role_columns(role: str) -> tuple[str, ...]:
-    """The canonical columns of an importable role (``parks_<iso3>``, ``border``, ``places``).
+    """The canonical columns of an importable role (``parks_<iso3>``, ``border``, ``places``, ``context_pa``).
 
     Raises
     ------

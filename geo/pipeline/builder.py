@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo.errors import DataError, UsageError
 from geo.io import atomic_path, write_gpkg
-from geo.layers import catalogue, park_layers
+from geo.layers import CONTEXT_ROLE, catalogue, park_layers
 from geo.measure import M2_PER_HA, geodesic_area_m2
 from geo.merge import GAP_WIDTH_M, SNAP_TOLERANCE_M, combine_parks, merge_parks
 from geo.pipeline.tables import areas_csv_rows, areas_json, areas_markdown
@@ -193,7 +193,8 @@ def comparisons_for(layers_dir: str | Path, compare: Sequence[tuple[str, int]]) 
     roles = catalogue(project_for(layers_dir))
     out = []
     for role, version in compare:
-        polygons = [r for r, spec in roles.items() if spec.geometry == "polygon"]
+        # the context (thousands of others' parks) is drawn for orientation, not compared version by version
+        polygons = [r for r, spec in roles.items() if spec.geometry == "polygon" and r != CONTEXT_ROLE]
         if role not in polygons:
             raise UsageError(
                 f"--compare {role}={version}: unknown or non-polygon role; use one of {', '.join(polygons)}."

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from geo.project import Project, bundled_project
+from geo.render.context import add_context
 from geo.render.display import DisplayLayers, _label_point, display_layers
 from geo.render.features import _Features
 from geo.render.interactions import _Interactions, _Layout
@@ -181,6 +182,8 @@ def make_map(
     for tile in tiles:
         tile.add_to(fmap)
 
+    context = add_context(fmap, layers, lang)  # every protected area around, under the project's parks
+
     proposed_area = _fmt_ha(areas["totals"]["proposed_park"]["area_ha"], lang)
     park_names = {str(row["id"]): _label(row, lang) for _, row in parks.iterrows() if "id" in row}
     schematic_layers, park_layers = [], []
@@ -276,7 +279,8 @@ def make_map(
     styles = {(iso3, _quality_kind(q)) for iso3, q in zip(parks["country_iso3"], parks.get(
         "geometry_quality", pd.Series("schematic", index=parks.index)), strict=True)}
     root.html.add_child(folium.Element(_legend_html(lang, comparisons=bool(comparisons), styles=styles,
-                                                    project=project, stretch_km=stretch_km)))
+                                                    project=project, stretch_km=stretch_km,
+                                                    context=context is not None)))
     notice = _notice_html(lang, schematic_names, unverified_names) if schematic_layers else ""
     root.html.add_child(folium.Element(_panels_html(lang, notice, facts, park_names, project)))
     _Attribution(_attribution_html(lang)).add_to(fmap)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from geo.project import Project
+from geo.render.context import CONTEXT_COLOUR
 from geo.render.style import (
     COMPARISON_COLOUR,
     LAND_COLOUR,
@@ -75,8 +76,10 @@ def _quality_kind(quality) -> str:
 
 
 def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = None, project: Project | None = None,
-                 stretch_km: str = "") -> str:
+                 stretch_km: str = "", context: bool = False) -> str:
     """The legend; ``styles`` holds the (country, kind) park styles on the map (all when None).
+
+    ``context``: the map draws the context layer (other protected areas, :mod:`geo.render.context`).
 
     ``kind`` is ``surveyed``, ``schematic`` or ``unverified`` (see :func:`_quality_kind`).
     """
@@ -101,6 +104,7 @@ def _legend_html(lang: str, *, comparisons: bool = False, styles: set | None = N
         line(PAIR_BORDER_COLOUR, t["border_line"], width=2),
         line(STRETCH_COLOUR, f"{t['stretch']}, {stretch_km} {t['km']}" if stretch_km else t["stretch"], width=5),
         line(OTHER_BORDER_COLOUR, t["other_borders"], width=1),
+        *([line(CONTEXT_COLOUR, t["context_layer"], width=1, fill=CONTEXT_COLOUR)] if context else []),
         line("#999", t["land"], width=1, fill=LAND_COLOUR),
         f"<div><svg width='28' height='14'><circle cx='14' cy='7' r='4' fill='#222'/>"
         f"</svg> {_e(t['towns'])}</div>",
