@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks.bench_build import _once  # a fresh interpreter's wall time and peak RSS
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"
@@ -35,12 +35,6 @@ LAYERS = ROOT / "layers"
 BUILD_BUDGET = 2.0
 #: Issue 15: "the page draws in Chromium in <= 3 s (navigation to drawn)".
 DRAWN_LIMIT_S = 3.0
-
-_RSS = (
-    "import sys\n"
-    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
-    "print(hwm, file=sys.stderr)"
-)
 
 #: The peer: plain folium, each layer one GeoJson, saved (what a planner would write by hand).
 _PLAIN = """
@@ -74,16 +68,6 @@ _DRAWN = """() => {
     }
     return false;
 }"""
-
-
-def _once(code: str) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MB) of ``python -c code`` in a fresh interpreter."""
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", f"{code}\n{_RSS}"], capture_output=True, text=True, cwd=ROOT)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"benchmark command failed: {proc.stderr.strip()[-800:]}")
-    return elapsed, int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
 def _layers_with_context(folder: Path, size: int) -> Path:
