@@ -182,24 +182,26 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
         return out
     # Each edge is cut from its lexicographically smaller end, so an edge two parks share
     # (walked in opposite directions) gets the very same points: the coverage stays exact.
-    pieces, inserts = [], []
-    for i in long_edges:
-        p, q = coords[i], coords[i + 1]
-        flip = (q[0], q[1]) < (p[0], p[1])
-        a, b = (q, p) if flip else (p, q)
-        n = int(np.ceil(GEOD.inv(a[0], a[1], b[0], b[1])[2] / max_edge_m)) - 1
-        if n > 0:
-            points = np.asarray(GEOD.npts(a[0], a[1], b[0], b[1], n))
-            inserts.append(i)
-            pieces.append(points[::-1] if flip else points)
-    if not inserts:
+    p, q = coords[long_edges], coords[long_edges + 1]
+    flip = (q[:, 0] < p[:, 0]) | ((q[:, 0] == p[:, 0]) & (q[:, 1] < p[:, 1]))
+    a, b = np.where(flip[:, None], q, p), np.where(flip[:, None], p, q)
+    az, _, dist = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    n = np.ceil(np.asarray(dist) / max_edge_m).astype(np.int64) - 1
+    keep = n > 0
+    if not keep.any():
         return out
+    inserts, n, flip, a = long_edges[keep], n[keep], flip[keep], a[keep]
+    az, dist = np.asarray(az)[keep], np.asarray(dist)[keep]
+    edge = np.repeat(np.arange(len(inserts)), n)
+    k = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n) + 1  # 1..n along each edge from its start a
+    plon, plat, _ = GEOD.fwd(a[edge, 0], a[edge, 1], az[edge], dist[edge] * k / (n[edge] + 1))
+    slot = np.where(flip[edge], n[edge] + 1 - k, k)  # position after the edge's first vertex as walked
     counts = np.ones(len(coords), dtype=np.int64)
-    counts[inserts] += [len(piece) for piece in pieces]
+    counts[inserts] += n
     dense = np.repeat(coords, counts, axis=0)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    for i, piece in zip(inserts, pieces, strict=True):
-        dense[starts[i] + 1 : starts[i] + 1 + len(piece)] = piece
+    rows = starts[inserts][edge] + slot
+    dense[rows, 0], dense[rows, 1] = plon, plat
     dense_offsets = np.concatenate([[0], np.cumsum(counts)])[ring_offsets]
     made = shapely.from_ragged_array(kind, dense, (dense_offsets, *offsets[1:]))
     promoted = (shapely.get_type_id(geoms[todo]) == 3) & (shapely.get_type_id(made) == 6)  # Polygons stay Polygons

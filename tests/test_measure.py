@@ -5,6 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from geo.errors import CRSError
@@ -168,3 +170,30 @@ def test_crosscheck_areas_against_closed_form():
         planar_ha = table[f"{name}_area_ha"].iloc[0]
         assert planar_ha == pytest.approx(exact_ha, rel=5e-3)
         assert table[f"{name}_difference_pct"].iloc[0] == pytest.approx(100 * (planar_ha - exact_ha) / exact_ha, abs=1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lon=st.floats(-170, 170), lat=st.floats(-70, 70), w=st.floats(0.01, 3), h=st.floats(0.01, 3),
+    cut=st.floats(0.1, 0.9), shear=st.floats(-0.5, 0.5),
+)
+def test_densify_geodesic_puts_pyproj_npts_points_and_keeps_shared_edges_shared(lon, lat, w, h, cut, shear):
+    """densify_geodesic against pyproj's Geod.npts (tests.common.geod_dense), on two parks sharing a slanted edge."""
+    import shapely
+
+    from geo.measure import densify_geodesic
+    from tests.common import geod_dense
+
+    x = lon + cut * w
+    top, bottom = (x + shear * w / 2, lat + h), (x - shear * w / 2, lat)
+    west = Polygon([(lon, lat), bottom, top, (lon, lat + h)])
+    east = Polygon([bottom, (lon + w, lat), (lon + w, lat + h), top])
+    assume(west.is_valid and east.is_valid)
+    dense = densify_geodesic([west, east], max_edge_m=5_000.0)
+    for got, poly in zip(dense, (west, east), strict=True):
+        want = geod_dense(poly, max_edge_m=5_000.0)
+        assert shapely.get_num_coordinates(got) == shapely.get_num_coordinates(want)
+        np.testing.assert_allclose(shapely.get_coordinates(got), shapely.get_coordinates(want), atol=1e-9)
+    assert shapely.coverage_is_valid(np.asarray(dense, dtype=object))  # the shared edge got the very same points
+    shared = shapely.intersection(dense[0], dense[1])
+    assert shapely.get_num_coordinates(shared) > 2 or shapely.length(shared) > 0
