@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -61,6 +62,16 @@ def test_pdf_text_is_in_the_language_and_the_extent_holds_the_proposed_park(show
                      *(_label(row, lang) for _, row in parks.iterrows()),
                      *(_fmt_ha(area, lang) for area in parks["area_ha"])]:
         assert "".join(expected.split()) in text, expected
+    if paper_module().CJK_FONT.is_file():  # the simplified Chinese face of Noto Sans CJK, not its Japanese one
+        fonts = set(re.findall(rb"/BaseFont /[A-Z]{6}\+([A-Za-z0-9-]+)", pdf.read_bytes()))
+        assert fonts and all(b"CJKsc" in name for name in fonts if b"CJK" in name), fonts
+        assert any(b"CJKsc" in name for name in fonts), fonts
+
+
+def paper_module():
+    from geo.render import paper
+
+    return paper
 
 
 def test_chinese_without_the_cjk_font_names_the_fix(shown_layers, tmp_path, monkeypatch):

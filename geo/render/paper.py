@@ -41,6 +41,9 @@ __all__ = ["CJK_FONT", "draw_static"]
 
 #: Noto Sans CJK (Latin, Cyrillic, CJK) as Debian's fonts-noto-cjk installs it.
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+#: Its face with the simplified Chinese glyph forms (the collection's first face is the Japanese one,
+#: whose forms of some shared characters differ from those Chinese readers expect).
+CJK_FACE = "Noto Sans CJK SC"
 #: A4 landscape, inches; the PNG is drawn at 200 dpi (2339 px wide).
 PAGE_IN = (11.69, 8.27)
 PNG_DPI = 200
@@ -50,8 +53,10 @@ def _font_family(lang: str) -> list[str]:
     from matplotlib import font_manager
 
     if CJK_FONT.is_file():
-        font_manager.fontManager.addfont(str(CJK_FONT))
-        return [font_manager.FontProperties(fname=str(CJK_FONT)).get_name(), "DejaVu Sans"]
+        font_manager.fontManager.addfont(str(CJK_FONT))  # every face of the collection (matplotlib >= 3.10)
+        faces = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(CJK_FONT)}
+        first = CJK_FACE if CJK_FACE in faces else font_manager.FontProperties(fname=str(CJK_FONT)).get_name()
+        return [first, "DejaVu Sans"]
     if lang == "zh":
         raise UsageError(
             f"the font for Chinese text ({CJK_FONT}) is missing: run 'make fonts' "
