@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import DataError, UsageError
+from geo.forked import Forked
 from geo.io import atomic_path, write_gpkg
 from geo.layers import CONTEXT_ROLE, catalogue, park_layers
 from geo.measure import M2_PER_HA, geodesic_area_m2
@@ -261,46 +263,59 @@ def build(
         If a role or a version to compare does not exist (the message lists the valid ones).
     """
     out_dir = Path(out_dir)
-    layers, merge = merged_layers(layers_dir)
-    parks, proposed, by_country = _with_areas(merge)
-    from geo.facts import facts_for
+    from geo.render.paper import draw_static, warm_up
 
-    facts = facts_for(layers_dir)
-    project = project_for(layers_dir)
-    report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
-    comparisons = comparisons_for(layers_dir, compare)
+    # The PNG and PDF are drawn in a second process, forked now (before any thread or database
+    # connection exists), which imports matplotlib while this one merges and measures.
+    with Forked(warm=warm_up) as paper:
+        layers, merge = merged_layers(layers_dir)
+        parks, proposed, by_country = _with_areas(merge)
+        from geo.facts import facts_for
 
-    from geo.render import _t, display_layers, make_map, map_html
+        facts = facts_for(layers_dir)
+        project = project_for(layers_dir)
+        report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
+        comparisons = comparisons_for(layers_dir, compare)
 
-    _t(lang)  # an unknown language is refused before any work
-    # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
-    drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-    shown = display_layers(layers, drawn, project=project)
-    fmap = make_map(
-        layers,
-        drawn,
-        proposed,
-        areas=report,
-        lang=lang,
-        comparisons=comparisons,
-        facts=facts,
-        shown=shown,
-        project=project,
-    )
-    page = map_html(fmap, offline=offline)
-    files = {name: out_dir / name for name in OUTPUT_FILES}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    from geo.render.paper import draw_static  # imports matplotlib: only here
+        from geo.render import _t, display_layers, make_map, map_html
 
-    with atomic_path(files["land_of_big_cats.png"]) as png, atomic_path(files["land_of_big_cats.pdf"]) as pdf:
-        draw_static(shown, layers, drawn, report, lang=lang, png_path=png, pdf_path=pdf, project=project)
-    write_gpkg(output_layers(layers, parks, proposed, by_country, project=project), files["land_of_big_cats.gpkg"])
-    with atomic_path(files["areas.json"]) as tmp:
-        tmp.write_text(areas_json(report), encoding="utf-8")
-    with atomic_path(files["areas.csv"]) as tmp:
-        tmp.write_text(areas_csv_rows(report), encoding="utf-8")
-    with atomic_path(files["areas.md"]) as tmp:
-        tmp.write_text(areas_markdown(report, project=project), encoding="utf-8")
-    with atomic_path(files["land_of_big_cats.html"]) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+        _t(lang)  # an unknown language is refused before any work
+        # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
+        drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
+        shown = display_layers(layers, drawn, project=project)
+        files = {name: out_dir / name for name in OUTPUT_FILES}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # Every file goes to a temporary path first; all are renamed into place only when every one
+        # was written, so a failed build leaves the previous outputs as they were.
+        with ExitStack() as stack:
+            tmp = {name: stack.enter_context(atomic_path(path)) for name, path in files.items()}
+            paper.submit(
+                draw_static,
+                shown,
+                {role: layers[role] for role in ("stretch", "places") if role in layers},
+                drawn,
+                report,
+                lang=lang,
+                png_path=tmp["land_of_big_cats.png"],
+                pdf_path=tmp["land_of_big_cats.pdf"],
+                project=project,
+            )
+            fmap = make_map(
+                layers,
+                drawn,
+                proposed,
+                areas=report,
+                lang=lang,
+                comparisons=comparisons,
+                facts=facts,
+                shown=shown,
+                project=project,
+            )
+            tmp["land_of_big_cats.html"].write_text(map_html(fmap, offline=offline), encoding="utf-8")
+            tables = output_layers(layers, parks, proposed, by_country, project=project)
+            write_gpkg(tables, tmp["land_of_big_cats.gpkg"])
+            tmp["areas.json"].write_text(areas_json(report), encoding="utf-8")
+            tmp["areas.csv"].write_text(areas_csv_rows(report), encoding="utf-8")
+            tmp["areas.md"].write_text(areas_markdown(report, project=project), encoding="utf-8")
+            paper.result()
     return BuildResult(out_dir=out_dir, files=files, report=report)

@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 
 from geo.errors import UsageError
+from geo.forked import call_forked
 from geo.project import bundled_project
 from geo.render.display import _label_point
 from geo.render.style import (
@@ -37,7 +38,7 @@ from geo.render.style import (
 )
 from geo.render.text import _fmt_ha, _label, _stretch_km, _t
 
-__all__ = ["CJK_FONT", "draw_static"]
+__all__ = ["CJK_FONT", "draw_static", "warm_up"]
 
 #: Noto Sans CJK (Latin, Cyrillic, CJK) as Debian's fonts-noto-cjk installs it.
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -63,6 +64,21 @@ def _font_family(lang: str) -> list[str]:
             "(it installs Debian's fonts-noto-cjk) or build with --lang en or ru"
         )
     return ["DejaVu Sans"]
+
+
+def warm_up() -> None:
+    """Import matplotlib's figure and its PNG and PDF backends, and register the font.
+
+    What :func:`draw_static` needs before it draws: a process that will draw (see
+    :class:`geo.forked.Forked`) runs this while the inputs are still being made.
+    """
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_pdf
+    import matplotlib.figure  # noqa: F401 - the import is the work
+    from matplotlib import font_manager
+
+    if CJK_FONT.is_file():
+        font_manager.fontManager.addfont(str(CJK_FONT))
 
 
 def _wrap(text: str, width: int) -> str:
@@ -248,7 +264,9 @@ def draw_static(
         attribution = t["attribution"].format(data=t["data"], article=t["article"])
         fig.text(0.02, 0.085, _wrap(f"{attribution}. {t['made_with']}.", 110 if lang == "zh" else 190),
                  fontsize=6.5, va="top")
+        # the PDF (font subsetting, most of the time) in a forked copy of this process, the PNG here
+        pdf_done = call_forked(fig.savefig, pdf_path, format="pdf", metadata={"Title": t["title"]})
         fig.savefig(png_path, dpi=PNG_DPI, format="png")
-        fig.savefig(pdf_path, format="pdf", metadata={"Title": t["title"]})
+        pdf_done()
         (west, east), (south, north) = ax.get_xlim(), ax.get_ylim()
         return west, south, east, north
