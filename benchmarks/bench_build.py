@@ -1,4 +1,11 @@
-"""Benchmark: `bigcats build` on the bundled layers against importing its dependencies."""
+"""Benchmark: `bigcats build` on the bundled layers against importing its dependencies.
+
+Issue 7 set the reference as the time of importing the build's dependencies in a fresh
+interpreter, then ``import geopandas, folium`` (budget 2.5x). Since issue 13 the build also
+draws the PNG and the PDF with matplotlib, so matplotlib's figure and its PNG (Agg) and PDF
+backends are dependencies too and are imported by the reference (``DEPENDENCIES``); the
+record says so in its ``reference``. The budget is unchanged.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,12 @@ _RSS = (
 )
 
 
+#: What ``bigcats build`` imports to do its work (see the module docstring).
+DEPENDENCIES = (
+    "import geopandas, folium, matplotlib.figure, matplotlib.backends.backend_agg, matplotlib.backends.backend_pdf"
+)
+
+
 def _once(code: str) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MB) of ``python -c code`` in a fresh interpreter."""
     start = time.perf_counter()
@@ -30,7 +43,7 @@ def _once(code: str) -> tuple[float, float]:
 
 
 def run(*, repeats: int = 5) -> list[dict]:
-    """Time ``bigcats build`` (fresh interpreter) against ``import geopandas, folium``.
+    """Time ``bigcats build`` (fresh interpreter) against importing its dependencies (``DEPENDENCIES``).
 
     The two commands run in turn, ``repeats`` times each, and each keeps its
     best time, so that both meet the same moments of a shared machine (and
@@ -44,7 +57,7 @@ def run(*, repeats: int = 5) -> list[dict]:
             "assert rc == 0, rc"
         )
         for _ in range(repeats):
-            reference = min(reference, _once("import geopandas, folium")[0])
+            reference = min(reference, _once(DEPENDENCIES)[0])
             elapsed, peak = _once(code)
             if elapsed < seconds:
                 seconds, peak_mb = elapsed, peak
@@ -53,7 +66,7 @@ def run(*, repeats: int = 5) -> list[dict]:
             "stage": "bigcats build (bundled layers)",
             "size": "bundled",
             "seconds": seconds,
-            "reference": "python -c 'import geopandas, folium'",
+            "reference": "python -c 'import geopandas, folium, matplotlib (figure, Agg and PDF backends)'",
             "reference_seconds": reference,
             "ratio": seconds / reference,
             "budget": 2.5,
