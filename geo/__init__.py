@@ -7,9 +7,10 @@ Everything listed in ``__all__`` is public; any other module attribute is intern
 
 from __future__ import annotations
 
-import importlib
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from geo.lazy import lazy_names
 
 try:
     __version__ = version("bigcats")
@@ -75,15 +76,4 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ load
     from geo.store import open_store
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use (PEP 562)."""
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'geo' has no attribute {name!r}; the public names are geo.__all__")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names("geo", _API, globals(), __all__, "; the public names are geo.__all__")

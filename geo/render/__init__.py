@@ -16,8 +16,9 @@ and :mod:`geo.render.paper` (the static PNG and PDF).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from geo.lazy import lazy_names
 
 #: Where each name lives, loaded on first use (PEP 562): the display geometry needs neither
 #: folium nor Jinja, so ``from geo.render import display_layers`` does not import them.
@@ -74,18 +75,6 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ load
     from geo.render.text import _t as _t
 
 
-def __getattr__(name: str) -> Any:
-    """Load a name from its module on first use (PEP 562)."""
-    module = _NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'geo.render' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 __all__ = [
@@ -114,3 +103,5 @@ __all__ = [
     "messages",
     "save_map",
 ]
+
+__getattr__, __dir__ = lazy_names("geo.render", _NAMES, globals(), __all__)
