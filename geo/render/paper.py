@@ -53,9 +53,8 @@ PNG_DPI = 200
 def _font_family(lang: str) -> list[str]:
     from matplotlib import font_manager
 
-    if CJK_FONT.is_file():
-        font_manager.fontManager.addfont(str(CJK_FONT))  # every face of the collection (matplotlib >= 3.10)
-        faces = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(CJK_FONT)}
+    faces = _register_cjk()
+    if faces:
         first = CJK_FACE if CJK_FACE in faces else font_manager.FontProperties(fname=str(CJK_FONT)).get_name()
         return [first, "DejaVu Sans"]
     if lang == "zh":
@@ -75,10 +74,20 @@ def warm_up() -> None:
     import matplotlib.backends.backend_agg
     import matplotlib.backends.backend_pdf
     import matplotlib.figure  # noqa: F401 - the import is the work
+    _register_cjk()
+
+
+def _register_cjk() -> set[str]:
+    """Register every face of the CJK font with matplotlib once; the names of its faces (none if missing)."""
     from matplotlib import font_manager
 
-    if CJK_FONT.is_file():
-        font_manager.fontManager.addfont(str(CJK_FONT))
+    if not CJK_FONT.is_file():
+        return set()
+    faces = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(CJK_FONT)}
+    if not faces:
+        font_manager.fontManager.addfont(str(CJK_FONT))  # every face of the collection (matplotlib >= 3.10)
+        faces = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(CJK_FONT)}
+    return faces
 
 
 def _wrap(text: str, width: int) -> str:
