@@ -7,15 +7,19 @@ Everything listed in ``__all__`` is public; any other module attribute is intern
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from geo.lazy import lazy_names
 
-try:
-    __version__ = version("bigcats")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+
+def _version() -> str:
+    """The installed distribution's version (importlib.metadata costs about 40 ms: read on first use)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bigcats")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0+unknown"
 
 #: Public name -> the module that defines it.
 _API: dict[str, str] = {
@@ -76,4 +80,11 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ load
     from geo.store import open_store
 
 
-__getattr__, __dir__ = lazy_names("geo", _API, globals(), __all__, "; the public names are geo.__all__")
+_getattr, __dir__ = lazy_names("geo", _API, globals(), __all__, "; the public names are geo.__all__")
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
+    return _getattr(name)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import shapely
-from pyproj import CRS, Geod
 
 from geo.errors import CRSError
+
+if TYPE_CHECKING:
+    # imported where used: the lon/lat kernels need neither (``bigcats simplify`` stays light)
+    import geopandas as gpd
+    import pandas as pd
+    from pyproj import CRS, Geod
 
 __all__ = [
     "CROSSCHECK_CRS",
@@ -17,18 +22,45 @@ __all__ = [
     "M2_PER_HA",
     "crosscheck_areas",
     "densify_geodesic",
+    "geodesic_area_lonlat_m2",
     "geodesic_area_m2",
     "geodesic_length_m",
     "planar_area_m2",
 ]
 
-#: The WGS84 ellipsoid; every primary area and length is computed on it.
-GEOD = Geod(ellps="WGS84")
+#: The WGS84 ellipsoid (``pyproj.Geod``); every primary area and length is computed on it.
+#: Built on first use (module ``__getattr__``): importing pyproj costs about 40 ms, and the
+#: area kernel needs it only to densify long edges.
+GEOD: Geod
 
 M2_PER_HA = 10_000.0
 
-#: Longitude/latitude on WGS84, built once (a CRS takes about 0.3 ms to build; it is compared on every call).
-_LONLAT_CRS = (CRS("EPSG:4326"), CRS("OGC:CRS84"))
+
+
+def _geod() -> Geod:
+    """:data:`GEOD`, built on first use."""
+    geod = globals().get("GEOD")
+    if geod is None:
+        from pyproj import Geod
+
+        globals()["GEOD"] = geod = Geod(ellps="WGS84")
+    return geod
+
+
+def _lonlat_crs() -> tuple[CRS, CRS]:
+    """Longitude/latitude on WGS84, built once (a CRS takes about 0.3 ms to build; it is compared on every call)."""
+    found = globals().get("_LONLAT_CRS")
+    if found is None:
+        from pyproj import CRS
+
+        globals()["_LONLAT_CRS"] = found = (CRS("EPSG:4326"), CRS("OGC:CRS84"))
+    return found
+
+
+def __getattr__(name: str):
+    if name == "GEOD":  # ``from geo.measure import GEOD``
+        return _geod()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _EQUAL_AREA_METHODS = (
     "equal area",
@@ -42,13 +74,15 @@ _EQUAL_AREA_METHODS = (
 
 def _as_lonlat(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Return the geometries as WGS84 longitude/latitude, refusing to guess a CRS."""
+    import geopandas as gpd
+
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
     if geoms.crs is None:
         raise CRSError(
             "the layer has no CRS, so its coordinates cannot be measured. "
             "Set the CRS the data was made in (GeoDataFrame.set_crs), never a guess."
         )
-    if not any(geoms.crs.equals(lonlat) for lonlat in _LONLAT_CRS):
+    if not any(geoms.crs.equals(lonlat) for lonlat in _lonlat_crs()):
         geoms = geoms.to_crs("EPSG:4326")
     return geoms
 
@@ -88,7 +122,16 @@ def geodesic_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     CRSError
         If the geometries have no CRS.
     """
-    geoms = np.asarray(_as_lonlat(gdf).array, dtype=object)
+    return geodesic_area_lonlat_m2(np.asarray(_as_lonlat(gdf).array, dtype=object))
+
+
+def geodesic_area_lonlat_m2(geoms: np.ndarray) -> np.ndarray:
+    """:func:`geodesic_area_m2` of shapely geometries already in WGS84 longitude/latitude (no CRS check).
+
+    For callers that hold bare geometries known to be lon/lat (a GeoJSON file, RFC 7946);
+    it needs neither geopandas nor pandas.
+    """
+    geoms = np.asarray(geoms, dtype=object)
     out = np.where(shapely.is_missing(geoms), np.nan, 0.0)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     type_id = shapely.get_type_id(geoms)
@@ -136,7 +179,7 @@ def _densify_long_edges(
         return coords, ring_offsets
     az = np.zeros(len(rough_m))
     dist = np.zeros(len(rough_m))
-    az[long_edges], _, dist[long_edges] = GEOD.inv(
+    az[long_edges], _, dist[long_edges] = _geod().inv(
         lon[long_edges], lat[long_edges], lon[long_edges + 1], lat[long_edges + 1]
     )
     pieces = np.maximum(np.ceil(dist / limit_m).astype(np.int64), 1)
@@ -150,7 +193,7 @@ def _densify_long_edges(
     inner = k > 0
     new = coords[start].copy()
     idx = start[inner]
-    plon, plat, _ = GEOD.fwd(lon[idx], lat[idx], az[idx], dist[idx] * frac[inner])
+    plon, plat, _ = _geod().fwd(lon[idx], lat[idx], az[idx], dist[idx] * frac[inner])
     new[inner, 0], new[inner, 1] = plon, plat
     new_offsets = np.concatenate([[0], np.cumsum(counts)])[ring_offsets]
     return new, new_offsets
@@ -185,7 +228,7 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
     p, q = coords[long_edges], coords[long_edges + 1]
     flip = (q[:, 0] < p[:, 0]) | ((q[:, 0] == p[:, 0]) & (q[:, 1] < p[:, 1]))
     a, b = np.where(flip[:, None], q, p), np.where(flip[:, None], p, q)
-    az, _, dist = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    az, _, dist = _geod().inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
     n = np.ceil(np.asarray(dist) / max_edge_m).astype(np.int64) - 1
     keep = n > 0
     if not keep.any():
@@ -194,7 +237,7 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
     az, dist = np.asarray(az)[keep], np.asarray(dist)[keep]
     edge = np.repeat(np.arange(len(inserts)), n)
     k = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n) + 1  # 1..n along each edge from its start a
-    plon, plat, _ = GEOD.fwd(a[edge, 0], a[edge, 1], az[edge], dist[edge] * k / (n[edge] + 1))
+    plon, plat, _ = _geod().fwd(a[edge, 0], a[edge, 1], az[edge], dist[edge] * k / (n[edge] + 1))
     slot = np.where(flip[edge], n[edge] + 1 - k, k)  # position after the edge's first vertex as walked
     counts = np.ones(len(coords), dtype=np.int64)
     counts[inserts] += n
@@ -346,16 +389,16 @@ def _geometry_length_m(geom: shapely.Geometry) -> float:
     goes to pyproj as it is.
     """
     if shapely.get_type_id(geom) not in (1, 5):  # LineString, MultiLineString
-        return GEOD.geometry_length(geom)
+        return _geod().geometry_length(geom)
     parts = shapely.get_parts(geom)
     coords, index = shapely.get_coordinates(parts, return_index=True)
     ends = np.cumsum(np.bincount(index, minlength=len(parts)))
     if len(parts) == 1 and shapely.get_type_id(geom) == 1:
-        return GEOD.line_length(coords[:, 0], coords[:, 1])
+        return _geod().line_length(coords[:, 0], coords[:, 1])
     total = 0.0
     start = 0
     for end in ends:
-        total += GEOD.line_length(coords[start:end, 0], coords[start:end, 1])
+        total += _geod().line_length(coords[start:end, 0], coords[start:end, 1])
         start = end
     return total
 
@@ -384,6 +427,8 @@ def planar_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     CRSError
         If the CRS is missing, geographic, or not an equal-area projection.
     """
+    import geopandas as gpd
+
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
     crs = geoms.crs
     if crs is None:
@@ -437,6 +482,8 @@ def crosscheck_areas(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
         ``behrmann_difference_pct``, ``mollweide_area_ha``,
         ``mollweide_difference_pct`` (planar minus geodesic, in % of geodesic).
     """
+    import pandas as pd
+
     geoms = _as_lonlat(gdf)
     geodesic_ha = geodesic_area_m2(geoms) / M2_PER_HA
     table = pd.DataFrame({"area_ha": geodesic_ha}, index=geoms.index)

@@ -7,8 +7,7 @@ import pytest
 import shapely
 
 from benchmarks.datagen import coverage
-from geo.render.display import _display_geometries, _geodesic_ha
-from geo.render.simplify import TOLERANCES_DEG, refine_faces, simplify_faces
+from geo.render.simplify import TOLERANCES_DEG, _display_geometries, _geodesic_ha, refine_faces, simplify_faces
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +66,32 @@ def test_display_of_a_coverage_keeps_every_guarantee(parks):
     assert measured.max() <= 0.005
     assert error == pytest.approx(measured.max(), rel=1e-9)
     assert shapely.get_num_coordinates(shown).sum() < 0.7 * shapely.get_num_coordinates(parks).sum()
+
+
+def test_halves_on_two_threads_stay_one_valid_coverage(parks, monkeypatch):
+    """A coverage above PARALLEL_FACES is simplified as two halves at once, then their seam: still one coverage."""
+    import threading
+
+    from geo.render import simplify
+
+    if len(__import__("os").sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the halves run one after the other")
+    monkeypatch.setattr(simplify, "PARALLEL_FACES", 100)
+    threads: list[str] = []
+    plain = simplify.simplify_faces
+
+    def recording(faces, face_level, filler=None):
+        threads.append(threading.current_thread().name)
+        return plain(faces, face_level, filler)
+
+    monkeypatch.setattr(simplify, "simplify_faces", recording)
+    rng = np.random.default_rng(1)
+    level = rng.integers(0, 3, len(parks))  # several levels side by side
+    halves = simplify.simplify_in_halves(parks, level, shapely.STRtree(parks))
+    assert len({t for t in threads if t != threading.main_thread().name}) == 2  # two halves, two threads
+    assert shapely.is_valid(halves).all()
+    assert shapely.coverage_is_valid(halves)
+    whole = plain(parks, level)
+    assert np.allclose(shapely.area(halves), shapely.area(whole), rtol=2e-3)  # the seam is simplified too
+    # the edges between the halves are simplified too (left whole, they would keep about 3 % more vertices)
+    assert shapely.get_num_coordinates(halves).sum() <= 1.01 * shapely.get_num_coordinates(whole).sum()

@@ -134,7 +134,7 @@ def _lakes_and_tiles():
 
 @pytest.mark.parametrize("budget", [0.005, 0.002])
 def test_a_park_with_many_small_lakes_does_not_hold_the_map_at_full_resolution(budget):
-    from geo.render.display import _display_geometries
+    from geo.render.simplify import _display_geometries
 
     tiles = _lakes_and_tiles()
     originals = list(tiles.geometry)
@@ -150,7 +150,8 @@ def test_a_park_with_many_small_lakes_does_not_hold_the_map_at_full_resolution(b
 
 
 def test_only_the_features_over_budget_are_tightened():
-    from geo.render.display import _TOLERANCES_DEG, _display_geometries
+    from geo.render.simplify import TOLERANCES_DEG as _TOLERANCES_DEG
+    from geo.render.simplify import _display_geometries
 
     # a large square and a small wiggly neighbour: at the large one's tolerance the small one
     # would lose far more than 0.5 %, yet the large one keeps the coarse tolerance

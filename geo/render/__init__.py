@@ -27,8 +27,8 @@ _NAMES: dict[str, str] = {
     "display_layers": "geo.render.display",
     # private names other packages and the benchmarks import from here (geo.pipeline: the
     # catalogue; benchmarks/bench_display.py: the display geometry's kernel)
-    "_display_geometries": "geo.render.display",
-    "_geodesic_ha": "geo.render.display",
+    "_display_geometries": "geo.render.simplify",
+    "_geodesic_ha": "geo.render.simplify",
     "_t": "geo.render.text",
     "ASSETS": "geo.render.leaflet",
     "ASSETS_DIR": "geo.render.leaflet",
@@ -51,11 +51,11 @@ _NAMES: dict[str, str] = {
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads these on first use
     from geo.render.display import DisplayLayers, display_layers
-    from geo.render.display import _display_geometries as _display_geometries
-    from geo.render.display import _geodesic_ha as _geodesic_ha
     from geo.render.leaflet import ASSETS, ASSETS_DIR
     from geo.render.map import Comparison, make_map
     from geo.render.page import map_html, save_map
+    from geo.render.simplify import _display_geometries as _display_geometries
+    from geo.render.simplify import _geodesic_ha as _geodesic_ha
     from geo.render.style import (
         COMPARISON_COLOUR,
         COUNTRY_COLOURS,

@@ -1,4 +1,7 @@
-"""The ``bigcats`` command: parses arguments, calls the package, prints, exits 0/1/2."""
+"""The ``bigcats`` command: parses arguments, calls the package, prints, exits 0/1/2.
+
+The commands themselves are in :mod:`geo.cli.commands`; ``python -m geo.cli`` runs :func:`main`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,19 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from geo import __version__
+from geo.cli.commands import (
+    _cmd_areas,
+    _cmd_build,
+    _cmd_diff,
+    _cmd_export,
+    _cmd_history,
+    _cmd_import,
+    _cmd_init,
+    _cmd_new,
+    _cmd_rollback,
+    _cmd_simplify,
+    _cmd_validate,
+)
 from geo.errors import BigCatsError, DataError
 
 __all__ = ["main"]
@@ -43,192 +58,14 @@ class _Parser(argparse.ArgumentParser):
         return f" (did you mean {', '.join(h.split(' -> ')[1] for h in hints)}?)" if hints else ""
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    # Importing makes objects that live as long as the command and next to no garbage: the
-    # cycle collector is paused meanwhile, then the imported modules are frozen, so it does
-    # not rescan them during the build either (main() hands them back afterwards).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        from geo.pipeline import build
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-    from geo.pipeline import failed_checks
-    from geo.pipeline.options import compare_pairs
+class _Version(argparse.Action):
+    """``--version``: the version is looked up only when asked for (importlib.metadata is slow to import)."""
 
-    result = build(args.layers, args.out, offline=not args.cdn, lang=args.lang, compare=compare_pairs(args.compare))
-    for path in result.files.values():
-        print(f"wrote {path}")
-    total = result.report["totals"]["proposed_park"]["area_ha"]
-    print(f"proposed park: {total:,.0f} ha (geodesic); map: {result.files['land_of_big_cats.html'].resolve()}")
-    then = "exit 1 (--strict)" if args.strict else "exit 0; --strict exits 1 on them"
-    code = _report_failures(failed_checks(result.report), f"the outputs are written; {then}")
-    return code if args.strict else 0
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        import geo
 
-
-def _report_failures(failures: list[str], what: str) -> int:
-    """Print the checks that fail (stderr); 1 if any fails, else 0."""
-    if not failures:
-        return 0
-    print(f"bigcats: {len(failures)} check(s) fail ({what}; see 'checks' in areas.json):", file=sys.stderr)
-    for line in failures:
-        print(f"  - {line}", file=sys.stderr)
-    return 1
-
-
-def _cmd_init(args: argparse.Namespace) -> int:
-    from geo.store import init_store, mask_url
-
-    store = init_store(args.layers, args.from_dir)
-    roles = ", ".join(sorted(store._roles()))
-    print(f"created the layer store {mask_url(args.layers)}: version 1 of {roles} from {args.from_dir}")
-    return 0
-
-
-def _cmd_history(args: argparse.Namespace) -> int:
-    from geo.store import open_store
-
-    table = open_store(args.layers).history(args.role)
-    print(f"{'version':>7}  {'time':<25}  {'features':>8}  {'area_ha':>14}  source (checksum)  note")
-    for row in table.itertuples(index=False):
-        area = "" if row.area_ha is None or row.area_ha != row.area_ha else f"{row.area_ha:,.1f}"
-        features = "" if row.feature_count is None else row.feature_count  # the project's versions have none
-        print(f"{row.version:>7}  {row.time:<25}  {features:>8}  {area:>14}  "
-              f"{row.source} ({row.checksum})  {row.note or ''}")
-    return 0
-
-
-def _cmd_diff(args: argparse.Namespace) -> int:
-    from geo.store import open_store
-
-    parts, table = open_store(args.layers).diff(args.role, args.v1, args.v2)
-    print(f"{args.role}: version {args.v1} -> {args.v2} (geodesic, WGS84)")
-    print(f"{'id':<24}  {'status':<9}  {'gained_ha':>12}  {'lost_ha':>12}  {'net_ha':>12}")
-    for row in table.itertuples(index=False):
-        print(f"{row.id:<24}  {row.status:<9}  {row.gained_ha:>12,.2f}  {row.lost_ha:>12,.2f}  {row.net_ha:>12,.2f}")
-    if args.out:
-        from geo.io import write_geojson, write_gpkg
-
-        gpkg = args.out.lower().endswith(".gpkg")
-        out = write_gpkg({"changes": parts}, args.out) if gpkg else write_geojson(parts, args.out)
-        print(f"wrote the changed parts ({len(parts)}) to {out}")
-    return 0
-
-
-def _cmd_rollback(args: argparse.Namespace) -> int:
-    from geo.store import open_store
-
-    version = open_store(args.layers).rollback(args.role, args.version)
-    print(f"{args.role}: version {args.version} is current again, as version {version}")
-    return 0
-
-
-def _cmd_areas(args: argparse.Namespace) -> int:
-    from geo.pipeline import area_report_for, areas_csv_rows, areas_json, areas_text, failed_checks
-
-    if args.engine or args.input or args.by or args.partitions is not None or args.layer or args.scheduler:
-        return _cmd_area_totals(args)
-    from geo.project import project_for
-
-    report = area_report_for(args.layers)
-    if args.json:
-        print(areas_json(report), end="")
-    elif args.csv:
-        print(areas_csv_rows(report), end="")
-    else:
-        print(areas_text(report, project=project_for(args.layers)), end="")
-    return _report_failures(failed_checks(report), "exit 1")
-
-
-
-def _cmd_area_totals(args: argparse.Namespace) -> int:
-    from geo.areas.scale import totals, totals_csv, totals_json, totals_text
-
-    engine = args.engine or "memory"
-    table = totals(path=args.input, layers=args.layers, by=args.by, layer=args.layer, engine=engine,
-                   npartitions=args.partitions, scheduler=args.scheduler)
-    source = args.input or f"the park layers of {args.layers}"
-    if args.json:
-        print(totals_json(table, engine=engine, source=source), end="")
-    elif args.csv:
-        print(totals_csv(table), end="")
-    else:
-        print(totals_text(table, engine=engine, source=source), end="")
-    return 0
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from geo.normalise import prepare_layer
-    from geo.pipeline.options import field_mapping, xy_columns
-    from geo.validate import format_report
-
-    result = prepare_layer(args.path, role=args.role, crs=args.crs, layer=args.layer, mapping=field_mapping(args.map),
-                           accept_repairs=args.accept_repairs, encoding=args.encoding, quality=args.quality,
-                           layers_dir=args.layers, accept_clip=args.accept_clip, limits=_limits(args),
-                           xy=xy_columns(args.x, args.y))
-    report = result.report
-    verdict = (f"verdict: {args.path} can be imported ({report.features} features, "
-               f"{len(report.warnings)} warning(s))" if report.ok
-               else f"verdict: {args.path} would be refused: {len(report.errors)} problem(s) listed above")
-    print(format_report(report, verdict=verdict))
-    return 0 if report.ok else 1
-
-
-def _cmd_import(args: argparse.Namespace) -> int:
-    from geo.normalise import import_layer
-    from geo.pipeline.options import field_mapping, xy_columns
-    from geo.validate import format_report
-
-    result = import_layer(args.path, role=args.role, layers_dir=args.layers, crs=args.crs, layer=args.layer,
-                          mapping=field_mapping(args.map), accept_repairs=args.accept_repairs, encoding=args.encoding,
-                          dry_run=args.dry_run, add=args.add, quality=args.quality, accept_clip=args.accept_clip,
-                          limits=_limits(args), xy=xy_columns(args.x, args.y))
-    report = result.report
-    if not report.ok:
-        verdict = f"verdict: REFUSED {args.path}: {len(report.errors)} problem(s) listed above; nothing was written"
-    elif args.dry_run:
-        verdict = (f"verdict: dry run: {args.path} would be imported as {args.role} ({report.features} features); "
-                   "nothing was written")
-    else:
-        verdict = (f"verdict: imported {args.path} as {args.role} ({report.features} features, "
-                   f"{len(report.repairs)} repair(s)) into {result.written}")
-    print(format_report(report, verdict=verdict))
-    return 0 if report.ok else 1
-
-
-def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.pipeline.export import export_project
-
-    result = export_project(args.layers, args.out, fmt=args.format)
-    for path in result.files:
-        print(f"wrote {path}")
-    for note in result.notes:
-        print(f"note: {note}")
-    print(f"exported {len(result.files)} file(s) as {args.format} to {args.out}")
-    return 0
-
-
-def _cmd_new(args: argparse.Namespace) -> int:
-    from geo.pipeline.newproject import new_project
-    from geo.pipeline.options import country_codes, key_values, region_box
-    from geo.project import stretch_from_text
-
-    result = new_project(
-        args.dir, country_codes(args.countries), name=args.name, lang=args.lang,
-        stretches=[stretch_from_text(s) for s in args.stretch or []], context=country_codes(args.context),
-        country_names=key_values(args.country_name, "--country-name", "POL=Poland"), package=args.package,
-        region=region_box(args.region), margin_km=args.margin_km,
-    )
-    print(f"created the project {args.name!r} in {result.folder} ({', '.join(result.project.countries)}; "
-          f"region {', '.join(f'{v:g}' for v in result.region)})")
-    for pair, km in result.borders.items():
-        print(f"  border {pair}: {km:,.1f} km shared in the region" if km else f"  border {pair}: none in the region")
-    roles = " / ".join(result.project.park_roles)
-    print(f"next: bigcats import FILE --role {roles} --layers {result.folder}; "
-          f"then bigcats build --layers {result.folder}")
-    return 0
+        print(f"bigcats {geo.__version__}")
+        raise SystemExit(0)
 
 
 def _add_read_options(p: argparse.ArgumentParser) -> None:
@@ -263,16 +100,9 @@ def _layers_option(p: argparse.ArgumentParser) -> None:
                    help="layer store: a folder, a .gpkg file or a postgresql://user@host:port/db URL (default: layers)")
 
 
-def _limits(args: argparse.Namespace):
-    """The read limits of ``--max-size``, ``--max-depth`` and ``--timeout`` (see :func:`geo.limits.read_limits`)."""
-    from geo.limits import read_limits
-
-    return read_limits(max_size_mb=args.max_size, max_depth=args.max_depth, timeout_s=args.timeout)
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bigcats", description="Maps and areas of the proposed 'Land of Big Cats' park.")
-    parser.add_argument("--version", action="version", version=f"bigcats {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("build", help="build the map, areas.json/csv and the GeoPackage")
@@ -353,6 +183,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="a .gpkg file for gpkg, else a folder")
     _layers_option(p)
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("simplify", help="simplify a polygon coverage file for display, shared edges kept shared, "
+                       "every feature's area within a budget")
+    p.add_argument("src", help="a polygon coverage: GeoJSON (read without GDAL when in lon/lat), or any vector file")
+    p.add_argument("dst", help="where to write the result (RFC 7946 GeoJSON, .geojson)")
+    p.add_argument("--max-area-error", type=float, default=0.5, metavar="PERCENT",
+                   help="largest change of any feature's geodesic area, in %% (default 0.5)")
+    p.add_argument("--max-size", type=float, metavar="MB", help="largest input read, in MB (default 1024)")
+    p.set_defaults(func=_cmd_simplify)
 
     p = sub.add_parser("new", help="create a layer folder for a transboundary project of any countries")
     p.add_argument("dir", help="the new folder (must not exist, or be empty)")
@@ -485,7 +324,3 @@ def _call(args: argparse.Namespace) -> int:
         if os.environ.get("BIGCATS_TRACEBACK") == "1":
             raise
         return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -1,0 +1,242 @@
+"""A polygon layer as GeoJSON, read and written with numpy and shapely alone (``bigcats simplify``).
+
+Measured on a 17 MB FeatureCollection of 10,000 parks (540,000 vertices): Python's ``json``
+takes 0.71 s (a float object per number), GDAL through pyogrio 0.4-0.5 s, GEOS's GeoJSON
+reader 0.4 s. Here each ``"coordinates"`` array is cut out of the text, the rest (types,
+properties, ids) is parsed by ``json`` without them, and the arrays' numbers are parsed by
+numpy in one pass, their nesting read off the brackets: about a third of that. Whatever this
+path does not recognise (another geometry type, a CRS member that is not longitude/latitude,
+mixed dimensions, a number it cannot parse) makes :func:`read_polygons` return None, and the
+caller reads the file with GDAL instead.
+
+The writer formats the coordinates with GEOS's WKT writer (rounded, trimmed) and turns the
+text into GeoJSON arrays; rings follow RFC 7946's right-hand rule; no ``crs`` member.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from geo.io.files import atomic_path
+
+__all__ = ["PolygonLayer", "read_polygons", "write_polygons"]
+
+#: A "coordinates" member whose value is an array.
+_COORDINATES = re.compile(rb'"coordinates"\s*:\s*(?=\[)')
+#: The only bytes a coordinates array of numbers holds.
+_ARRAY_BYTES = b"0123456789+-.eE[], \t\n\r"
+_NUMBERS_ONLY = bytes.maketrans(b"[],\t\n\r", b"      ")
+#: CRS members that name longitude/latitude on WGS84 (GDAL writes the first; RFC 7946 has none).
+_LONLAT_NAMES = {
+    "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "OGC:CRS84", "CRS84",
+    "urn:ogc:def:crs:EPSG::4326", "EPSG:4326",
+}
+_DEPTH = {"Polygon": 3, "MultiPolygon": 4}  # bracket depth of a position
+
+
+@dataclass
+class PolygonLayer:
+    """A FeatureCollection's features: geometries (None where a feature has none), properties, ids."""
+
+    geometries: np.ndarray
+    properties: list[dict | None]
+    ids: list | None = None
+    name: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def read_polygons(data: bytes) -> PolygonLayer | None:
+    """The Polygon/MultiPolygon features of a GeoJSON FeatureCollection in lon/lat; None when this path does not apply.
+
+    None means: read it another way (GDAL). It never guesses: any feature, member or number
+    outside what is checked here sends the whole file there.
+    """
+    starts = np.array([m.end() for m in _COORDINATES.finditer(data)], dtype=np.int64)
+    if not len(starts):
+        return None
+    u = np.frombuffer(data, dtype=np.uint8)
+    # A coordinates array holds no quote or brace: it ends at the last ']' before the next one.
+    stops = np.flatnonzero((u == 34) | (u == 123) | (u == 125))
+    k = np.searchsorted(stops, starts)
+    if (k >= len(stops)).any():
+        return None
+    closes = np.flatnonzero(u == 93)
+    ends = closes[np.searchsorted(closes, stops[k]) - 1] + 1
+    if (ends <= starts).any():
+        return None
+    bounds = np.column_stack([starts, ends]).ravel().tolist()
+    arrays = b"".join(data[s:e] for s, e in zip(bounds[::2], bounds[1::2], strict=True))
+    if arrays.translate(None, _ARRAY_BYTES):
+        return None
+    # the rest of the document, each array replaced by 0
+    pieces = [data[: bounds[0]]]
+    for i in range(1, len(bounds) - 1, 2):
+        pieces.append(data[bounds[i] : bounds[i + 1]])
+    pieces.append(data[bounds[-1] :])
+    try:
+        doc = json.loads(b"0".join(pieces))
+    except (ValueError, RecursionError):
+        return None
+    layer = _skeleton(doc, len(starts))
+    if layer is None:
+        return None
+    types = [g for g in layer.geometries if g is not None]
+    parsed = _parse_arrays(arrays, np.array([_DEPTH[t] for t in types]))
+    if parsed is None:
+        return None
+    geoms = np.empty(len(layer.geometries), dtype=object)
+    geoms[[g is not None for g in layer.geometries]] = parsed
+    layer.geometries = geoms
+    return layer
+
+
+def _skeleton(doc, n_arrays: int) -> PolygonLayer | None:
+    """The layer of a parsed document whose coordinates arrays are 0; geometries are their type names."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        return None
+    crs = doc.get("crs")
+    if crs is not None:
+        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+        if crs.get("type") != "name" or name not in _LONLAT_NAMES:
+            return None
+    types: list[str | None] = []
+    props: list[dict | None] = []
+    ids: list = []
+    for feature in doc["features"]:
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            return None
+        geometry = feature.get("geometry")
+        if geometry is None:
+            types.append(None)
+        elif (
+            not isinstance(geometry, dict)
+            or geometry.get("type") not in _DEPTH
+            or geometry.get("coordinates") != 0
+            or isinstance(geometry.get("coordinates"), bool)
+        ):
+            return None
+        else:
+            types.append(geometry["type"])
+        properties = feature.get("properties")
+        if properties is not None and not isinstance(properties, dict):
+            return None
+        props.append(properties)
+        ids.append(feature.get("id"))
+    if sum(t is not None for t in types) != n_arrays:
+        return None  # an array stood somewhere else than in a geometry
+    name = doc.get("name") if isinstance(doc.get("name"), str) else None
+    return PolygonLayer(
+        np.array(types, dtype=object), props, ids if any(i is not None for i in ids) else None, name
+    )
+
+
+def _parse_arrays(text: bytes, depth: np.ndarray) -> np.ndarray | None:
+    """The geometries of concatenated coordinates arrays; geometry ``i`` has its positions at depth ``depth[i]``."""
+    u = np.frombuffer(text, dtype=np.uint8)
+    at = np.flatnonzero((u == 91) | (u == 93))
+    opens = u[at] == 91
+    level = np.cumsum(np.where(opens, 1, -1).astype(np.int32))  # depth after each bracket
+    top = opens & (level == 1)
+    if top.sum() != len(depth) or level[-1] != 0 or (level < 0).any():
+        return None
+    geom_of = np.cumsum(top) - 1
+    deepest = np.maximum.reduceat(level, np.flatnonzero(top))
+    if not np.array_equal(deepest, depth):
+        return None  # empty rings or geometries, or nesting that does not match the type
+    want = depth[geom_of]
+    position = opens & (level == want)
+    ring = opens & (level == want - 1)
+    polygon = opens & (level == want - 2)
+    numbers = np.fromstring(text.translate(_NUMBERS_ONLY), sep=" ")  # noqa: NPY201 - the C parser, no Python floats
+    n_positions = int(position.sum())
+    if len(numbers) != 2 * n_positions or not np.isfinite(numbers).all():
+        return None  # not two numbers per position (3D, a bad number): GDAL reads it
+    # every array of c members has c - 1 commas, so all of them hold one per number but the
+    # first of each geometry: a missing or extra comma (JSON that only looks right) is refused
+    if text.count(b",") != len(numbers) - len(depth):
+        return None
+    coords = numbers.reshape(-1, 2)
+    ring_of = (np.cumsum(ring) - 1)[position]
+    polygon_of = (np.cumsum(polygon) - 1)[ring]
+    ring_offsets = np.searchsorted(ring_of, np.arange(int(ring.sum()) + 1))
+    polygon_offsets = np.searchsorted(polygon_of, np.arange(int(polygon.sum()) + 1))
+    first, last = coords[ring_offsets[:-1]], coords[ring_offsets[1:] - 1]
+    if (np.diff(ring_offsets) < 4).any() or not (first == last).all():
+        return None  # a ring too short or not closed: GDAL's reader says what is wrong
+    polygons = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON, coords, (ring_offsets, polygon_offsets)
+    )
+    geom_of_polygon = geom_of[polygon]
+    single = depth == 3
+    out = np.empty(len(depth), dtype=object)
+    one = single[geom_of_polygon]
+    out[single] = polygons[one]  # one polygon each, in order
+    if not single.all():
+        rank = np.cumsum(~single) - 1  # each MultiPolygon's place among them
+        out[~single] = shapely.multipolygons(polygons[~one], indices=rank[geom_of_polygon[~one]])
+    return out
+
+
+def _coordinates_text(geoms: np.ndarray, decimals: int) -> list[str]:
+    """Each polygon's GeoJSON coordinates array, rounded to ``decimals`` (GEOS's WKT writer, then brackets).
+
+    ``POLYGON ((x y, x y), (x y, ...))`` becomes ``[[[x,y],[x,y]],[[x,y],...]]``: parentheses
+    turn into brackets, a ring's own (the innermost, next to a number) into two, the
+    separators between positions into ``],[``.
+    """
+    wkt = shapely.to_wkt(geoms, rounding_precision=decimals, trim=True)
+    text = "\n".join(w[w.index("(") :] for w in wkt).replace("), (", "),(").encode("ascii")
+    u = np.frombuffer(text, dtype=np.uint8)
+    opens, closes = np.flatnonzero(u == 40), np.flatnonzero(u == 41)
+    ring_opens = opens[u[opens + 1] != 40]  # "(" before a number
+    ring_closes = closes[u[closes - 1] != 41]  # ")" after a number
+    u = np.where(u == 40, 91, np.where(u == 41, 93, u)).astype(np.uint8)
+    u = np.insert(u, np.concatenate([ring_opens, ring_closes]),
+                  np.concatenate([np.full(len(ring_opens), 91), np.full(len(ring_closes), 93)]).astype(np.uint8))
+    return u.tobytes().replace(b", ", b"],[").replace(b" ", b",").decode("ascii").split("\n")
+
+
+def write_polygons(
+    layer: PolygonLayer, path: str | Path, *, decimals: int = 6, check: Callable[[], None] | None = None
+) -> Path:
+    """Write the layer as an RFC 7946 FeatureCollection, atomically; ``decimals`` places per coordinate.
+
+    ``check``, if given, runs once the text is written, before it replaces ``path``: if it
+    raises, ``path`` is left as it was.
+    """
+    geoms = layer.geometries
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    kinds = shapely.get_type_id(geoms)
+    if (present & ~np.isin(kinds, (3, 6))).any():
+        raise ValueError("write_polygons writes polygons and multipolygons only")
+    shown = shapely.orient_polygons(shapely.force_2d(geoms[present]))
+    text = iter(_coordinates_text(shown, decimals))
+    head = {"type": "FeatureCollection"}
+    if layer.name:
+        head["name"] = layer.name
+    out = [json.dumps(head, ensure_ascii=False)[:-1], ', "features": [\n']
+    kind_name = {3: "Polygon", 6: "MultiPolygon"}
+    for i in range(len(geoms)):
+        parts = ['{"type": "Feature", ']
+        if layer.ids is not None and layer.ids[i] is not None:
+            parts.append(f'"id": {json.dumps(layer.ids[i], ensure_ascii=False)}, ')
+        parts.append(f'"properties": {json.dumps(layer.properties[i], ensure_ascii=False)}, "geometry": ')
+        if present[i]:
+            parts.append(f'{{"type": "{kind_name[int(kinds[i])]}", "coordinates": {next(text)}}}}}')
+        else:
+            parts.append("null}")
+        out.append("".join(parts))
+        out.append(",\n" if i < len(geoms) - 1 else "\n")
+    out.append("]}\n")
+    with atomic_path(Path(path)) as tmp:
+        Path(tmp).write_text("".join(out), encoding="utf-8")
+        if check is not None:
+            check()
+    return Path(path)

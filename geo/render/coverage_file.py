@@ -1,0 +1,170 @@
+"""``bigcats simplify``: a polygon coverage file simplified for display, within a per-feature area budget.
+
+The same kernel as the map's display geometry (:func:`geo.render.simplify._display_geometries`):
+shared edges stay shared (GEOS's coverage simplification), every feature's geodesic area stays
+within ``max_area_error`` of its own, and the result is proved a valid coverage before it is
+written. It imports neither geopandas nor GDAL for GeoJSON in lon/lat
+(:mod:`geo.io.coverage_json`); any other file is read with GDAL (pyogrio) and taken to WGS84.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from geo.errors import DataError, ReadError, UsageError
+from geo.io.coverage_json import PolygonLayer, read_polygons, write_polygons
+from geo.limits import ReadLimits, check_input, read_limits
+from geo.render.simplify import _display_geometries, _geodesic_ha, coverage_problems
+
+__all__ = ["SimplifiedFile", "simplify_file"]
+
+
+@dataclass(frozen=True)
+class SimplifiedFile:
+    """What :func:`simplify_file` wrote and what it chose."""
+
+    path: Path
+    features: int
+    input_vertices: int
+    vertices: int
+    tolerance_deg: float
+    grid_deg: float
+    max_area_error: float
+    reader: str
+    limit: float
+
+    def summary(self) -> str:
+        """One line: what was written, how much was kept, the largest area error against its limit."""
+        share = self.vertices / self.input_vertices if self.input_vertices else 1.0
+        how = (f"tolerance {self.tolerance_deg:g} deg and finer, grid {self.grid_deg:g} deg" if self.tolerance_deg
+               else "shown unsimplified (a feature missed its budget even so)")
+        return (f"wrote {self.path}: {self.features:,} features, {self.vertices:,} of {self.input_vertices:,} vertices "
+                f"({share:.0%}), largest geodesic area error {100 * self.max_area_error:.2f} % "
+                f"(limit {100 * self.limit:g} %), a valid coverage; {how}; read with {self.reader}")
+
+
+def _read_with_gdal(src: Path) -> PolygonLayer:
+    """Any file GDAL reads, as lon/lat polygons (geopandas and pyogrio are imported only here)."""
+    import pyogrio
+
+    from geo.io import _json_value
+
+    try:
+        gdf = pyogrio.read_dataframe(src)
+    except Exception as exc:  # GDAL's errors name the file and what it could not do
+        raise ReadError(f"cannot read {src}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}. "
+                        "Check that it is a vector file (GeoJSON, GeoPackage, Shapefile, ...).") from None
+    if gdf.crs is None:
+        raise DataError(f"{src} has no CRS, so it cannot be measured; set the CRS it was made in "
+                        "(for example with 'bigcats import --crs') and try again.")
+    gdf = gdf.to_crs("EPSG:4326")
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    props: list[dict | None] = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+                                for row in gdf[columns].itertuples(index=False, name=None)]
+    return PolygonLayer(np.asarray(gdf.geometry.array, dtype=object), props, None, None)
+
+
+def _read(
+    src: Path, dst: Path, max_area_error: float, limits: ReadLimits | None
+) -> tuple[PolygonLayer, str, np.ndarray]:
+    """The arguments checked and the layer read: ``(layer, reader, indices of the features with a polygon)``."""
+    if not 0 < max_area_error < 1:
+        raise UsageError(f"--max-area-error must be between 0 and 1 (a share: 0.005 is 0.5 %), not {max_area_error}.")
+    if dst.suffix.lower() not in (".geojson", ".json"):
+        raise UsageError(f"{dst}: the output is GeoJSON; name it .geojson (or .json).")
+    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+        raise UsageError(f"{dst} is the input file; write the result elsewhere (the source is never modified).")
+    check_input(src, [src], src.suffix.lower().lstrip("."), limits or read_limits())
+    layer = read_polygons(src.read_bytes()) if src.suffix.lower() in (".geojson", ".json") else None
+    reader = "numpy"
+    if layer is None:
+        layer, reader = _read_with_gdal(src), "GDAL"
+    geoms = layer.geometries
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    kinds = shapely.get_type_id(geoms[present])
+    if not len(present):
+        raise DataError(f"{src} holds no polygons to simplify.")
+    if not np.isin(kinds, (3, 6)).all():
+        wrong = present[~np.isin(kinds, (3, 6))]
+        raise DataError(f"{src} holds geometries other than polygons; a coverage is polygons only.",
+                        [f"feature {i + 1}: {geoms[i].geom_type}" for i in wrong[:20]])
+    return layer, reader, present
+
+
+def simplify_file(
+    src: str | Path, dst: str | Path, *, max_area_error: float = 0.005, limits: ReadLimits | None = None
+) -> SimplifiedFile:
+    """Simplify the polygon coverage in ``src`` for display and write it to ``dst`` (RFC 7946 GeoJSON).
+
+    Every feature's geodesic area stays within ``max_area_error`` (0.005 = 0.5 %) of its
+    own; features keep their properties and order; a feature with no geometry stays without.
+    ``dst`` is written atomically, only once the result is proved a valid coverage; ``src``
+    is never modified. ``limits`` bound the input's size (:func:`geo.limits.read_limits`).
+
+    Raises
+    ------
+    UsageError
+        ``dst`` is ``src``, is not ``.geojson``/``.json``, or the budget is out of range.
+    ReadError
+        ``src`` cannot be read.
+    DataError
+        ``src`` holds no polygons, other geometry types, or is not a valid polygon coverage
+        (the problems are listed).
+    """
+    src, dst = Path(src), Path(dst)
+    layer, reader, present = _read(src, dst, max_area_error, limits)
+    geoms = layer.geometries
+    originals = list(geoms[present])
+    true_ha = _geodesic_ha(originals)
+    layer_of = np.zeros(len(originals), dtype=int)
+    try:
+        tolerance, grid, shown, error = _display_geometries(
+            originals, true_ha, layer_of, max_area_error, assume_coverage=True
+        )
+    except shapely.errors.GEOSException:
+        shown = None
+    out = geoms.copy()
+
+    def write(shown: list, grid: float) -> Path | None:
+        """Write ``shown`` (atomically) once it is proved a valid coverage; None (nothing written) if it is not."""
+        out[present] = shown
+        with ThreadPoolExecutor(1) as pool:  # the proof runs (GEOS, without the GIL) while the text is written
+            problems = pool.submit(coverage_problems, np.asarray(shown, dtype=object))
+
+            def proved() -> None:
+                if problems.result():
+                    raise _NotACoverage
+
+            decimals = int(round(-np.log10(grid))) if grid else 10  # the grid's coordinates, exactly
+            try:
+                return write_polygons(PolygonLayer(out, layer.properties, layer.ids, layer.name), dst,
+                                      decimals=decimals, check=proved)
+            except _NotACoverage:
+                return None
+
+    path = write(shown, grid) if shown is not None else None
+    if path is None:  # the input is not a valid coverage (say why), or the grid broke it: the careful way
+        found = coverage_problems(np.asarray(originals, dtype=object))
+        if found:
+            raise DataError(
+                f"{src} is not a valid polygon coverage, so its shared edges cannot be simplified together; "
+                "nothing was written. Fix these (in QGIS: Check Validity, Fix Geometries, remove the overlaps) "
+                "and try again:", found)
+        tolerance, grid, shown, error = _display_geometries(originals, true_ha, layer_of, max_area_error)
+        path = write(shown, grid)
+        if path is None:
+            raise RuntimeError("the simplified coverage is not valid although the input is")
+    kept = np.asarray(shown, dtype=object)
+    return SimplifiedFile(
+        path, len(present), int(shapely.get_num_coordinates(np.asarray(originals, dtype=object)).sum()),
+        int(shapely.get_num_coordinates(kept).sum()), tolerance, grid, error, reader, max_area_error,
+    )
+
+
+class _NotACoverage(Exception):
+    """The result failed its proof; nothing is renamed."""
