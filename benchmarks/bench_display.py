@@ -32,8 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BUDGET = 1.0  # no slower than mapshaper's whole process at the same output size
 
 #: Ours: the command that simplifies a coverage file for display (``bigcats simplify``), as a
-#: whole process like mapshaper's.
-_OURS = [sys.executable, "-m", "geo.cli", "simplify"]
+#: whole process like mapshaper's. It then prints its peak resident set (VmHWM, kB): the
+#: ``ru_maxrss`` of a child started from this large process counts the parent's pages it held
+#: before ``exec``.
+_OURS = [sys.executable, "-c", (
+    "import sys; from geo.cli import main; code = main(['simplify', *sys.argv[1:]]); "
+    "print([l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]); sys.exit(code)"
+)]
 
 _PLAIN = """
 import sys, pyogrio, shapely
@@ -50,7 +55,7 @@ def _mapshaper() -> str | None:
 
 
 def _timed(argv: list[str]) -> tuple[float, str, float, int]:
-    """Wall-clock seconds, standard output, CPU seconds (all its threads) and peak RSS (kB) of a whole process."""
+    """Wall-clock seconds, standard output, CPU seconds (all its threads) and ``ru_maxrss`` (kB) of a whole process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
@@ -97,7 +102,8 @@ def run(*, size: int = 10_000, edge_vertices: int = 8, repeats: int = 3, workdir
     ours_out, ref_out = workdir / "display_ours.geojson", workdir / "display_reference.geojson"
     ours_cmd = [*_OURS, str(src), str(ours_out)]
     mapshaper = _mapshaper()
-    seconds, stdout, cpu, peak_kb = _timed(ours_cmd)
+    seconds, stdout, cpu, _ = _timed(ours_cmd)
+    peak_kb = int(stdout.split()[-1])
     tolerance = re.search(r"tolerance ([-+.e0-9]+) deg", stdout)
     grid = re.search(r"grid ([-+.e0-9]+) deg", stdout)
     ours_error, ours_valid, ours_vertices = _check(src, ours_out)
@@ -120,10 +126,10 @@ def run(*, size: int = 10_000, edge_vertices: int = 8, repeats: int = 3, workdir
     for _ in range(repeats):  # in turn, each its best time
         elapsed, _, used, _ = _timed(ref_cmd)
         reference_seconds, reference_cpu = min(reference_seconds, elapsed), min(reference_cpu, used)
-        elapsed, _, used, peak = _timed(ours_cmd)
+        elapsed, out, used, _ = _timed(ours_cmd)
         cpu = min(cpu, used)
         if elapsed < seconds:
-            seconds, peak_kb = elapsed, peak
+            seconds, peak_kb = elapsed, int(out.split()[-1])
     ref_error, ref_valid, ref_vertices = _check(src, ref_out)
     return [
         {
