@@ -66,6 +66,8 @@ def test_pdf_text_is_in_the_language_and_the_extent_holds_the_proposed_park(show
         fonts = set(re.findall(rb"/BaseFont /[A-Z]{6}\+([A-Za-z0-9-]+)", pdf.read_bytes()))
         assert fonts and all(b"CJKsc" in name for name in fonts if b"CJK" in name), fonts
         assert any(b"CJKsc" in name for name in fonts), fonts
+        # the bold text (title, area labels) in the bold SC face, not the regular one drawn for bold
+        assert any(b"CJKsc-Bold" in name for name in fonts), fonts
 
 
 def paper_module():

@@ -42,6 +42,8 @@ __all__ = ["CJK_FONT", "draw_static", "warm_up"]
 
 #: Noto Sans CJK (Latin, Cyrillic, CJK) as Debian's fonts-noto-cjk installs it.
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+#: Its bold weight (the title, the legend's heading), a collection of the same faces.
+CJK_BOLD_FONT = CJK_FONT.with_name("NotoSansCJK-Bold.ttc")
 #: Its face with the simplified Chinese glyph forms (the collection's first face is the Japanese one,
 #: whose forms of some shared characters differ from those Chinese readers expect).
 CJK_FACE = "Noto Sans CJK SC"
@@ -78,14 +80,21 @@ def warm_up() -> None:
 
 
 def _register_cjk() -> set[str]:
-    """Register every face of the CJK font with matplotlib once; the names of its faces (none if missing)."""
+    """Register every face of the CJK font, regular and bold, with matplotlib once; the names of its faces.
+
+    None when the font is missing. matplotlib's own scan of the system fonts finds only the
+    first (Japanese) face of each collection, so without the bold collection's faces the bold
+    text of :data:`CJK_FACE` would fall back to the regular weight.
+    """
     from matplotlib import font_manager
 
     if not CJK_FONT.is_file():
         return set()
     faces = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(CJK_FONT)}
     if not faces:
-        font_manager.fontManager.addfont(str(CJK_FONT))  # every face of the collection (matplotlib >= 3.10)
+        for path in (CJK_FONT, CJK_BOLD_FONT):  # every face of each collection (matplotlib >= 3.10)
+            if path.is_file():
+                font_manager.fontManager.addfont(str(path))
         faces = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(CJK_FONT)}
     return faces
 
