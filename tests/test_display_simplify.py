@@ -69,14 +69,14 @@ def test_display_of_a_coverage_keeps_every_guarantee(parks):
 
 
 def test_halves_on_two_threads_stay_one_valid_coverage(parks, monkeypatch):
-    """A coverage above PARALLEL_FACES is simplified as two halves at once, then their seam: still one coverage."""
+    """A coverage above PARALLEL_VERTICES is simplified as two halves at once, then their seam: still one coverage."""
     import threading
 
     from geo.render import simplify
 
     if len(__import__("os").sched_getaffinity(0)) < 2:
         pytest.skip("one core: the halves run one after the other")
-    monkeypatch.setattr(simplify, "PARALLEL_FACES", 100)
+    monkeypatch.setattr(simplify, "PARALLEL_VERTICES", 1_000)
     threads: list[str] = []
     plain = simplify.simplify_faces
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,6 +301,9 @@ def build(
                 pdf_path=tmp["land_of_big_cats.pdf"],
                 project=project,
             )
+            # The GeoPackage is written on a thread (GDAL releases the GIL) while the page is made.
+            tables = output_layers(layers, parks, proposed, by_country, project=project)
+            gpkg = stack.enter_context(ThreadPoolExecutor(1)).submit(write_gpkg, tables, tmp["land_of_big_cats.gpkg"])
             fmap = make_map(
                 layers,
                 drawn,
@@ -312,8 +316,7 @@ def build(
                 project=project,
             )
             tmp["land_of_big_cats.html"].write_text(map_html(fmap, offline=offline), encoding="utf-8")
-            tables = output_layers(layers, parks, proposed, by_country, project=project)
-            write_gpkg(tables, tmp["land_of_big_cats.gpkg"])
+            gpkg.result()
             tmp["areas.json"].write_text(areas_json(report), encoding="utf-8")
             tmp["areas.csv"].write_text(areas_csv_rows(report), encoding="utf-8")
             tmp["areas.md"].write_text(areas_markdown(report, project=project), encoding="utf-8")

@@ -147,7 +147,8 @@ def display_layers(
     stretch_geoms = []
     for geom in stretch.geometry:
         if along is not None and tolerance_deg:
-            near = shapely.intersection(along, shapely.buffer(geom, 2 * tolerance_deg))
+            # a coarse buffer does: it only picks the part of the border along the stretch
+            near = shapely.intersection(along, shapely.buffer(geom, 2 * tolerance_deg, quad_segs=2))
             stretch_geoms.append(shapely.line_merge(near) if not near.is_empty else geom)
         else:
             stretch_geoms.append(geom)
