@@ -41,8 +41,9 @@ class SimplifiedFile:
     def summary(self) -> str:
         """One line: what was written, how much was kept, the largest area error against its limit."""
         share = self.vertices / self.input_vertices if self.input_vertices else 1.0
-        how = (f"tolerance {self.tolerance_deg:g} deg and finer, grid {self.grid_deg:g} deg" if self.tolerance_deg
-               else "shown unsimplified (a feature missed its budget even so)")
+        grid = f"grid {self.grid_deg:g} deg" if self.grid_deg else "coordinates as they were (no grid kept it valid)"
+        how = (f"tolerance {self.tolerance_deg:g} deg and finer, {grid}" if self.tolerance_deg
+               else "left unsimplified (a feature missed its budget even so)")
         return (f"wrote {self.path}: {self.features:,} features, {self.vertices:,} of {self.input_vertices:,} vertices "
                 f"({share:.0%}), largest geodesic area error {100 * self.max_area_error:.2f} % "
                 f"(limit {100 * self.limit:g} %), a valid coverage; {how}; read with {self.reader}")
