@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,6 @@ class PolygonLayer:
     properties: list[dict | None]
     ids: list | None = None
     name: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def read_polygons(data: bytes) -> PolygonLayer | None:
@@ -212,7 +211,7 @@ def write_polygons(
     raises, ``path`` is left as it was.
     """
     geoms = layer.geometries
-    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     kinds = shapely.get_type_id(geoms)
     if (present & ~np.isin(kinds, (3, 6))).any():
         raise ValueError("write_polygons writes polygons and multipolygons only")
