@@ -120,7 +120,7 @@ def simplify_file(
     src, dst = Path(src), Path(dst)
     layer, reader, present = _read(src, dst, max_area_error, limits)
     geoms = layer.geometries
-    originals = list(geoms[present])
+    originals = geoms[present]  # the polygons, an object array
     true_ha = _geodesic_ha(originals)
     layer_of = np.zeros(len(originals), dtype=int)
     try:
@@ -150,7 +150,7 @@ def simplify_file(
 
     path = write(shown, grid) if shown is not None else None
     if path is None:  # the input is not a valid coverage (say why), or the grid broke it: the careful way
-        found = coverage_problems(np.asarray(originals, dtype=object))
+        found = coverage_problems(originals)
         if found:
             raise DataError(
                 f"{src} is not a valid polygon coverage, so its shared edges cannot be simplified together; "
@@ -160,10 +160,10 @@ def simplify_file(
         path = write(shown, grid)
         if path is None:
             raise RuntimeError("the simplified coverage is not valid although the input is")
-    kept = np.asarray(shown, dtype=object)
     return SimplifiedFile(
-        path, len(present), int(shapely.get_num_coordinates(np.asarray(originals, dtype=object)).sum()),
-        int(shapely.get_num_coordinates(kept).sum()), tolerance, grid, error, reader, max_area_error,
+        path, len(present), int(shapely.get_num_coordinates(originals).sum()),
+        int(shapely.get_num_coordinates(np.asarray(shown, dtype=object)).sum()), tolerance, grid, error, reader,
+        max_area_error,
     )
 
 
