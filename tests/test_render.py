@@ -120,6 +120,18 @@ def test_displayed_countries_and_parks_stay_valid_coverages(measured, shown):
     assert sum(shapely.area(countries)) - shapely.union_all(countries).area < 1e-9
 
 
+
+def test_the_displayed_stretch_lies_on_the_displayed_border_along_the_whole_stretch(measured, shown):
+    layers = measured[0]
+    assert shown.tolerance_deg > 0  # simplified, so the stretch is taken from the displayed border
+    border = shown.borders.set_index("id").geometry["RUS-CHN"]
+    for source, drawn in zip(layers["stretch"].geometry, shown.stretch.geometry, strict=True):
+        vertices = shapely.points(shapely.get_coordinates(drawn))
+        # every vertex on the displayed border (not on the source line), so stretch and border meet
+        assert shapely.distance(vertices, border).max() == pytest.approx(0, abs=1e-9)
+        # and it follows the whole stretch: no part of it far from the drawn line, nor the other way
+        assert shapely.hausdorff_distance(source, drawn) < 3 * shown.tolerance_deg
+
 def _lakes_and_tiles():
     """Two neighbours tiling 1 x 1 deg: one with six lakes of about 0.08 % of its area each, one with a long edge."""
     import geopandas as gpd

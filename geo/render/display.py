@@ -147,8 +147,12 @@ def display_layers(
     stretch_geoms = []
     for geom in stretch.geometry:
         if along is not None and tolerance_deg:
-            # a coarse buffer does: it only picks the part of the border along the stretch
-            near = shapely.intersection(along, shapely.buffer(geom, 2 * tolerance_deg, quad_segs=2))
+            # a coarse buffer does: it only picks the part of the border along the stretch. It is of
+            # the stretch simplified at the tolerance (within it of the stretch, so the buffer still
+            # holds every point within one tolerance of it): buffering the 1,400-vertex bundled
+            # stretch took 0.15 s, simplified 2 ms
+            rough = shapely.simplify(geom, tolerance_deg)
+            near = shapely.intersection(along, shapely.buffer(rough, 2 * tolerance_deg, quad_segs=2))
             stretch_geoms.append(shapely.line_merge(near) if not near.is_empty else geom)
         else:
             stretch_geoms.append(geom)
