@@ -89,6 +89,31 @@ def test_bundled_stretch_layer_is_the_facts_length():
     assert layer["features"][0]["properties"]["reported_length_km"] == facts[stretch.length_fact].number
 
 
+def test_the_bundled_project_is_read_again_when_its_file_or_facts_change(tmp_path, monkeypatch):
+    import shutil
+
+    import geo.project.read as project_read
+
+    for name in ("project.toml", "facts.csv"):
+        shutil.copy(LAYERS / name, tmp_path / name)
+    monkeypatch.setattr(project_read, "bundled_project_path", lambda: tmp_path / "project.toml")
+    monkeypatch.setattr(project_read, "_BUNDLED", None)
+    first = bundled_project()
+    assert bundled_project() is first  # unchanged: not read again
+    text = (tmp_path / "project.toml").read_text(encoding="utf-8")
+    (tmp_path / "project.toml").write_text(text.replace('en = "Land of Big Cats"', 'en = "Land of Cats"', 1),
+                                           encoding="utf-8")
+    assert first.name["en"] == "Land of Big Cats"
+    assert bundled_project().name["en"] == "Land of Cats"
+    # a facts table that loses a row the project names is found out: the project is checked again
+    second = bundled_project()
+    facts = (tmp_path / "facts.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "facts.csv").write_text("\n".join(l for l in facts if second.published["RUS"] not in l) + "\n",
+                                        encoding="utf-8")
+    with pytest.raises(ProjectError, match=second.published["RUS"]):
+        bundled_project()
+
+
 def test_project_for_a_folder_without_one_is_the_bundled(tmp_path):
     assert project_for(tmp_path) == bundled_project()
     assert project_for(LAYERS).path == LAYERS / "project.toml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def _early_scan(scanner: GeometryScanner):
 
 def _same_objects(a: np.ndarray, b) -> bool:
     """Whether two arrays hold the very same geometry objects, in order."""
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _prepare(
@@ -289,7 +290,10 @@ def _prepare(
     provenance["columns"] = used
     provenance["dropped_columns"] = dropped
     ids = mapped["id"]
-    idlist = [str(v) if v is not None else f"row {i + 1}" for i, v in enumerate(ids)]
+    # as plain lists: iterating the Series itself took 20 ms at 10,000 rows; a missing id (None, or NaN
+    # in pandas 3's string dtype) is named by its row
+    values, missing = ids.to_numpy(dtype=object).tolist(), ids.isna().to_numpy().tolist()
+    idlist = [f"row {i + 1}" if gone else str(v) for i, (v, gone) in enumerate(zip(values, missing, strict=True))]
     checked, problems, repairs = check_geometries(
         mapped,
         ids=idlist,

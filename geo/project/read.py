@@ -48,9 +48,35 @@ def bundled_project_path() -> Path:
     return Path(__file__).resolve().parents[2] / "layers" / PROJECT_FILE
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells that a file changed: its inode, size and modification time (None: no such file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+#: The bundled project as last read, with the stamps of its file and its facts table.
+_BUNDLED: tuple[tuple | None, tuple | None, Project] | None = None
+
+
 def bundled_project() -> Project:
-    """The bundled project, Land of Big Cats."""
-    return read_project(bundled_project_path())
+    """The bundled project, Land of Big Cats.
+
+    Read again only when its file or its facts table changed (most commands ask for it several
+    times; reading and checking it took 2.7 ms each time).
+    """
+    global _BUNDLED
+    path = bundled_project_path()
+    if _BUNDLED is not None:
+        stamp, facts_stamp, project = _BUNDLED
+        if stamp == _stamp(path) and facts_stamp == _stamp(path.parent / project.facts_file):
+            return project
+    stamp = _stamp(path)
+    project = read_project(path)
+    _BUNDLED = (stamp, _stamp(path.parent / project.facts_file), project)
+    return project
 
 
 #: Readers of the project a layer store holds in a table (GeoPackage, PostGIS): each takes the
