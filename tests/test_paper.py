@@ -87,3 +87,79 @@ def test_chinese_without_the_cjk_font_names_the_fix(shown_layers, tmp_path, monk
     # English and Russian fall back to matplotlib's own DejaVu Sans (Latin and Cyrillic)
     paper.draw_static(shown, layers, parks, report, lang="ru", png_path=tmp_path / "a.png", pdf_path=tmp_path / "a.pdf")
     assert (tmp_path / "a.pdf").stat().st_size > 10_000
+
+
+def _disjoint(boxes) -> bool:
+    return all(
+        min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1])
+        for i, a in enumerate(boxes) for b in boxes[i + 1:]
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "zh"])
+def test_labels_on_paper_neither_overlap_nor_leave_the_frame(shown_layers, lang):
+    from geo.render.labels import text_boxes
+    from geo.render.paper import compose_static
+    from geo.render.text import _label
+
+    shown, layers, parks, report = shown_layers
+    static = compose_static(shown, layers, parks, report, lang=lang)
+    renderer = static.figure.canvas.get_renderer()
+    boxes = text_boxes(static.labels, renderer)
+    frame = static.axes.get_window_extent(renderer)
+    assert _disjoint(boxes), [a.get_text() for a in static.labels]
+    for (x0, y0, x1, y1), artist in zip(boxes, static.labels, strict=True):
+        assert frame.x0 <= x0 and x1 <= frame.x1 and frame.y0 <= y0 and y1 <= frame.y1, artist.get_text()
+    texts = ["".join(a.get_text().split()) for a in static.labels]
+    # every park is named (with its area), the largest first
+    for _, row in parks.iterrows():
+        assert any("".join(_label(row, lang).split()) in t for t in texts), _label(row, lang)
+    # every town of 100,000 people or more inside the map is named (Vladivostok's Chinese name on two lines)
+    west, east = static.axes.get_xlim()
+    south, north = static.axes.get_ylim()
+    places = layers["places"]
+    inside = places[(places.geometry.x.between(west, east)) & (places.geometry.y.between(south, north))]
+    for _, row in inside[inside["population"] >= 100_000].iterrows():
+        assert "".join(_label(row, lang).split()) in texts, _label(row, lang)
+
+
+def test_label_placement_keeps_optional_labels_apart_and_inside(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from matplotlib.figure import Figure
+
+    from geo.render.labels import Label, place_labels, text_boxes
+    from geo.render.paper import _TOWN_OFFSETS
+
+    towns = st.lists(
+        st.tuples(st.floats(0, 10), st.floats(0, 10), st.text("abcdefgh XYZ", min_size=1, max_size=18)),
+        min_size=1, max_size=25,
+    )
+
+    @settings(max_examples=25, deadline=None)
+    @given(towns, st.booleans())
+    def check(items, with_park):
+        fig = Figure(figsize=(4, 3))
+        ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        labels = [Label((5.0, 5.0), "A park\n1,000 ha", {"fontsize": 8}, required=True)] if with_park else []
+        markers = []
+        for x, y, name in items:
+            (marker,) = ax.plot([x], [y], "o", markersize=3)
+            markers.append(marker)
+            labels.append(Label((x, y), name, {"fontsize": 7}, offsets=_TOWN_OFFSETS, marker=marker))
+        placed = place_labels(ax, labels, obstacles=markers)
+        renderer = fig.canvas.get_renderer()
+        boxes = text_boxes(placed, renderer)
+        frame = ax.get_window_extent(renderer)
+        assert _disjoint(boxes)
+        optional = boxes[1:] if with_park else boxes
+        for x0, y0, x1, y1 in optional:
+            assert frame.x0 <= x0 and x1 <= frame.x1 and frame.y0 <= y0 and y1 <= frame.y1
+        if with_park:  # a label that must stay is always there
+            assert placed[0].get_text() == "A park\n1,000 ha"
+        # a town left unnamed loses its marker too
+        assert len(ax.lines) == len(placed) - with_park
+
+    check()

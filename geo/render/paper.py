@@ -15,8 +15,11 @@ matplotlib's own DejaVu Sans, and Chinese is refused with the fix.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -25,6 +28,7 @@ from geo.errors import UsageError
 from geo.forked import call_forked
 from geo.project import bundled_project
 from geo.render.display import _label_point
+from geo.render.labels import Label, place_labels
 from geo.render.style import (
     LAND_COLOUR,
     OTHER_BORDER_COLOUR,
@@ -38,7 +42,11 @@ from geo.render.style import (
 )
 from geo.render.text import _fmt_ha, _label, _stretch_km, _t
 
-__all__ = ["CJK_FONT", "draw_static", "warm_up"]
+if TYPE_CHECKING:  # matplotlib is imported only when the static map is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["CJK_FONT", "StaticMap", "compose_static", "draw_static", "warm_up"]
 
 #: Noto Sans CJK (Latin, Cyrillic, CJK) as Debian's fonts-noto-cjk installs it.
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -55,6 +63,11 @@ PDF_FONTTYPE = 3
 #: A4 landscape, inches; the PNG is drawn at 200 dpi (2339 px wide).
 PAGE_IN = (11.69, 8.27)
 PNG_DPI = 200
+#: Where a town's name may go, in order: right of its marker, left, above, below, then the four corners
+#: (points from the marker, alignment).
+_TOWN_OFFSETS = ((3.0, 0.0, "left", "center"), (-3.0, 0.0, "right", "center"), (0.0, 3.0, "center", "bottom"),
+                 (0.0, -3.0, "center", "top"), (2.0, 2.0, "left", "bottom"), (-2.0, 2.0, "right", "bottom"),
+                 (2.0, -2.0, "left", "top"), (-2.0, -2.0, "right", "top"))
 
 
 def _font_family(lang: str) -> list[str]:
@@ -154,6 +167,49 @@ def draw_static(
 
     Parameters
     ----------
+    shown, layers, parks, areas, lang, project
+        As for :func:`compose_static`.
+    png_path, pdf_path : str or Path
+        Where to write (the caller makes the writes atomic).
+
+    Returns
+    -------
+    tuple of float
+        The drawn extent (west, south, east, north), degrees, as the map's axes hold it.
+    """
+    import matplotlib
+
+    static = compose_static(shown, layers, parks, areas, lang=lang, project=project)
+    with matplotlib.rc_context(_rc(lang)):
+        # the PDF (font subsetting, most of the time) in a forked copy of this process, the PNG here
+        pdf_done = call_forked(static.figure.savefig, pdf_path, format="pdf", metadata={"Title": static.title})
+        static.figure.savefig(png_path, dpi=PNG_DPI, format="png")
+        pdf_done()
+    (west, east), (south, north) = static.axes.get_xlim(), static.axes.get_ylim()
+    return west, south, east, north
+
+
+def _rc(lang: str) -> dict:
+    """The settings of matplotlib for the paper map in ``lang`` (its fonts; Type 3 fonts in the PDF)."""
+    return {"font.family": _font_family(lang), "pdf.fonttype": PDF_FONTTYPE, "svg.fonttype": "none",
+            "axes.unicode_minus": False}
+
+
+@dataclass(frozen=True)
+class StaticMap:
+    """The paper map composed (:func:`compose_static`), not yet saved."""
+
+    figure: Figure  # matplotlib's
+    axes: Axes  # the map's
+    labels: list  # the label artists placed on the map (parks first, then towns), see geo.render.labels
+    title: str
+
+
+def compose_static(shown, layers: Mapping, parks, areas: Mapping, *, lang: str, project=None) -> StaticMap:
+    """Compose the paper map: A4 landscape, the map on the left, legend and notice on the right.
+
+    Parameters
+    ----------
     shown : geo.render.DisplayLayers
         Display geometry of countries, parks, proposed park, borders and stretch.
     layers : mapping of role to GeoDataFrame
@@ -164,15 +220,8 @@ def draw_static(
         The area report (``areas.json`` content).
     lang : {"en", "ru", "zh"}
         Language of every text.
-    png_path, pdf_path : str or Path
-        Where to write (the caller makes the writes atomic).
     project : geo.project.Project, optional
         Names the countries, the title and the borders; default the bundled project.
-
-    Returns
-    -------
-    tuple of float
-        The drawn extent (west, south, east, north), degrees, as the map's axes hold it.
     """
     import matplotlib
     from matplotlib.colors import to_rgb
@@ -186,10 +235,7 @@ def draw_static(
     project = bundled_project() if project is None else project
     colours, pair_ids = country_colours(project), _pair_ids(project)
     stretch_km = _stretch_km(layers["stretch"], lang)
-    family = _font_family(lang)
-    with matplotlib.rc_context(
-        {"font.family": family, "pdf.fonttype": PDF_FONTTYPE, "svg.fonttype": "none", "axes.unicode_minus": False}
-    ):
+    with matplotlib.rc_context(_rc(lang)):
         fig = Figure(figsize=PAGE_IN)
         fig.text(0.02, 0.965, t["title"], fontsize=15, weight="bold", va="top")
         ax = fig.add_axes((0.02, 0.1, 0.66, 0.83))
@@ -235,30 +281,48 @@ def draw_static(
                         linewidth=1.2 if between else 0.7, zorder=4)
         for geom in shown.stretch.geometry:
             _plot_lines(ax, geom, color=STRETCH_COLOUR, linewidth=3, alpha=0.85, zorder=4)
+        # Labels: every park's name and area (largest park first), then the towns' names, each
+        # where it covers no other label, no town marker, and is not cut by the frame
+        # (geo.render.labels); a town whose name finds no room is left out, marker and all.
+        town_labels, markers = [], []
         if "places" in layers:
-            for _, row in layers["places"].iterrows():
+            places = layers["places"]
+            if "population" in places.columns:  # the largest towns are named first
+                places = places.sort_values("population", ascending=False, kind="stable", na_position="last")
+            for _, row in places.iterrows():
                 x, y = row.geometry.x, row.geometry.y
                 if x0 <= x <= x1 and y0 <= y <= y1:
-                    ax.plot([x], [y], "o", color="#222", markersize=3, zorder=5)
-                    ax.annotate(_label(row, lang), (x, y), xytext=(3, 0), textcoords="offset points", fontsize=7,
-                                va="center", zorder=5, clip_on=True)
-        for idx, row in parks.iterrows():
-            point = _label_point(shown.parks.geometry.loc[idx])
-            ax.text(point.x, point.y, f"{_wrap(_label(row, lang), 16 if lang == 'zh' else 30)}\n"
-                    f"{_fmt_ha(row['area_ha'], lang)}", fontsize=8, weight="bold", ha="center", va="center", zorder=6,
-                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
+                    (marker,) = ax.plot([x], [y], "o", color="#222", markersize=3, zorder=5)
+                    markers.append(marker)
+                    name = _label(row, lang)
+                    # a name with another in brackets, "符拉迪沃斯托克（海参崴）", may take two lines
+                    two_lines = re.sub(r"\s*([（(])", r"\n\1", name, count=1)
+                    town_labels.append(Label((x, y), name, {"fontsize": 7, "zorder": 5}, offsets=_TOWN_OFFSETS,
+                                             marker=marker, alternatives=(two_lines,) if two_lines != name else ()))
+        park_labels = [
+            Label((point.x, point.y),
+                  f"{_wrap(_label(row, lang), 16 if lang == 'zh' else 30)}\n{_fmt_ha(row['area_ha'], lang)}",
+                  {"fontsize": 8, "weight": "bold", "zorder": 6,
+                   "bbox": {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0}},
+                  required=True)
+            for point, (_, row) in sorted(
+                ((_label_point(shown.parks.geometry.loc[idx]), (idx, row)) for idx, row in parks.iterrows()),
+                key=lambda item: -float(item[1][1]["area_ha"] or 0))
+        ]
 
         # scale bar (geodesic length on WGS84) and north arrow
         geod = Geod(ellps="WGS84")
         km_per_deg = geod.line_length([x0, x0 + 1], [y0, y0]) / 1000
         km = _nice_km((x1 - x0) * km_per_deg / 5)
         sx, sy = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-        ax.plot([sx, sx + km / km_per_deg], [sy, sy], color="#111", linewidth=3, solid_capstyle="butt", zorder=7)
-        ax.text(sx + km / km_per_deg / 2, sy + 0.012 * (y1 - y0), f"{km:g} {t['km']}", ha="center", va="bottom",
-                fontsize=8, zorder=7)
-        ax.annotate(t["north"], xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center",
-                    va="center", fontsize=11, weight="bold", zorder=7,
-                    arrowprops={"facecolor": "#111", "width": 3, "headwidth": 10, "headlength": 10})
+        (bar,) = ax.plot([sx, sx + km / km_per_deg], [sy, sy], color="#111", linewidth=3, solid_capstyle="butt",
+                         zorder=7)
+        bar_text = ax.text(sx + km / km_per_deg / 2, sy + 0.012 * (y1 - y0), f"{km:g} {t['km']}", ha="center",
+                           va="bottom", fontsize=8, zorder=7)
+        north_arrow = ax.annotate(t["north"], xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
+                                  ha="center", va="center", fontsize=11, weight="bold", zorder=7,
+                                  arrowprops={"facecolor": "#111", "width": 3, "headwidth": 10, "headlength": 10})
+        placed = place_labels(ax, [*park_labels, *town_labels], obstacles=[*markers, bar, bar_text, north_arrow])
 
         # legend, notice and attribution in the right-hand column and along the bottom
         handles = [
@@ -287,9 +351,4 @@ def draw_static(
         attribution = t["attribution"].format(data=t["data"], article=t["article"])
         fig.text(0.02, 0.085, _wrap(f"{attribution}. {t['made_with']}.", 110 if lang == "zh" else 190),
                  fontsize=6.5, va="top")
-        # the PDF (font subsetting, most of the time) in a forked copy of this process, the PNG here
-        pdf_done = call_forked(fig.savefig, pdf_path, format="pdf", metadata={"Title": t["title"]})
-        fig.savefig(png_path, dpi=PNG_DPI, format="png")
-        pdf_done()
-        (west, east), (south, north) = ax.get_xlim(), ax.get_ylim()
-        return west, south, east, north
+        return StaticMap(fig, ax, placed, t["title"])
