@@ -105,7 +105,7 @@ def test_overlapping_parks_are_refused_and_named(tmp_path, capsys):
         ("same", 2, "is the input file"),
         ("shp", 2, "name it .geojson"),
         ("points", 1, "other than polygons"),
-        ("broken", 2, "cannot read"),
+        ("broken", 1, "is not valid GeoJSON"),  # as every command reports a damaged GeoJSON
         ("budget", 2, "between 0 and 1"),
     ],
 )
@@ -148,6 +148,43 @@ def test_other_formats_and_crs_are_read_with_gdal(parks_file, tmp_path, capsys):
     shown = np.asarray(pyogrio.read_dataframe(dst).geometry.values, dtype=object)
     assert shapely.coverage_is_valid(shown)
     assert abs(shapely.bounds(shown)[:, 0].min() - 125) < 10  # back in longitude/latitude
+
+
+def test_a_file_of_several_layers_needs_layer(parks_file, tmp_path, capsys):
+    src = tmp_path / "two.gpkg"
+    gdf = pyogrio.read_dataframe(parks_file)
+    pyogrio.write_dataframe(gdf, src, layer="parks", driver="GPKG")
+    pyogrio.write_dataframe(gdf.iloc[:10], src, layer="sample", driver="GPKG", append=True)
+    code, out, err = _run(capsys, "simplify", src, tmp_path / "a.geojson")
+    assert code == 2 and "holds 2 layers (parks, sample); choose one with --layer NAME" in err
+    code, out, err = _run(capsys, "simplify", src, tmp_path / "b.geojson", "--layer", "sample")
+    assert code == 0, err
+    assert len(pyogrio.read_dataframe(tmp_path / "b.geojson")) == 10
+    # a GeoJSON with --layer goes to GDAL too (its only layer is named after the file)
+    code, out, err = _run(capsys, "simplify", parks_file, tmp_path / "c.geojson", "--layer", "nope")
+    assert code == 2 and "--layer 'nope' is not in parks.geojson" in err
+
+
+def test_a_read_that_never_ends_stops_at_the_time_budget(tmp_path):
+    import sqlite3
+
+    src = tmp_path / "loop.gpkg"
+    square = shapely.box(130, 43, 130.1, 43.1)
+    pyogrio.write_dataframe(__import__("geopandas").GeoDataFrame({"id": ["a"]}, geometry=[square], crs="EPSG:4326"),
+                            src, layer="parks", driver="GPKG")
+    conn = sqlite3.connect(src)
+    conn.execute("CREATE VIEW loop AS WITH RECURSIVE r(n, fid, geom, id) AS (SELECT 1, fid, geom, id FROM parks "
+                 "UNION ALL SELECT n + 1, fid, geom, id FROM r) SELECT n AS fid, geom, id FROM r")
+    conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                 "VALUES ('loop', 'features', 'loop', 4326)")
+    conn.execute("INSERT INTO gpkg_geometry_columns VALUES ('loop', 'geom', 'POLYGON', 4326, 0, 0)")
+    conn.commit()
+    conn.close()
+    proc = subprocess.run([sys.executable, "-m", "geo.cli", "simplify", src, tmp_path / "o.geojson", "--layer", "loop",
+                           "--timeout", "2"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "more than 2 s, the time budget of a read" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o.geojson").exists()
 
 
 def test_a_whole_process_prints_no_traceback(tmp_path):

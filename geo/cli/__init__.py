@@ -190,7 +190,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("dst", help="where to write the result (RFC 7946 GeoJSON, .geojson)")
     p.add_argument("--max-area-error", type=float, default=0.5, metavar="PERCENT",
                    help="largest change of any feature's geodesic area, in %% (default 0.5)")
+    p.add_argument("--layer", help="the layer to read, when the file holds several")
     p.add_argument("--max-size", type=float, metavar="MB", help="largest input read, in MB (default 1024)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="longest time GDAL may take to read the file (default 600; BIGCATS_READ_TIMEOUT)")
     p.set_defaults(func=_cmd_simplify)
 
     p = sub.add_parser("new", help="create a layer folder for a transboundary project of any countries")

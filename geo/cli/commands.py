@@ -202,7 +202,7 @@ def _cmd_simplify(args: argparse.Namespace) -> int:
     from geo.render.coverage_file import simplify_file
 
     done = simplify_file(args.src, args.dst, max_area_error=args.max_area_error / 100,
-                         limits=read_limits(max_size_mb=args.max_size))
+                         limits=read_limits(max_size_mb=args.max_size, timeout_s=args.timeout), layer=args.layer)
     print(done.summary())
     return 0
 

@@ -103,9 +103,12 @@ def _text(series: pd.Series) -> pd.Series:
         return pd.Series([str(v) for v in series.tolist()], index=series.index, dtype=object)
     if pd.api.types.is_integer_dtype(series.dtype):  # nullable integers
         return series.astype("string").astype(object).where(series.notna(), None)
-    return _clean(series).map(
+    text = _clean(series).map(
         lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
     )
+    # pandas 3 infers its string dtype for the mapped values, where None becomes NaN (a WDPAID missing
+    # from a GeoPackage became the id "WDPA:nan"): back to Python objects, missing as None
+    return text.astype(object).where(text.notna(), None)
 
 
 class _Mapping:

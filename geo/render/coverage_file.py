@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.errors import DataError, ReadError, UsageError
+from geo.errors import DataError, UsageError
 from geo.io.coverage_json import PolygonLayer, read_polygons, write_polygons
 from geo.limits import ReadLimits, check_input, read_limits
 from geo.render.simplify import _display_geometries, _geodesic_ha, coverage_problems
@@ -49,17 +49,15 @@ class SimplifiedFile:
                 f"(limit {100 * self.limit:g} %), a valid coverage; {how}; read with {self.reader}")
 
 
-def _read_with_gdal(src: Path) -> PolygonLayer:
-    """Any file GDAL reads, as lon/lat polygons (geopandas and pyogrio are imported only here)."""
-    import pyogrio
+def _read_with_gdal(src: Path, layer: str | None, limits: ReadLimits | None) -> PolygonLayer:
+    """Any file GDAL reads, as lon/lat polygons (geopandas and pyogrio are imported only here).
 
-    from geo.io import _json_value
+    Read as every command reads a source (:func:`geo.io.read_source`): a local file only, within
+    the read's size and time budgets, ``layer`` naming one of several.
+    """
+    from geo.io import _json_value, read_source
 
-    try:
-        gdf = pyogrio.read_dataframe(src)
-    except Exception as exc:  # GDAL's errors name the file and what it could not do
-        raise ReadError(f"cannot read {src}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}. "
-                        "Check that it is a vector file (GeoJSON, GeoPackage, Shapefile, ...).") from None
+    gdf = read_source(src, layer=layer, limits=limits).gdf
     if gdf.crs is None:
         raise DataError(f"{src} has no CRS, so it cannot be measured; set the CRS it was made in "
                         "(for example with 'bigcats import --crs') and try again.")
@@ -71,7 +69,7 @@ def _read_with_gdal(src: Path) -> PolygonLayer:
 
 
 def _read(
-    src: Path, dst: Path, max_area_error: float, limits: ReadLimits | None
+    src: Path, dst: Path, max_area_error: float, limits: ReadLimits | None, layer: str | None
 ) -> tuple[PolygonLayer, str, np.ndarray]:
     """The arguments checked and the layer read: ``(layer, reader, indices of the features with a polygon)``."""
     if not 0 < max_area_error < 1:
@@ -81,11 +79,12 @@ def _read(
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
         raise UsageError(f"{dst} is the input file; write the result elsewhere (the source is never modified).")
     check_input(src, [src], src.suffix.lower().lstrip("."), limits or read_limits())
-    layer = read_polygons(src.read_bytes()) if src.suffix.lower() in (".geojson", ".json") else None
+    lean = layer is None and src.suffix.lower() in (".geojson", ".json")
+    found = read_polygons(src.read_bytes()) if lean else None
     reader = "numpy"
-    if layer is None:
-        layer, reader = _read_with_gdal(src), "GDAL"
-    geoms = layer.geometries
+    if found is None:
+        found, reader = _read_with_gdal(src, layer, limits), "GDAL"
+    geoms = found.geometries
     present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     kinds = shapely.get_type_id(geoms[present])
     if not len(present):
@@ -94,32 +93,35 @@ def _read(
         wrong = present[~np.isin(kinds, (3, 6))]
         raise DataError(f"{src} holds geometries other than polygons; a coverage is polygons only.",
                         [f"feature {i + 1}: {geoms[i].geom_type}" for i in wrong[:20]])
-    return layer, reader, present
+    return found, reader, present
 
 
 def simplify_file(
-    src: str | Path, dst: str | Path, *, max_area_error: float = 0.005, limits: ReadLimits | None = None
+    src: str | Path, dst: str | Path, *, max_area_error: float = 0.005, limits: ReadLimits | None = None,
+    layer: str | None = None,
 ) -> SimplifiedFile:
     """Simplify the polygon coverage in ``src`` for display and write it to ``dst`` (RFC 7946 GeoJSON).
 
     Every feature's geodesic area stays within ``max_area_error`` (0.005 = 0.5 %) of its
     own; features keep their properties and order; a feature with no geometry stays without.
     ``dst`` is written atomically, only once the result is proved a valid coverage; ``src``
-    is never modified. ``limits`` bound the input's size (:func:`geo.limits.read_limits`).
+    is never modified. ``limits`` bound the input's size and the time GDAL may take to read it
+    (:func:`geo.limits.read_limits`); ``layer`` names the layer of a file holding several.
 
     Raises
     ------
     UsageError
-        ``dst`` is ``src``, is not ``.geojson``/``.json``, or the budget is out of range.
+        ``dst`` is ``src``, is not ``.geojson``/``.json``, the budget is out of range, or ``src``
+        holds several layers and ``layer`` is not one of them.
     ReadError
-        ``src`` cannot be read.
+        ``src`` cannot be read (or its read took longer than the budget).
     DataError
         ``src`` holds no polygons, other geometry types, or is not a valid polygon coverage
         (the problems are listed).
     """
     src, dst = Path(src), Path(dst)
-    layer, reader, present = _read(src, dst, max_area_error, limits)
-    geoms = layer.geometries
+    layer_read, reader, present = _read(src, dst, max_area_error, limits, layer)
+    geoms = layer_read.geometries
     originals = geoms[present]  # the polygons, an object array
     true_ha = _geodesic_ha(originals)
     layer_of = np.zeros(len(originals), dtype=int)
@@ -143,7 +145,7 @@ def simplify_file(
 
             decimals = int(round(-np.log10(grid))) if grid else 10  # the grid's coordinates, exactly
             try:
-                return write_polygons(PolygonLayer(out, layer.properties, layer.ids, layer.name), dst,
+                return write_polygons(PolygonLayer(out, layer_read.properties, layer_read.ids, layer_read.name), dst,
                                       decimals=decimals, check=proved)
             except _NotACoverage:
                 return None
