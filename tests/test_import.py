@@ -231,15 +231,16 @@ def test_a_feature_without_an_id_is_named_by_its_row_in_a_geopackage(tmp_path):
     # GDAL reads the missing WDPAID of the second feature; pandas 3 holds it as NaN in a string column
     bad = shapely.Polygon([(131.6, 43.5), (131.8, 43.6), (131.8, 43.5), (131.6, 43.6)])  # bow tie
     good = shapely.box(131.0, 43.0, 131.1, 43.1)
-    gdf = gpd.GeoDataFrame({"WDPAID": ["555", None], "NAME": ["Good", "Bow"], "ISO3": ["RUS", "RUS"]},
-                           geometry=[good, bad], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame({"WDPAID": ["555", None, None], "NAME": ["Good", "Bow", "Across"],
+                            "ISO3": ["RUS", "RUS", "CHN"]}, geometry=[good, bad, good], crs="EPSG:4326")
     src = tmp_path / "parks.gpkg"
     gdf.to_file(src, driver="GPKG")
     result = prepare_layer(src, role="parks_rus")
     invalid = [p for p in result.report.problems if "invalid geometry" in p.problem]
     assert [p.feature for p in invalid] == ["row 2"]
     assert any(p.feature == "row 2" and p.problem == "feature has no id" for p in result.report.problems)
-    assert not any("nan" in p.feature for p in result.report.problems)
+    assert any(p.feature == "row 3" and p.problem.startswith("country CHN") for p in result.report.problems)
+    assert not any("nan" in p.feature or "None" in p.feature for p in result.report.problems)
 
 
 def test_small_repair_is_accepted_with_its_area_change(tmp_path, layers_copy, capsys):

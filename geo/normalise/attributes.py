@@ -194,25 +194,21 @@ class _Mapping:
 
     def country(self) -> None:
         """``country_iso3`` in upper case; a country other than the role's is an error, none is the role's."""
-        iso = pd.Series(
-            [None if v is None else str(v).strip().upper() for v in self.out["country_iso3"].tolist()],
-            index=self.gdf.index,
-            dtype=object,
-        )
+        codes = [None if v is None else str(v).strip().upper() for v in self.out["country_iso3"].tolist()]
         expected = country_of_role(self.role)
         if expected:
-            wrong = iso.notna() & (iso != expected)
-            for fid, value in zip(self.out["id"][wrong], iso[wrong], strict=True):
-                self.problems.append(
-                    Problem(
-                        self.role,
-                        str(fid),
-                        f"country {value} in the {self.role} layer (needs {expected})",
-                        "import it into the role of its country, or split the file",
-                    )
-                )
-            iso = iso.fillna(expected)
-        self.out["country_iso3"] = iso
+            # on plain lists: a layer of another country has a problem per feature (43,000 of 100,000
+            # in the benchmark), and iterating the Series took 0.3 s there
+            ids = self.out["id"].tolist()
+            fix = "import it into the role of its country, or split the file"
+            self.problems += [
+                Problem(self.role, f"row {i + 1}" if ids[i] is None else str(ids[i]),
+                        f"country {code} in the {self.role} layer (needs {expected})", fix)
+                for i, code in enumerate(codes)
+                if code is not None and code != expected
+            ]
+            codes = [expected if code is None else code for code in codes]
+        self.out["country_iso3"] = pd.Series(codes, index=self.gdf.index, dtype=object)
 
     def reported_area(self) -> None:
         """``reported_area_ha`` and its source: our columns, else WDPA's REP_AREA (km²)."""
