@@ -141,9 +141,14 @@ def check_geometries(
     fixed = out[broken]
     if kind == "polygon" and len(broken):  # vectorised over the geometries and their repairs
         both = np.concatenate([geoms[broken], fixed])
-        pieces = np.array_split(both, 2) if len(both) >= 512 else [both]  # NumPy releases the GIL: two threads
-        with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
-            areas = np.concatenate(list(pool.map(lambda a: geodesic_area_m2(gpd.GeoSeries(a, crs=gdf.crs)), pieces)))
+        def measure(a: np.ndarray) -> np.ndarray:
+            return geodesic_area_m2(gpd.GeoSeries(a, crs=gdf.crs))
+
+        if len(both) >= 512:  # NumPy releases the GIL: two threads
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                areas = np.concatenate(list(pool.map(measure, np.array_split(both, 2))))
+        else:  # a few: a thread would cost more than it saves
+            areas = measure(both)
         before, after = areas[: len(broken)], np.nan_to_num(areas[len(broken) :])  # empty repair: 0
     else:
         before = after = np.zeros(len(broken))
