@@ -275,15 +275,19 @@ def build(
 
         facts = facts_for(layers_dir)
         project = project_for(layers_dir)
-        report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
-        comparisons = comparisons_for(layers_dir, compare)
-
         from geo.render import _t, display_layers, make_map, map_html
 
         _t(lang)  # an unknown language is refused before any work
         # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
         drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-        shown = display_layers(layers, drawn, project=project)
+        # The display geometry (GEOS, without the GIL) is made on a thread while this one measures:
+        # neither changes the layers, and neither prepares their geometries (shapely's index queries
+        # prepare a temporary copy), so they share them safely.
+        with ThreadPoolExecutor(1) as pool:
+            display = pool.submit(display_layers, layers, drawn, project=project)
+            report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
+            comparisons = comparisons_for(layers_dir, compare)
+            shown = display.result()
         files = {name: out_dir / name for name in OUTPUT_FILES}
         out_dir.mkdir(parents=True, exist_ok=True)
         # Every file goes to a temporary path first; all are renamed into place only when every one
