@@ -279,9 +279,13 @@ def test_the_writer_rounds_orients_and_replaces_only_when_checked(tmp_path):
     assert back is not None and shapely.equals(back.geometries[2], multi)
     before = path.read_bytes()
 
-    def refuse() -> None:
+    # a check that refuses, or fails, leaves the file as it was and no temporary file behind
+    assert write_polygons(PolygonLayer(np.array([multi], dtype=object), [{}]), path, check=lambda: False) is None
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["o.geojson"]
+
+    def fail() -> bool:
         raise RuntimeError("not proved")
 
     with pytest.raises(RuntimeError):
-        write_polygons(PolygonLayer(np.array([multi], dtype=object), [{}]), path, check=refuse)
+        write_polygons(PolygonLayer(np.array([multi], dtype=object), [{}]), path, check=fail)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["o.geojson"]

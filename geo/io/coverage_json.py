@@ -203,12 +203,12 @@ def _coordinates_text(geoms: np.ndarray, decimals: int) -> list[str]:
 
 
 def write_polygons(
-    layer: PolygonLayer, path: str | Path, *, decimals: int = 6, check: Callable[[], None] | None = None
-) -> Path:
+    layer: PolygonLayer, path: str | Path, *, decimals: int = 6, check: Callable[[], bool] | None = None
+) -> Path | None:
     """Write the layer as an RFC 7946 FeatureCollection, atomically; ``decimals`` places per coordinate.
 
-    ``check``, if given, runs once the text is written, before it replaces ``path``: if it
-    raises, ``path`` is left as it was.
+    ``check``, if given, runs once the text is written, before it replaces ``path``: when it
+    returns False (or raises), ``path`` is left as it was and None is returned (or the error raised).
     """
     geoms = layer.geometries
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -234,8 +234,15 @@ def write_polygons(
         out.append("".join(parts))
         out.append(",\n" if i < len(geoms) - 1 else "\n")
     out.append("]}\n")
-    with atomic_path(Path(path)) as tmp:
-        Path(tmp).write_text("".join(out), encoding="utf-8")
-        if check is not None:
-            check()
+    try:
+        with atomic_path(Path(path)) as tmp:
+            Path(tmp).write_text("".join(out), encoding="utf-8")
+            if check is not None and not check():
+                raise _Refused
+    except _Refused:
+        return None
     return Path(path)
+
+
+class _Refused(Exception):
+    """The check refused the text written: it is not renamed into place."""

@@ -138,17 +138,9 @@ def simplify_file(
         out[present] = shown
         with ThreadPoolExecutor(1) as pool:  # the proof runs (GEOS, without the GIL) while the text is written
             problems = pool.submit(coverage_problems, np.asarray(shown, dtype=object))
-
-            def proved() -> None:
-                if problems.result():
-                    raise _NotACoverage
-
             decimals = int(round(-np.log10(grid))) if grid else 10  # the grid's coordinates, exactly
-            try:
-                return write_polygons(PolygonLayer(out, layer_read.properties, layer_read.ids, layer_read.name), dst,
-                                      decimals=decimals, check=proved)
-            except _NotACoverage:
-                return None
+            return write_polygons(PolygonLayer(out, layer_read.properties, layer_read.ids, layer_read.name), dst,
+                                  decimals=decimals, check=lambda: not problems.result())
 
     path = write(shown, grid) if shown is not None else None
     if path is None:  # the input is not a valid coverage (say why), or the grid broke it: the careful way
@@ -167,7 +159,3 @@ def simplify_file(
         int(shapely.get_num_coordinates(np.asarray(shown, dtype=object)).sum()), tolerance, grid, error, reader,
         max_area_error,
     )
-
-
-class _NotACoverage(Exception):
-    """The result failed its proof; nothing is renamed."""
