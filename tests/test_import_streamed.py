@@ -162,3 +162,65 @@ def test_scanner_reset_drops_earlier_batches():
         scan = scanner.result()
         assert list(scan.valid) == [True, False] and scanner.scanned[1] is geoms[1]
         assert scan.reasons[1].startswith("Self-intersection")
+
+
+# -- the layer of a plain GeoPackage, found without GDAL ------------------------------------------------
+
+
+def _gpkg_cases(tmp_path):
+    import sqlite3
+
+    import geopandas as gpd
+
+    square = shapely.box(131.0, 43.0, 131.1, 43.1)
+    geoms = {"polygon": square, "multipolygon": shapely.MultiPolygon([square]), "point": shapely.Point(131, 43),
+             "line": shapely.LineString([(131, 43), (131.1, 43.1)]), "z": shapely.Point(131, 43, 5)}
+    for kind, geom in geoms.items():
+        path = tmp_path / f"{kind}.gpkg"
+        gpd.GeoDataFrame({"id": ["a"]}, geometry=[geom], crs="EPSG:4326").to_file(path, layer=f"parks {kind}")
+        yield kind, path
+    two = tmp_path / "two.gpkg"
+    gdf = gpd.GeoDataFrame({"id": ["a"]}, geometry=[square], crs="EPSG:4326")
+    gdf.to_file(two, layer="a")
+    gdf.to_file(two, layer="b", mode="a")
+    yield "two layers", two
+    table = tmp_path / "table.gpkg"
+    gdf.to_file(table, layer="parks")
+    pyogrio.write_dataframe(pd.DataFrame({"note": ["x"]}), table, layer="notes", append=True)
+    yield "attribute table", table
+    loose = tmp_path / "loose.gpkg"
+    gdf.to_file(loose, layer="parks")
+    with sqlite3.connect(loose) as conn:  # a table the GeoPackage does not register
+        conn.execute("CREATE TABLE extra (fid INTEGER PRIMARY KEY, geom BLOB)")
+    yield "unregistered table", loose
+    fake = tmp_path / "fake.gpkg"
+    fake.write_bytes(b"not a database at all")
+    yield "not SQLite", fake
+
+
+def test_a_plain_geopackage_is_listed_as_gdal_lists_it(tmp_path):
+    from geo.io.sources import _geopackage_layer
+
+    answered = []
+    for kind, path in _gpkg_cases(tmp_path):
+        quick = _geopackage_layer(str(path))
+        if quick is None:
+            continue
+        answered.append(kind)
+        layers = pyogrio.list_layers(path)
+        assert quick == ([str(n) for n in layers[:, 0]], str(layers[0, 1])), kind
+    # the plain 2D layers are answered; several layers, other tables, Z and damaged files go to GDAL
+    assert answered == ["polygon", "multipolygon", "point", "line"]
+
+
+def test_the_layer_choice_of_a_geopackage_is_unchanged(tmp_path, capsys):
+    from geo.cli import main
+
+    cases = dict(_gpkg_cases(tmp_path))
+    assert main(["validate", str(cases["two layers"]), "--role", "parks_rus"]) == 2
+    assert "holds 2 layers (a, b); choose one with --layer NAME" in capsys.readouterr().err
+    assert main(["validate", str(cases["polygon"]), "--role", "parks_rus", "--layer", "nope"]) == 2
+    assert "--layer 'nope' is not in polygon.gpkg; its layers are: parks polygon" in capsys.readouterr().err
+    assert main(["validate", str(cases["polygon"]), "--role", "parks_rus", "--layer", "parks polygon"]) in (0, 1)
+    assert main(["validate", str(cases["not SQLite"]), "--role", "parks_rus"]) == 2
+    assert "cannot read" in capsys.readouterr().err

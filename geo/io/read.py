@@ -20,7 +20,14 @@ import shapely
 from geo.errors import DataError, ReadError, UsageError
 from geo.io.files import _first_line, file_sha256
 from geo.io.lint import geojson_problems
-from geo.io.sources import _guess_dbf_encoding, _resolve, _shapefile_encoding, _shapefile_files, _zip_folder
+from geo.io.sources import (
+    _geopackage_layer,
+    _guess_dbf_encoding,
+    _resolve,
+    _shapefile_encoding,
+    _shapefile_files,
+    _zip_folder,
+)
 from geo.limits import ReadLimits, check_input, gdal_path, read_limits, within_time
 from geo.problems import Problem
 from geo.progress import Progress
@@ -324,6 +331,10 @@ def _linearised(path: Path, what: str = "") -> Problem:
 
 def _choose_layer(path: Path, target_arg, fmt: str, layer: str | None) -> tuple[list[str], str]:
     """The names of the file's layers and the geometry type of the one to read (``layer``, else the only one)."""
+    if fmt == "GeoPackage" and isinstance(target_arg, str):
+        plain = _geopackage_layer(target_arg)  # a GeoPackage of one table, without opening it in GDAL
+        if plain is not None and layer in (None, plain[0][0]):
+            return plain
     try:
         layers = pyogrio.list_layers(target_arg)
     except Exception as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from pathlib import Path
 
@@ -119,3 +120,40 @@ def _shapefile_files(shp: Path) -> list[Path]:
     """The files of a Shapefile set that GDAL reads (same name, any extension)."""
     stem = shp.stem.lower()
     return sorted({shp, *(p for p in shp.parent.iterdir() if p.stem.lower() == stem and p.suffix)})
+
+
+#: Tables of a GeoPackage that are its own machinery (the GeoPackage's, GDAL's, SQLite's), not layers.
+_GPKG_MACHINERY = ("gpkg_", "rtree_", "sqlite_")
+#: The GeoPackage's plain 2D geometry types, by the names GDAL gives them (curves and the rest go to GDAL).
+_GPKG_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint",
+               "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon"}
+
+
+def _geopackage_layer(path: str) -> tuple[list[str], str] | None:
+    """The one feature table of a plain GeoPackage and its geometry type, read from its SQLite tables.
+
+    Asking SQLite directly takes a fraction of a millisecond, where GDAL's listing opens the
+    whole GeoPackage (1.5-3.5 ms, a tenth of importing 1,000 parks). Only the plain case is
+    answered: one registered table of features, its geometry column of a plain 2D type (no
+    curves, no Z or M), and no other table or view but the GeoPackage's own; anything else
+    (several layers, attribute tables, tables GDAL might also list, curves, a file SQLite
+    cannot open read-only) gives None, and GDAL is asked. The file is opened read-only.
+    """
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            contents = conn.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall()
+            tables = conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall()
+            columns = conn.execute("SELECT table_name, geometry_type_name, z, m FROM gpkg_geometry_columns").fetchall()
+    except (sqlite3.Error, OSError, ValueError):
+        return None
+    if len(contents) != 1 or str(contents[0][1]).lower() != "features" or len(columns) != 1:
+        return None
+    name, geometry_type = str(contents[0][0]), _GPKG_TYPES.get(str(columns[0][1]).upper())
+    others = [str(t) for (t,) in tables if str(t) != name and not str(t).lower().startswith(_GPKG_MACHINERY)]
+    if others or str(columns[0][0]) != name or name not in {str(t) for (t,) in tables}:
+        return None
+    if geometry_type is None or columns[0][2] != 0 or columns[0][3] != 0:
+        return None
+    return [name], geometry_type
