@@ -108,7 +108,7 @@ def test_the_bundled_project_is_read_again_when_its_file_or_facts_change(tmp_pat
     # a facts table that loses a row the project names is found out: the project is checked again
     second = bundled_project()
     facts = (tmp_path / "facts.csv").read_text(encoding="utf-8").splitlines()
-    (tmp_path / "facts.csv").write_text("\n".join(l for l in facts if second.published["RUS"] not in l) + "\n",
+    (tmp_path / "facts.csv").write_text("\n".join(row for row in facts if second.published["RUS"] not in row) + "\n",
                                         encoding="utf-8")
     with pytest.raises(ProjectError, match=second.published["RUS"]):
         bundled_project()
