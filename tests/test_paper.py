@@ -110,6 +110,16 @@ def test_labels_on_paper_neither_overlap_nor_leave_the_frame(shown_layers, lang)
     assert _disjoint(boxes), [a.get_text() for a in static.labels]
     for (x0, y0, x1, y1), artist in zip(boxes, static.labels, strict=True):
         assert frame.x0 <= x0 and x1 <= frame.x1 and frame.y0 <= y0 and y1 <= frame.y1, artist.get_text()
+    # no label placed after a leader line lies on it (drawn from its anchor to the middle of its text)
+    import shapely
+
+    for k, (box, artist) in enumerate(zip(boxes, static.labels, strict=True)):
+        if artist.arrow_patch is None:
+            continue
+        anchor = static.axes.transData.transform(artist.xy)
+        leader = shapely.LineString([anchor, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)])
+        for other, name in zip(boxes[k + 1:], static.labels[k + 1:], strict=True):
+            assert not shapely.box(*other).intersects(leader), (name.get_text(), artist.get_text())
     texts = ["".join(a.get_text().split()) for a in static.labels]
     # every park is named (with its area), the largest first
     for _, row in parks.iterrows():
@@ -163,3 +173,24 @@ def test_label_placement_keeps_optional_labels_apart_and_inside(tmp_path):
         assert len(ax.lines) == len(placed) - with_park
 
     check()
+
+
+def test_a_label_keeps_off_the_leader_lines_drawn_before_it():
+    from matplotlib.figure import Figure
+
+    from geo.render.labels import Label, _Placer
+
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    b = Label((5.0, 3.0), "Park B\n10 ha", {"fontsize": 8}, required=True)
+    placer = _Placer(ax, [])
+    at_anchor = placer._draw(b, b.text, 0.0, 0.0, "center", "center")
+    box = placer._box(at_anchor)
+    assert placer._cost(b, at_anchor, box) == 0  # free
+    middle = (box[1] + box[3]) / 2
+    placer.leaders.append((0.0, middle, 400.0, middle))  # a leader drawn before, across its middle
+    assert placer._cost(b, at_anchor, box) > 0
+    placer.leaders[-1] = (0.0, box[3] + 5, 400.0, box[3] + 5)  # one just above it
+    assert placer._cost(b, at_anchor, box) == 0
