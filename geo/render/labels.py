@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import shapely
+
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
 
@@ -64,8 +66,6 @@ def _overlap(a, b) -> float:
 
 def _crossing(box, segment) -> float:
     """A cost for a box and a leader line ``segment`` (x0, y0, x1, y1) through it: the box's area, else 0."""
-    import shapely
-
     line = shapely.LineString([segment[:2], segment[2:]])
     return (box[2] - box[0]) * (box[3] - box[1]) if shapely.box(*box).intersects(line) else 0.0
 
