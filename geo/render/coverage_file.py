@@ -78,8 +78,9 @@ def _read(
         raise UsageError(f"{dst}: the output is GeoJSON; name it .geojson (or .json).")
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
         raise UsageError(f"{dst} is the input file; write the result elsewhere (the source is never modified).")
-    check_input(src, [src], src.suffix.lower().lstrip("."), limits or read_limits())
     lean = layer is None and src.suffix.lower() in (".geojson", ".json")
+    if lean:  # (read_source checks the input itself)
+        check_input(src, [src], src.suffix.lower().lstrip("."), limits or read_limits())
     found = read_polygons(src.read_bytes()) if lean else None
     reader = "numpy"
     if found is None:
