@@ -156,7 +156,7 @@ _E2 = _F * (2 - _F)
 _E = float(np.sqrt(_E2))
 _QP = 1 + (1 - _E2) / _E * float(np.arctanh(_E))
 #: Square of the authalic radius: a sphere of this radius has the ellipsoid's area.
-_RQ2 = 0.5 * _A * _A * _QP
+AUTHALIC_R2 = 0.5 * _A * _A * _QP
 
 
 def _sin_authalic(lat_deg: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
@@ -253,8 +253,13 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
     return out
 
 
-def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
-    """Unsigned area (m²) of each ring, great-circle edges on the authalic sphere."""
+def edge_excess(coords: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
+    """Signed spherical excess (half of it, radians) of the triangle pole–edge for each step ``coords[i]`` → ``coords[i+1]``.
+
+    Great-circle edges on the authalic sphere; a closed ring's signed area (m²) is
+    ``2 * AUTHALIC_R2 * sum`` over its edges (positive counter-clockwise), so the sums of
+    pieces of a ring (its arcs) add up to the ring's.
+    """
     sb = _sin_authalic(coords[:, 1], sin_lat)
     # t = tan(beta / 2) = sin(beta) / (1 + cos(beta))
     t = sb / (1.0 + np.sqrt(1.0 - sb * sb))
@@ -266,11 +271,14 @@ def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.nda
     x = np.tan(dlam * 0.5)
     x *= t1 + t2
     x /= 1.0 + t1 * t2
-    excess = np.empty(len(t))
-    np.arctan(x, out=excess[:-1])
-    excess[-1] = 0.0
+    return np.arctan(x, out=x)
+
+
+def _ring_areas_m2(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
+    """Unsigned area (m²) of each ring, great-circle edges on the authalic sphere."""
+    excess = np.append(edge_excess(coords, sin_lat), 0.0)
     excess[ring_offsets[1:] - 1] = 0.0  # the step from one ring to the next is not an edge
-    return np.abs(np.add.reduceat(excess, ring_offsets[:-1])) * (2.0 * _RQ2)
+    return np.abs(np.add.reduceat(excess, ring_offsets[:-1])) * (2.0 * AUTHALIC_R2)
 
 
 def _rough_edge_m(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
@@ -290,21 +298,74 @@ def _rough_edge_m(coords: np.ndarray, ring_offsets: np.ndarray, sin_lat: np.ndar
     return np.append(dlon, 0.0)
 
 
-#: Bound of the difference (m²) between a geodesic edge of 1 km and the great
-#: circle through its ends on the authalic sphere; it grows as the length cubed.
-#: Measured against GeographicLib on star polygons and made-valid bow-ties at 41-47N
-#: (benchmarks.datagen.wdpa_like): at most 3e-3 m²
-#: per km³ of summed edge lengths cubed; 1e-2 leaves a factor three.
-_EDGE_ERROR_M2_PER_KM3 = 1e-2
+#: Bound of the area (m²) between a geodesic edge and the great circle through its ends on
+#: the authalic sphere, per km³ of the edge's length as :func:`_rough_edge_m` bounds it (it
+#: grows as the length cubed). Largest for east-west edges at 45° of latitude: 0.0252 of
+#: ``_rough_edge_m``'s km³ (0.0438 of the true length's), measured against GeographicLib's
+#: geodesics (``pyproj.Geod.npts``) for edges of 1 to 300 km at every 2.5° of latitude and
+#: azimuths 60-120° (tests/test_measure.py); 0.05 leaves a factor two. (Until 2026-12 this
+#: was 1e-2, fitted on star polygons: east-west edges exceeded it up to 2.5 times.)
+_EDGE_ERROR_M2_PER_KM3 = 0.05
 
 #: Rings whose error bound exceeds this fraction of their area are densified.
 _RELATIVE_BUDGET = 2e-7
 
 
+def _ragged_polygons(geoms: np.ndarray, shells_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates and ring, polygon and geometry offsets of non-empty Polygons/MultiPolygons.
+
+    ``shells_only``: every geometry is a Polygon without holes (the common case: no ring objects needed).
+    """
+    if shells_only:
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+        ring_offsets = np.concatenate([[0], np.cumsum(np.bincount(index, minlength=len(geoms)))])
+        poly_offsets = geom_offsets = np.arange(len(geoms) + 1)
+        return coords, ring_offsets, poly_offsets, geom_offsets
+    _, coords, offsets = shapely.to_ragged_array(geoms)
+    if len(offsets) == 2:  # all Polygons: one polygon per geometry
+        ring_offsets, poly_offsets = offsets
+        geom_offsets = np.arange(len(poly_offsets))
+    else:
+        ring_offsets, poly_offsets, geom_offsets = offsets
+    return coords[:, :2], ring_offsets, poly_offsets, geom_offsets
+
+
+def edge_error_bound_m2(coords: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
+    """For each step ``coords[i]`` → ``coords[i+1]``: a bound (m²) of the area between the ellipsoid's
+    geodesic and the authalic sphere's great circle through its ends (see ``_EDGE_ERROR_M2_PER_KM3``).
+
+    A ring's area measured with great circles (:func:`edge_excess`) is within the sum of these
+    of its geodesic area, with no densification (and no pyproj).
+    """
+    edge_km = _rough_edge_m(coords, np.array([0, len(coords)]), sin_lat)[:-1] / 1000.0
+    return _EDGE_ERROR_M2_PER_KM3 * edge_km**3
+
+
+def sphere_area_bound_m2(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area (m²) of non-empty Polygons/MultiPolygons in lon/lat with great-circle edges on the
+    authalic sphere, and a bound of its difference from the geodesic area (m²).
+
+    The geodesic area (:func:`geodesic_area_lonlat_m2`) lies within ``area ± bound``: it is
+    the same sum, with the rings whose bound is not negligible densified along the geodesic.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    coords, ring_offsets, poly_offsets, geom_offsets = _ragged_polygons(geoms, bool(simple.all()))
+    sin_lat = np.sin(np.radians(coords[:, 1]))
+    ring_area = _ring_areas_m2(coords, ring_offsets, sin_lat)
+    edge_km = _rough_edge_m(coords, ring_offsets, sin_lat) / 1000.0
+    ring_bound = _EDGE_ERROR_M2_PER_KM3 * np.add.reduceat(edge_km**3, ring_offsets[:-1])
+    sign = -np.ones(len(ring_area))
+    sign[poly_offsets[:-1]] = 1.0
+    poly_area = np.add.reduceat(sign * ring_area, poly_offsets[:-1])
+    poly_bound = np.add.reduceat(ring_bound, poly_offsets[:-1])
+    return np.add.reduceat(poly_area, geom_offsets[:-1]), np.add.reduceat(poly_bound, geom_offsets[:-1])
+
+
 def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
     """Area (m²) of non-empty Polygons/MultiPolygons in lon/lat, all at once.
 
-    On the authalic sphere (radius ``sqrt(_RQ2)``, latitude the authalic
+    On the authalic sphere (radius ``sqrt(AUTHALIC_R2)``, latitude the authalic
     latitude) areas equal ellipsoidal areas. A ring's area is the sum over its
     edges of the signed spherical excess of the triangle edge–pole,
     ``2 atan(tan(dλ/2) (t1 + t2) / (1 + t1 t2))`` with ``t = tan(β/2)``.
@@ -314,24 +375,12 @@ def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
     measured again.
     """
     simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
-    if simple.all():
-        # Shell-only Polygons (the common case): one ring per geometry, no ring objects needed.
-        coords, index = shapely.get_coordinates(geoms, return_index=True)
-        ring_offsets = np.concatenate([[0], np.cumsum(np.bincount(index, minlength=len(geoms)))])
-        poly_offsets = geom_offsets = np.arange(len(geoms) + 1)
-    elif simple.any():
+    if simple.any() and not simple.all():
         out = np.empty(len(geoms))
         out[simple] = _authalic_area_m2(geoms[simple])
         out[~simple] = _authalic_area_m2(geoms[~simple])
         return out
-    else:
-        _, coords, offsets = shapely.to_ragged_array(geoms)
-        if len(offsets) == 2:  # all Polygons: one polygon per geometry
-            ring_offsets, poly_offsets = offsets
-            geom_offsets = np.arange(len(poly_offsets))
-        else:
-            ring_offsets, poly_offsets, geom_offsets = offsets
-        coords = coords[:, :2]
+    coords, ring_offsets, poly_offsets, geom_offsets = _ragged_polygons(geoms, bool(simple.all()))
     sin_lat = np.sin(np.radians(coords[:, 1]))
     ring_area = _ring_areas_m2(coords, ring_offsets, sin_lat)
     edge_km = _rough_edge_m(coords, ring_offsets, sin_lat) / 1000.0
