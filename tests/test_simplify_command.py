@@ -12,7 +12,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.datagen import coverage
@@ -289,3 +289,53 @@ def test_the_writer_rounds_orients_and_replaces_only_when_checked(tmp_path):
     with pytest.raises(RuntimeError):
         write_polygons(PolygonLayer(np.array([multi], dtype=object), [{}]), path, check=fail)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["o.geojson"]
+
+
+@pytest.mark.parametrize("odd", ["plain", "\u0000geometry\u0000", '"geometry": null}, {"type": "Feature"'])
+def test_the_writer_writes_any_property_text(tmp_path, odd):
+    """Properties holding the writer's own marker or JSON-looking text come back as they were."""
+    box = shapely.box(130, 42, 131, 43)
+    layer = PolygonLayer(np.array([box, None, box], dtype=object), [{"a": odd}, {"b": odd}, {odd: 1}], [1, 2, 3])
+    path = tmp_path / "o.geojson"
+    write_polygons(layer, path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert [f["properties"] for f in doc["features"]] == layer.properties
+    assert [f["id"] for f in doc["features"]] == [1, 2, 3]
+    assert [f["geometry"] is None for f in doc["features"]] == [False, True, False]
+    back = read_polygons(path.read_bytes())
+    assert back is not None and shapely.equals(back.geometries[2], box)
+
+
+_NUMBER_BYTES = st.sampled_from([b"0", b"1", b"7", b"9", b".", b"-", b" ", b"e", b"+"])
+
+
+@settings(max_examples=300, deadline=None)
+@example(numbers=[1.5], places=[1], noise=[b"1", b".", b"5", b"e", b"1"])  # an exponent after the digits
+@example(numbers=[1.5], places=[1], noise=[b"7", b"-", b"1", b".", b"0"])  # two numbers run together
+@given(
+    numbers=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
+    places=st.lists(st.integers(1, 12), min_size=1, max_size=30),
+    noise=st.lists(_NUMBER_BYTES, max_size=12),
+)
+def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, noise):
+    """``_decimals`` reads the very doubles C's strtod (``np.fromstring``) reads, or declines: never others."""
+    import warnings
+
+    from geo.io.coverage_json import _decimals
+
+    text = " ".join(f"{x:.{places[i % len(places)]}f}" for i, x in enumerate(numbers)).encode()
+    got = _decimals(text)
+    want = np.fromstring(text, sep=" ")
+    whole = max(len(str(int(abs(float(t))))) for t in text.split())
+    if whole + max(len(t.split(b".")[1]) for t in text.split()) <= 15:  # within a double's exact digits
+        assert got is not None  # every number [-]digits.digits is read
+    if got is None:
+        return
+    assert got.tobytes() == want.tobytes()  # the same bits (-0.0 too)
+    # text with stray bytes: the same doubles, or declined
+    noisy = text + b" " + b"".join(noise)
+    got = _decimals(noisy)
+    if got is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # fromstring warns where it stops early: then _decimals must not read it
+            assert got.tobytes() == np.fromstring(noisy, sep=" ").tobytes()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +136,15 @@ def _skeleton(doc, n_arrays: int) -> PolygonLayer | None:
     )
 
 
+def _numbers(text: bytes) -> np.ndarray:
+    """Every number in concatenated coordinates arrays, in order (those that do not parse are NaN)."""
+    spaced = text.translate(_NUMBERS_ONLY)
+    numbers = _decimals(spaced)
+    if numbers is None:  # numbers of another form (exponents, integers, many digits): C's strtod
+        numbers = np.fromstring(spaced, sep=" ")  # noqa: NPY201 - the C parser, no Python floats
+    return numbers
+
+
 def _parse_arrays(text: bytes, depth: np.ndarray) -> np.ndarray | None:
     """The geometries of concatenated coordinates arrays; geometry ``i`` has its positions at depth ``depth[i]``."""
     u = np.frombuffer(text, dtype=np.uint8)
@@ -153,7 +162,7 @@ def _parse_arrays(text: bytes, depth: np.ndarray) -> np.ndarray | None:
     position = opens & (level == want)
     ring = opens & (level == want - 1)
     polygon = opens & (level == want - 2)
-    numbers = np.fromstring(text.translate(_NUMBERS_ONLY), sep=" ")  # noqa: NPY201 - the C parser, no Python floats
+    numbers = _numbers(text)
     n_positions = int(position.sum())
     if len(numbers) != 2 * n_positions or not np.isfinite(numbers).all():
         return None  # not two numbers per position (3D, a bad number): GDAL reads it
@@ -181,6 +190,75 @@ def _parse_arrays(text: bytes, depth: np.ndarray) -> np.ndarray | None:
         rank = np.cumsum(~single) - 1  # each MultiPolygon's place among them
         out[~single] = shapely.multipolygons(polygons[~one], indices=rank[geom_of_polygon[~one]])
     return out
+
+
+#: Powers of ten exact in int64 and in float64 (up to 10**18 and 10**22).
+_P10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _decimals(spaced: bytes) -> np.ndarray | None:
+    """Space-separated numbers all of the form ``[-]digits.digits``, parsed column by column; None for any other.
+
+    Each number is found by its decimal point; its digits are read outwards from it, one
+    column (the n-th digit before or after every point) at a time, into an exact integer
+    mantissa, which is then divided by a power of ten: both exact, so the division rounds
+    once, correctly, as C's ``strtod`` does (the very same doubles). About a third of the
+    time of ``np.fromstring`` (0.09 s against 0.27 s for the 1,080,000 numbers of the
+    10,000-park benchmark coverage). None when a number has no point, an exponent, more
+    than 15 significant digits or a byte other than a digit or a leading minus, or when the
+    text has as many points as numbers only by chance: ``np.fromstring`` reads it then.
+    """
+    u = np.frombuffer(spaced, dtype=np.uint8)
+    if not len(u):
+        return None
+    space = u == 32
+    n = int(np.count_nonzero(space[1:] & ~space[:-1])) + (not space[-1])
+    points = np.flatnonzero(u == 46)
+    if len(points) != n or not n:
+        return None
+    pad = 20
+    padded = np.concatenate([np.full(pad, 32, np.uint8), u, np.full(pad, 32, np.uint8)])
+    at = points + pad
+    zero = np.uint8(48)
+    # the digits after each point: column j holds the j-th digit of every number that has one
+    columns: list[np.ndarray] = []
+    alive = np.ones(n, bool)
+    frac = np.zeros(n, np.int64)
+    for j in range(1, pad):
+        digit = padded[at + j] - zero  # bytes below '0' wrap around, above '9' stay above 9
+        alive &= digit < 10
+        if not alive.any():
+            break
+        columns.append(np.where(alive, digit, 0))
+        frac += alive
+    places = len(columns)
+    if not places or places > 18 or (frac == 0).any():
+        return None
+    mantissa = np.zeros(n, np.int64)
+    for j, column in enumerate(columns):  # every number as `places` decimals: trailing zeros are exact
+        mantissa += column.astype(np.int64) * _P10[places - 1 - j]
+    whole = np.zeros(n, np.int64)
+    alive[:] = True
+    for j in range(1, pad):
+        digit = padded[at - j] - zero
+        alive &= digit < 10
+        if not alive.any():
+            break
+        if places + j - 1 > 18:
+            return None
+        mantissa += np.where(alive, digit, 0).astype(np.int64) * _P10[places + j - 1]
+        whole += alive
+    if (whole == 0).any() or (mantissa >= 2**53).any():
+        return None
+    # what stands around each number: an optional minus before, a space (or the text's ends) around
+    before = padded[at - whole - 1]
+    negative = before == 45
+    outside = np.where(negative, padded[at - whole - 2], before)
+    if not ((outside == 32).all() and (padded[at + frac + 1] == 32).all()):
+        return None
+    values = mantissa / (10.0 ** places)
+    values[negative] *= -1.0
+    return values
 
 
 def _coordinates_text(geoms: np.ndarray, decimals: int) -> list[str]:
@@ -216,32 +294,77 @@ def write_polygons(
     if (present & ~np.isin(kinds, (3, 6))).any():
         raise ValueError("write_polygons writes polygons and multipolygons only")
     shown = shapely.orient_polygons(shapely.force_2d(geoms[present]))
-    text = iter(_coordinates_text(shown, decimals))
-    head = {"type": "FeatureCollection"}
-    if layer.name:
-        head["name"] = layer.name
-    out = [json.dumps(head, ensure_ascii=False)[:-1], ', "features": [\n']
+    text = _coordinates_text(shown, decimals)
     kind_name = {3: "Polygon", 6: "MultiPolygon"}
-    for i in range(len(geoms)):
-        parts = ['{"type": "Feature", ']
-        if layer.ids is not None and layer.ids[i] is not None:
-            parts.append(f'"id": {json.dumps(layer.ids[i], ensure_ascii=False)}, ')
-        parts.append(f'"properties": {json.dumps(layer.properties[i], ensure_ascii=False)}, "geometry": ')
-        if present[i]:
-            parts.append(f'{{"type": "{kind_name[int(kinds[i])]}", "coordinates": {next(text)}}}}}')
-        else:
-            parts.append("null}")
-        out.append("".join(parts))
-        out.append(",\n" if i < len(geoms) - 1 else "\n")
-    out.append("]}\n")
+    geometry = (
+        f'{{"type": "{kind_name[int(k)]}", "coordinates": {c}}}' for k, c in zip(kinds[present], text, strict=True)
+    )
+    out = _marked(layer, present, geometry) or _one_by_one(layer, present, geometry)
     try:
         with atomic_path(Path(path)) as tmp:
-            Path(tmp).write_text("".join(out), encoding="utf-8")
+            Path(tmp).write_text(out, encoding="utf-8")
             if check is not None and not check():
                 raise _Refused
     except _Refused:
         return None
     return Path(path)
+
+
+#: Where a geometry goes in the text :func:`_marked` dumps (a string no property holds: if one
+#: does, it is written one feature at a time instead).
+_MARKER = "\u0000geometry\u0000"
+
+
+def _head(layer: PolygonLayer, features: list) -> dict:
+    head: dict = {"type": "FeatureCollection"}
+    if layer.name:
+        head["name"] = layer.name
+    head["features"] = features
+    return head
+
+
+def _feature(layer: PolygonLayer, i: int, geometry) -> dict:
+    feature: dict = {"type": "Feature"}
+    if layer.ids is not None and layer.ids[i] is not None:
+        feature["id"] = layer.ids[i]
+    feature["properties"] = layer.properties[i]
+    feature["geometry"] = geometry
+    return feature
+
+
+def _marked(layer: PolygonLayer, present: np.ndarray, geometry: Iterator[str]) -> str | None:
+    """The FeatureCollection's text, one feature a line, the properties dumped all at once.
+
+    Everything but the geometries goes through one ``json.dumps`` (its C encoder), each
+    geometry a marker; the marks are then filled in.
+
+    10,000 features' properties took 0.06 s as as many ``json.dumps`` calls, 0.02 s this
+    way. None when a property holds the marker.
+    """
+    features = [_feature(layer, i, _MARKER if present[i] else None) for i in range(len(present))]
+    pieces = json.dumps(_head(layer, features), ensure_ascii=False).split(json.dumps(_MARKER))
+    if len(pieces) != int(present.sum()) + 1:
+        return None
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        out.append(next(geometry))
+        # each geometry ends its feature: a line break after it
+        out.append(piece.replace('}, {"type": "Feature"', '},\n{"type": "Feature"', 1))
+    out.append("\n")
+    return "".join(out)
+
+
+def _one_by_one(layer: PolygonLayer, present: np.ndarray, geometry: Iterator[str]) -> str:
+    """The FeatureCollection's text, a feature at a time (when a property holds :func:`_marked`'s marker)."""
+    head = json.dumps(_head(layer, []), ensure_ascii=False)
+    out = [head[: -len("[]}")], "[\n"]
+    for i in range(len(present)):
+        feature = json.dumps(_feature(layer, i, None), ensure_ascii=False)
+        if present[i]:
+            feature = feature[: -len("null}")] + next(geometry) + "}"
+        out.append(feature + (",\n" if i < len(present) - 1 else "\n"))
+    out.append("]}\n")
+    return "".join(out)
 
 
 class _Refused(Exception):
