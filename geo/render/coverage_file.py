@@ -19,7 +19,8 @@ import shapely
 from geo.errors import DataError, UsageError
 from geo.io.coverage_json import PolygonLayer, read_polygons, write_polygons
 from geo.limits import ReadLimits, check_input, read_limits
-from geo.render.simplify import _display_geometries, _geodesic_ha, coverage_problems
+from geo.measure import M2_PER_HA, sphere_area_bound_m2
+from geo.render.simplify import _display_geometries, coverage_problems
 
 __all__ = ["SimplifiedFile", "simplify_file"]
 
@@ -45,7 +46,7 @@ class SimplifiedFile:
         how = (f"tolerance {self.tolerance_deg:g} deg and finer, {grid}" if self.tolerance_deg
                else "left unsimplified (a feature missed its budget even so)")
         return (f"wrote {self.path}: {self.features:,} features, {self.vertices:,} of {self.input_vertices:,} vertices "
-                f"({share:.0%}), largest geodesic area error {100 * self.max_area_error:.2f} % "
+                f"({share:.0%}), largest geodesic area error at most {100 * self.max_area_error:.2f} % "
                 f"(limit {100 * self.limit:g} %), a valid coverage; {how}; read with {self.reader}")
 
 
@@ -124,37 +125,53 @@ def simplify_file(
     layer_read, reader, present = _read(src, dst, max_area_error, limits, layer)
     geoms = layer_read.geometries
     originals = geoms[present]  # the polygons, an object array
-    true_ha = _geodesic_ha(originals)
+    # measured without densifying (nor pyproj), and how far that may be from the geodesic areas:
+    # the check counts it against the budget
+    true_m2, true_bound_m2 = sphere_area_bound_m2(originals)
+    true_ha, true_bound = true_m2 / M2_PER_HA, true_bound_m2 / M2_PER_HA
     layer_of = np.zeros(len(originals), dtype=int)
     try:
         tolerance, grid, shown, error = _display_geometries(
-            originals, true_ha, layer_of, max_area_error, assume_coverage=True
+            originals, true_ha, layer_of, max_area_error, assume_coverage=True, true_bound_ha=true_bound,
+            prove_coverage=False,
         )
     except shapely.errors.GEOSException:
         shown = None
     out = geoms.copy()
 
-    def write(shown: list, grid: float) -> Path | None:
+    def write(shown: list, grid: float, proved: bool) -> Path | None:
         """Write ``shown`` (atomically) once it is proved a valid coverage; None (nothing written) if it is not."""
         out[present] = shown
-        with ThreadPoolExecutor(1) as pool:  # the proof runs (GEOS, without the GIL) while the text is written
-            problems = pool.submit(coverage_problems, np.asarray(shown, dtype=object))
-            decimals = int(round(-np.log10(grid))) if grid else 10  # the grid's coordinates, exactly
-            return write_polygons(PolygonLayer(out, layer_read.properties, layer_read.ids, layer_read.name), dst,
-                                  decimals=decimals, check=lambda: not problems.result())
+        decimals = int(round(-np.log10(grid))) if grid else 10  # the grid's coordinates, exactly
+        written = PolygonLayer(out, layer_read.properties, layer_read.ids, layer_read.name)
+        if proved:
+            return write_polygons(written, dst, decimals=decimals)
+        geoms = np.asarray(shown, dtype=object)
 
-    path = write(shown, grid) if shown is not None else None
-    if path is None:  # the input is not a valid coverage (say why), or the grid broke it: the careful way
+        def proof() -> bool:
+            # simplified, each feature was proved valid (fit_faces); whether they are a coverage is left
+            return bool(shapely.coverage_is_valid(geoms)) and bool(tolerance or grid or shapely.is_valid(geoms).all())
+
+        with ThreadPoolExecutor(1) as pool:  # the proof runs (GEOS, without the GIL) while the text is written
+            proved = pool.submit(proof)
+            return write_polygons(written, dst, decimals=decimals, check=lambda: proved.result())
+
+    # proved while it is written: a simplified arc may have crossed into another feature
+    path = write(shown, grid, False) if shown is not None else None
+    if path is None:
+        # the input is not a valid coverage (say why), or the grid or the simplification made it
+        # none: the careful way, each step proved (the features along an arc that crossed into
+        # another keep it finer)
         found = coverage_problems(originals)
         if found:
             raise DataError(
                 f"{src} is not a valid polygon coverage, so its shared edges cannot be simplified together; "
                 "nothing was written. Fix these (in QGIS: Check Validity, Fix Geometries, remove the overlaps) "
                 "and try again:", found)
-        tolerance, grid, shown, error = _display_geometries(originals, true_ha, layer_of, max_area_error)
-        path = write(shown, grid)
-        if path is None:
-            raise RuntimeError("the simplified coverage is not valid although the input is")
+        tolerance, grid, shown, error = _display_geometries(
+            originals, true_ha, layer_of, max_area_error, true_bound_ha=true_bound
+        )
+        path = write(shown, grid, True)
     return SimplifiedFile(
         path, len(present), int(shapely.get_num_coordinates(originals).sum()),
         int(shapely.get_num_coordinates(np.asarray(shown, dtype=object)).sum()), tolerance, grid, error, reader,

@@ -1,8 +1,9 @@
 """The display geometry's kernel: coverage simplification within a per-feature area budget.
 
 Needs numpy and shapely only (``bigcats simplify`` imports neither geopandas nor GDAL).
-:func:`_display_geometries` chooses the display geometry of one or more coverages;
-:func:`fit_faces` tightens only the features over their budget;
+:func:`_display_geometries` chooses the display geometry of one or more coverages: one
+coverage arc by arc (:func:`geo.render.arcs.fit_arcs`), several noded into faces and
+simplified with GEOS (:func:`fit_faces` tightens only the features over their budget);
 
 :func:`simplify_faces` simplifies a coverage of faces, each at the tolerance of its level;
 :func:`refine_faces` redoes it only around the faces whose level changed since, keeping every
@@ -20,6 +21,7 @@ import numpy as np
 import shapely
 
 from geo.measure import M2_PER_HA, geodesic_area_lonlat_m2
+from geo.render.arcs import fit_arcs
 
 #: Display tolerances (coverage simplification, degrees), coarsest first. Every feature starts
 #: at the first; a feature whose displayed area misses its budget moves to finer ones, and the
@@ -418,52 +420,77 @@ def fit_faces(
 
 def _display_geometries(
     originals: list, true_ha: np.ndarray, layer: np.ndarray, max_area_error: float, *, grid: bool = True,
-    assume_coverage: bool = False,
+    assume_coverage: bool = False, true_bound_ha: np.ndarray | None = None, prove_coverage: bool = True,
 ) -> tuple[float, float, list, float]:
     """The display geometry of features forming one coverage per ``layer`` value (0 countries, 1 and up parks).
 
     Returns ``(coarsest tolerance, grid, geometries, largest area error)``; see
     :func:`geo.render.display_layers`. Tolerance and grid are 0 when full resolution is shown.
     When a feature misses its budget even unsimplified on the grid (a sliver narrower than a
-    grid cell), it is done again without a grid before giving up. ``assume_coverage`` skips
+    grid cell), it is done again without a grid before giving up.
+
+    One coverage (a single layer) is simplified arc by arc (:func:`geo.render.arcs.fit_arcs`:
+    each shared edge once, each at its own tolerance, re-thresholded in numpy); several
+    (countries and parks) are noded into faces first and simplified with GEOS's coverage
+    simplifier (:func:`fit_faces`), which keeps the faces from crossing by construction where
+    the slivers of the noding would make the arcs' repairs costly. ``assume_coverage`` skips
     proving that one layer is a valid coverage (a third of the time at 10,000 features): the
-    caller then proves the result is one (:func:`coverage_problems`) and, if not, finds out why.
+    caller then proves the result is one (:func:`coverage_problems`) and, if not, finds out why;
+    ``prove_coverage=False`` leaves that proof of the simplified result to the caller too (it
+    may run it while it writes). ``true_bound_ha``: how far ``true_ha`` may be from the
+    geodesic areas (when measured without densifying, :func:`geo.measure.sphere_area_bound_m2`).
     """
     feats = np.array(originals, dtype=object)
     grid_deg = _grid_for(feats) if grid else 0.0
-    snapped = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
     single = bool((layer == layer[0]).all())
-    if single and (assume_coverage or (shapely.is_valid(snapped).all() and bool(shapely.coverage_is_valid(snapped)))):
-        # One valid coverage, still one on the grid (snapping vertex by vertex keeps shared
-        # edges shared): each feature is its own face, no noding.
-        faces = _drop_rings_of_coverage(snapped, true_ha, max_area_error / 2)
-        feat = face = np.arange(len(feats))
-    elif single and grid_deg and bool(shapely.coverage_is_valid(feats)):  # the grid broke it: none
-        faces, grid_deg = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2), 0.0
+    snap = 0.0  # the grid the faces are still to be snapped to (arc by arc: fit_arcs)
+    if single and assume_coverage:
+        # One coverage, taken to be valid: each feature is its own face, no noding, snapped
+        # to the grid as arcs.
+        faces, snap = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2), grid_deg
         feat = face = np.arange(len(feats))
     else:
-        faces, feat, face = _faces(feats, layer, grid_deg)
-        # Half of each feature's budget may go to small islands and lakes left out (for one
-        # coverage, :func:`_drop_rings_of_coverage` did it); the rest is the simplification's.
-        # They count in the area checked below, so the guarantee holds.
-        feat, face = _drop_rings_within(
-            feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
+        snapped = shapely.set_precision(feats, grid_deg, mode="pointwise") if grid_deg else feats
+        if single and shapely.is_valid(snapped).all() and bool(shapely.coverage_is_valid(snapped)):
+            # One valid coverage, still one on the grid (snapping vertex by vertex keeps shared
+            # edges shared): each feature is its own face, no noding.
+            faces = _drop_rings_of_coverage(snapped, true_ha, max_area_error / 2)
+            feat = face = np.arange(len(feats))
+        elif single and grid_deg and bool(shapely.coverage_is_valid(feats)):  # the grid broke it: none
+            faces, grid_deg = _drop_rings_of_coverage(feats, true_ha, max_area_error / 2), 0.0
+            feat = face = np.arange(len(feats))
+        else:
+            faces, feat, face = _faces(feats, layer, grid_deg)
+            # Half of each feature's budget may go to small islands and lakes left out (for one
+            # coverage, :func:`_drop_rings_of_coverage` did it); the rest is the simplification's.
+            # They count in the area checked below, so the guarantee holds.
+            feat, face = _drop_rings_within(
+                feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
+            )
+    one_each = len(feat) == len(feats) and bool((feat == np.arange(len(feats))).all())
+    if one_each:
+        simple, level, errors, over = fit_arcs(
+            faces, true_ha, max_area_error, TOLERANCES_DEG, true_bound_ha=true_bound_ha,
+            prove_coverage=prove_coverage, grid=snap,
         )
-    held = np.unique(face)  # faces no feature holds (gaps, lakes kept) are left out of the coverage
-    renumber = np.full(len(faces), -1)
-    renumber[held] = np.arange(len(held))
-    faces, face = faces[held], renumber[face]
-    simple, level, errors, over = fit_faces(faces, feat, face, feats, true_ha, max_area_error)
+        simple = simple[np.argsort(face)]
+    else:
+        held = np.unique(face)  # faces no feature holds (gaps, lakes kept) are left out of the coverage
+        renumber = np.full(len(faces), -1)
+        renumber[held] = np.arange(len(held))
+        faces, face = faces[held], renumber[face]
+        simple, level, errors, over = fit_faces(faces, feat, face, feats, true_ha, max_area_error)
     full = len(TOLERANCES_DEG)
     if over.any() and grid_deg:
         return _display_geometries(originals, true_ha, layer, max_area_error, grid=False,
-                                   assume_coverage=assume_coverage)
+                                   assume_coverage=assume_coverage, true_bound_ha=true_bound_ha,
+                                   prove_coverage=prove_coverage)
     if over.any():  # even unsimplified, some feature misses: show full resolution
         shown = list(originals)
         chosen = (0.0, 0.0, shown, 0.0)
     else:
-        if len(feat) == len(feats) and (feat == np.arange(len(feats))).all():  # one face each
-            shown = list(simple[face])
+        if one_each:
+            shown = list(simple)
         else:
             by_feat = np.argsort(feat, kind="stable")
             bounds = np.searchsorted(feat[by_feat], np.arange(len(feats) + 1))
