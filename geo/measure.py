@@ -254,10 +254,10 @@ def densify_geodesic(geoms, *, max_edge_m: float = 1_000.0) -> np.ndarray:
 
 
 def edge_excess(coords: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
-    """Signed spherical excess (half of it, radians) of the triangle pole–edge for each step ``coords[i]`` → ``coords[i+1]``.
+    """Half the signed spherical excess (radians) of the triangle pole–edge of each step ``coords[i:i+2]``.
 
     Great-circle edges on the authalic sphere; a closed ring's signed area (m²) is
-    ``2 * AUTHALIC_R2 * sum`` over its edges (positive counter-clockwise), so the sums of
+    ``2 * AUTHALIC_R2 * sum`` over its edges (negative counter-clockwise), so the sums of
     pieces of a ring (its arcs) add up to the ring's.
     """
     sb = _sin_authalic(coords[:, 1], sin_lat)
@@ -331,9 +331,10 @@ def _ragged_polygons(geoms: np.ndarray, shells_only: bool) -> tuple[np.ndarray, 
 
 
 def edge_error_bound_m2(coords: np.ndarray, sin_lat: np.ndarray | None = None) -> np.ndarray:
-    """For each step ``coords[i]`` → ``coords[i+1]``: a bound (m²) of the area between the ellipsoid's
-    geodesic and the authalic sphere's great circle through its ends (see ``_EDGE_ERROR_M2_PER_KM3``).
+    """A bound (m²) of the area between each step's geodesic and great circle (``coords[i]`` → ``coords[i+1]``).
 
+    The ellipsoid's geodesic and the authalic sphere's great circle through the step's ends
+    enclose at most this (see ``_EDGE_ERROR_M2_PER_KM3``).
     A ring's area measured with great circles (:func:`edge_excess`) is within the sum of these
     of its geodesic area, with no densification (and no pyproj).
     """
@@ -342,8 +343,9 @@ def edge_error_bound_m2(coords: np.ndarray, sin_lat: np.ndarray | None = None) -
 
 
 def sphere_area_bound_m2(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Area (m²) of non-empty Polygons/MultiPolygons in lon/lat with great-circle edges on the
-    authalic sphere, and a bound of its difference from the geodesic area (m²).
+    """Area (m², great circles on the authalic sphere) of lon/lat polygons, and a bound of its geodesic error (m²).
+
+    The polygons are non-empty Polygons/MultiPolygons.
 
     The geodesic area (:func:`geodesic_area_lonlat_m2`) lies within ``area ± bound``: it is
     the same sum, with the rings whose bound is not negligible densified along the geodesic.
