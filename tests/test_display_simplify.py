@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.datagen import coverage
-from geo.measure import M2_PER_HA, sphere_area_bound_m2
-from geo.render.arcs import Arcs, arc_excess, fit_arcs, vw_significance
+from geo.measure import M2_PER_HA
+from geo.render.arc_fit import fit_arcs
+from geo.render.arcs import Arcs, arc_excess, vw_significance
 from geo.render.simplify import TOLERANCES_DEG, _display_geometries, _geodesic_ha
+from geo.sphere import sphere_area_bound_m2
 from tests.common import geod_ha
 
 
@@ -145,7 +147,8 @@ def test_where_the_proof_fails_the_arcs_keep_their_vertices_there_only(parks, mo
 def test_a_face_invalid_after_simplifying_is_repaired_where_it_broke():
     """An arc whose simplification would cut a lake off its park: the park's arcs there move finer."""
     dip = [(130.0, 42.0), (130.5, 41.9994), (131.0, 42.0)]
-    park = shapely.Polygon([*dip, (131.0, 43.0), (130.0, 43.0)], [shapely.box(130.49, 41.9996, 130.51, 41.9998).exterior])
+    lake = shapely.box(130.49, 41.9996, 130.51, 41.9998).exterior
+    park = shapely.Polygon([*dip, (131.0, 43.0), (130.0, 43.0)], [lake])
     south = shapely.Polygon([(130.0, 42.0), (130.0, 41.0), (131.0, 41.0), (131.0, 42.0), *dip[::-1][1:]])
     geoms = np.array([park, south], dtype=object)
     assert shapely.coverage_is_valid(geoms) and shapely.is_valid(geoms).all()
@@ -220,3 +223,39 @@ def test_significance_on_the_bundled_country_outlines():
             want[t] += int((textbook >= t * t).sum())
     for t in kept:  # all three outlines: within 2 % (the module says so)
         assert abs(kept[t] - want[t]) <= 0.02 * want[t], (t, kept[t], want[t])
+
+
+@pytest.fixture(scope="module")
+def many_parks() -> np.ndarray:
+    """Enough adjoining parks for the proof to run in halves."""
+    return np.asarray(coverage(2500, seed=3).geometry.values, dtype=object)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 2499), grow=st.sampled_from([0.0, 1e-4, -1e-4]))
+def test_the_proof_in_halves_is_the_proof(many_parks, which, grow):
+    """Whichever park swells into its neighbours (or shrinks: a gap, still a coverage), the halves agree with GEOS."""
+    from geo.render.coverage_file import coverage_is_valid
+
+    geoms = many_parks.copy()
+    geoms[which] = shapely.buffer(geoms[which], grow, join_style="mitre") if grow else geoms[which]
+    assert coverage_is_valid(geoms) == bool(shapely.coverage_is_valid(geoms))
+    assert coverage_is_valid(geoms) == (grow <= 0)
+
+
+def test_the_proof_in_halves_sees_an_overlap_across_its_cut(many_parks):
+    """A park that starts west of the cut reaching into one that starts east of it: the east half holds both."""
+    from geo.render.coverage_file import coverage_is_valid
+
+    box = shapely.bounds(many_parks)
+    cut = np.median(box[:, 0])
+    tree = shapely.STRtree(many_parks)
+    west, east = tree.query(many_parks, predicate="touches")
+    across = np.flatnonzero((box[west, 0] < cut) & (box[west, 2] > cut) & (box[east, 0] >= cut))
+    i, j = west[across[0]], east[across[0]]
+    inside = shapely.buffer(shapely.point_on_surface(many_parks[j]), 1e-4)  # a bit of j only
+    assert shapely.contains(many_parks[j], inside)
+    geoms = many_parks.copy()
+    geoms[i] = shapely.union(geoms[i], inside)
+    assert not shapely.coverage_is_valid(geoms)
+    assert not coverage_is_valid(geoms)

@@ -21,7 +21,7 @@ GEO = Path(__file__).resolve().parents[1] / "geo"
 #: The floors, from the bottom (ARCHITECTURE.md): a module imports only from its floor or below.
 FLOORS: dict[str, int] = {
     # vocabulary and kernels
-    "errors": 0, "progress": 0, "problems": 0, "forked": 0, "lazy": 0,
+    "errors": 0, "progress": 0, "problems": 0, "forked": 0, "lazy": 0, "sphere": 0,
     "limits": 1, "facts": 1, "measure": 1, "lonlat": 1, "layers": 2,
     "project": 1,
     "io": 2, "border": 2, "overlay": 2,

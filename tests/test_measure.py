@@ -216,7 +216,7 @@ def test_great_circle_edge_error_is_within_its_bound(lat, azimuth, km):
     """
     from pyproj import Geod
 
-    from geo.measure import _ring_areas_m2, edge_error_bound_m2
+    from geo.sphere import _ring_areas_m2, edge_error_bound_m2
 
     geod = Geod(ellps="WGS84")
     lon2, lat2, _ = geod.fwd(0.0, lat, azimuth, km * 1000.0)

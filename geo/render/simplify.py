@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from geo.measure import M2_PER_HA, geodesic_area_lonlat_m2
-from geo.render.arcs import fit_arcs
+from geo.render.arc_fit import fit_arcs
 
 #: Display tolerances (coverage simplification, degrees), coarsest first. Every feature starts
 #: at the first; a feature whose displayed area misses its budget moves to finer ones, and the
@@ -348,26 +348,6 @@ def simplify_in_halves(faces: np.ndarray, face_level: np.ndarray, tree: shapely.
     return simple
 
 
-def coverage_problems(geoms: np.ndarray, *, limit: int = 20) -> list[str]:
-    """Why the polygons are not a valid coverage: the invalid ones, else the pairs that overlap (``limit`` lines).
-
-    Empty when they are one (every polygon valid, :func:`shapely.coverage_is_valid`).
-    Missing and empty geometries are left out.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
-    bad = present[~shapely.is_valid(geoms[present])]
-    problems = [f"feature {i + 1}: {shapely.is_valid_reason(geoms[i])}" for i in bad]
-    if not problems and not shapely.coverage_is_valid(geoms[present]):
-        a, b = shapely.STRtree(geoms[present]).query(geoms[present], predicate="overlaps")
-        pairs = [(present[i] + 1, present[j] + 1) for i, j in zip(a, b, strict=True) if i < j]
-        problems = [f"features {i} and {j} overlap" for i, j in pairs]
-        if not problems:
-            problems = ["edges the polygons share do not match vertex for vertex (see shapely.coverage_invalid_edges)"]
-    more = [f"... and {len(problems) - limit} more"] if len(problems) > limit else []
-    return problems[:limit] + more
-
-
 def fit_faces(
     faces: np.ndarray, feat: np.ndarray, face: np.ndarray, feats: np.ndarray, true_ha: np.ndarray,
     max_area_error: float,
@@ -435,10 +415,10 @@ def _display_geometries(
     simplifier (:func:`fit_faces`), which keeps the faces from crossing by construction where
     the slivers of the noding would make the arcs' repairs costly. ``assume_coverage`` skips
     proving that one layer is a valid coverage (a third of the time at 10,000 features): the
-    caller then proves the result is one (:func:`coverage_problems`) and, if not, finds out why;
-    ``prove_coverage=False`` leaves that proof of the simplified result to the caller too (it
-    may run it while it writes). ``true_bound_ha``: how far ``true_ha`` may be from the
-    geodesic areas (when measured without densifying, :func:`geo.measure.sphere_area_bound_m2`).
+    caller then proves the result is one (:func:`geo.render.coverage_file.coverage_problems`)
+    and, if not, finds out why; ``prove_coverage=False`` leaves the proof of the simplified
+    result to the caller too (it may run it while it writes). ``true_bound_ha``: how far ``true_ha`` may be from the
+    geodesic areas (when measured without densifying, :func:`geo.sphere.sphere_area_bound_m2`).
     """
     feats = np.array(originals, dtype=object)
     grid_deg = _grid_for(feats) if grid else 0.0
