@@ -315,3 +315,30 @@ def no_room_reason(path: str | Path, exc: BaseException | None = None, *, writte
     if code == errno.EFBIG:
         return "the file is larger than the file system allows"
     return None
+
+
+#: glibc's ``mallopt`` parameters (malloc.h): blocks from this size on are mapped afresh (by
+#: default 128 kB, moving up to 32 MB), and free memory above this much at the heap's top is
+#: handed back to the system.
+_M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD = -3, -1
+
+
+def keep_freed_memory(up_to: int = 512 * 2**20) -> bool:
+    """Let this process reuse the memory it frees, up to ``up_to`` bytes at once, instead of handing it back.
+
+    numpy's large temporaries are mapped afresh and returned to the system on every free by
+    default, so each new one faults its pages in again: on the 10,000-park coverage
+    ``bigcats simplify`` took 92,000 page faults and 0.3-0.5 s of system time, and 25,000 and
+    0.15-0.2 s with freed memory kept (``resource.getrusage``, cutting the same coverage into
+    arcs four times in one process: 0.21-0.23 s each, against 0.15-0.20 s). A command line
+    process is short: what it keeps is given back when it exits. glibc only (Linux); False
+    where it does not apply.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, up_to)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2 * up_to))
+    except (OSError, AttributeError):  # not glibc
+        return False
+

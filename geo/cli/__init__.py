@@ -30,6 +30,7 @@ from geo.cli.commands import (
     _cmd_validate,
 )
 from geo.errors import BigCatsError, DataError
+from geo.limits import keep_freed_memory
 
 __all__ = ["main"]
 
@@ -222,8 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     process usually exits next, and interpreter shutdown then skips them instead of running
     a full collection over everything pandas and folium loaded (about 0.15 s). A caller
     that goes on (a test, a notebook) gets them back at its next ``main()`` call, or with
-    :func:`gc.unfreeze`.
+    :func:`gc.unfreeze`. Freed memory is kept for reuse (:func:`geo.limits.keep_freed_memory`).
     """
+    keep_freed_memory()
     gc.unfreeze()  # what a previous call in this process froze goes back to the collector
     try:
         return _run(argv)

@@ -62,9 +62,6 @@ def fit_arcs(
     arc_of = np.repeat(np.arange(n_arcs), arc_n)
     arc_polygon = arcs.arc_geometry()  # the polygon of each arc of each ring
     significance = vw_significance(xy, offsets)
-    # each arc's most significant inner vertex (kept when its ring would collapse), -1 for none
-    inner = np.where(np.isinf(significance), -1.0, significance)
-    top = np.where(arc_n >= 3, np.lexsort((inner, arc_of))[offsets[1:] - 1], -1)
     n_ring_arcs = np.diff(arcs.ring_arc_offsets)
     ring_sign = np.sign(arcs.ring_sums(ragged_excess(xy, offsets)[0]))
     # First guess per polygon: VW removes triangles of about its area each, so start at the
@@ -87,8 +84,9 @@ def fit_arcs(
                 arcs.ring_arcs[a + int(np.argmax(arc_n[arcs.ring_arcs[a:b]]))]
                 for a, b in zip(arcs.ring_arc_offsets[short], arcs.ring_arc_offsets[short + 1], strict=True)
             ]
-            more = top[np.asarray(longest, dtype=int)]
-            need[more[more >= 0]] = 0
+            for a in np.unique(np.asarray(longest, dtype=int)):
+                if arc_n[a] >= 3:  # its most significant inner vertex
+                    need[offsets[a] + 1 + int(np.argmax(significance[offsets[a] + 1:offsets[a + 1] - 1]))] = 0
             k = np.flatnonzero(need <= arc_level[arc_of])
             kept = np.bincount(arc_of[k], minlength=n_arcs)
         k_offsets = np.concatenate([[0], np.cumsum(kept)])
