@@ -306,36 +306,42 @@ def test_the_writer_writes_any_property_text(tmp_path, odd):
     assert back is not None and shapely.equals(back.geometries[2], box)
 
 
-_NUMBER_BYTES = st.sampled_from([b"0", b"1", b"7", b"9", b".", b"-", b" ", b"e", b"+"])
+_NUMBER_BYTES = st.sampled_from([b"0", b"1", b"7", b"9", b".", b"-", b" ", b",", b"]", b"e", b"+", b"x"])
 
 
 @settings(max_examples=300, deadline=None)
-@example(numbers=[1.5], places=[1], noise=[b"1", b".", b"5", b"e", b"1"])  # an exponent after the digits
-@example(numbers=[1.5], places=[1], noise=[b"7", b"-", b"1", b".", b"0"])  # two numbers run together
+@example(numbers=[1.5], places=[1], between=[b" "], noise=[b"1", b".", b"5", b"e", b"1"])  # an exponent after the digits
+@example(numbers=[1.5], places=[1], between=[b","], noise=[b"7", b"-", b"1", b".", b"0"])  # two numbers run together
+@example(numbers=[1.5, 2.5], places=[1], between=[b","], noise=[b"7", b",", b"1", b".", b"0"])  # a number without point
 @given(
     numbers=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
     places=st.lists(st.integers(1, 12), min_size=1, max_size=30),
+    between=st.lists(st.sampled_from([b" ", b",", b"],[", b"]],[[", b",\n  "]), min_size=1, max_size=5),
     noise=st.lists(_NUMBER_BYTES, max_size=12),
 )
-def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, noise):
+def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, between, noise):
     """``_decimals`` reads the very doubles C's strtod (``np.fromstring``) reads, or declines: never others."""
     import warnings
 
-    from geo.io.coverage_json import _decimals
+    from geo.io.coverage_json import _NUMBERS_ONLY, _decimals
 
-    text = " ".join(f"{x:.{places[i % len(places)]}f}" for i, x in enumerate(numbers)).encode()
+    def strtod(text: bytes) -> np.ndarray:
+        return np.fromstring(text.translate(_NUMBERS_ONLY), sep=" ")
+
+    texts = [f"{x:.{places[i % len(places)]}f}".encode() for i, x in enumerate(numbers)]
+    text = b"[" + b"".join(t + between[i % len(between)] for i, t in enumerate(texts[:-1])) + texts[-1] + b"]"
     got = _decimals(text)
-    want = np.fromstring(text, sep=" ")
-    whole = max(len(str(int(abs(float(t))))) for t in text.split())
-    if whole + max(len(t.split(b".")[1]) for t in text.split()) <= 15:  # within a double's exact digits
+    whole = max(len(str(int(abs(float(t))))) for t in texts)
+    if whole + max(len(t.split(b".")[1]) for t in texts) <= 15:  # within a double's exact digits
         assert got is not None  # every number [-]digits.digits is read
     if got is None:
         return
-    assert got.tobytes() == want.tobytes()  # the same bits (-0.0 too)
+    assert got.tobytes() == strtod(text).tobytes()  # the same bits (-0.0 too)
+    assert _decimals(text[1:-1]).tobytes() == got.tobytes()  # with no separator at either end too
     # text with stray bytes: the same doubles, or declined
-    noisy = text + b" " + b"".join(noise)
+    noisy = text[:-1] + b" " + b"".join(noise) + b"]"
     got = _decimals(noisy)
     if got is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # fromstring warns where it stops early: then _decimals must not read it
-            assert got.tobytes() == np.fromstring(noisy, sep=" ").tobytes()
+            assert got.tobytes() == strtod(noisy).tobytes()

@@ -52,10 +52,7 @@ def fit_arcs(
     """
     full = len(tolerances)
     thresholds = np.asarray([t * t for t in tolerances] + [0.0])  # level `full` keeps every vertex
-    arcs = Arcs.from_polygons(polygons)
-    if grid:
-        scale = 1.0 / grid
-        arcs.xy = np.round(arcs.xy * scale) / scale
+    arcs = Arcs.from_polygons(polygons, grid)
     xy, offsets = arcs.xy, arcs.arc_offsets
     n_arcs = len(offsets) - 1
     arc_n = np.diff(offsets)
