@@ -74,6 +74,29 @@ def test_simplify_keeps_every_guarantee(parks_file, tmp_path, capsys):
     assert shapely.LinearRing(ring).is_ccw  # right-hand rule: exteriors counter-clockwise
 
 
+def test_when_the_proof_beside_the_writing_fails_nothing_is_written_until_it_holds(parks_file, tmp_path, capsys,
+                                                                                   monkeypatch):
+    """The proof beside the writing says no: that text is dropped, the careful way runs, and what it writes holds."""
+    import geo.render.coverage_file as coverage_file
+
+    calls = []
+    real = coverage_file.coverage_is_valid
+
+    def once_not(geoms):
+        calls.append(len(geoms))
+        return len(calls) > 1 and real(geoms)
+
+    monkeypatch.setattr(coverage_file, "coverage_is_valid", once_not)
+    dst = tmp_path / "simple.geojson"
+    code, out, err = _run(capsys, "simplify", parks_file, dst)
+    assert code == 0, err
+    assert calls == [300]  # refused once; the careful way proves the coverage as it fits it
+    assert [p.name for p in tmp_path.iterdir()] == ["simple.geojson"]  # the refused text left nothing behind
+    shown = np.asarray(pyogrio.read_dataframe(dst).geometry.values, dtype=object)
+    assert shapely.is_valid(shown).all() and shapely.coverage_is_valid(shown)
+    assert _independent_errors(parks_file, dst).max() <= 0.005 + 1e-9
+
+
 def test_a_tighter_budget_keeps_more_and_holds(parks_file, tmp_path, capsys):
     kept = {}
     for budget in ("0.1", "2"):
