@@ -13,8 +13,8 @@ TEST_STAMP := $(VENV)/.test-installed
 
 # The locks (requirements/*.lock, made by `make lock` with uv) pin every package and its
 # sha256: pip installs exactly those (--require-hashes, --no-deps), then the project itself,
-# editable as a plain path in a .pth file (editable_mode=compat): setuptools' default import
-# hook took 12-20 ms at the start of every Python process, 3-6 ms this way.
+# editable as a plain path in a .pth file (editable_mode=compat): with setuptools' default
+# import hook, Python's start-up (its site module) took 16-24 ms, 3-6 ms this way.
 $(PY):
 	@$(PYTHON) -m venv $(VENV)
 

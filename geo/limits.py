@@ -327,12 +327,11 @@ def keep_freed_memory(up_to: int = 512 * 2**20) -> bool:
     """Let this process reuse the memory it frees, up to ``up_to`` bytes at once, instead of handing it back.
 
     numpy's large temporaries are mapped afresh and returned to the system on every free by
-    default, so each new one faults its pages in again: on the 10,000-park coverage
-    ``bigcats simplify`` took 92,000 page faults and 0.3-0.5 s of system time, and 25,000 and
-    0.15-0.2 s with freed memory kept (``resource.getrusage``, cutting the same coverage into
-    arcs four times in one process: 0.21-0.23 s each, against 0.15-0.20 s). A command line
-    process is short: what it keeps is given back when it exits. glibc only (Linux); False
-    where it does not apply.
+    default, so each new one faults its pages in again: ``bigcats simplify`` of the
+    10,000-park coverage took 58,000 page faults and a median 0.21 s of system time (1.18 s in
+    all), and with freed memory kept 28,000 and 0.12 s (1.07 s); ten runs each, alternated,
+    ``resource.getrusage``. A command line process is short: what it keeps is given back when
+    it exits. glibc only (Linux); False where it does not apply.
     """
     try:
         import ctypes
