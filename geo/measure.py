@@ -87,7 +87,7 @@ def geodesic_area_m2(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     spherical excess of its edges there. Each edge is a geodesic, as in
     GeographicLib; a geodesic maps onto the authalic sphere close to, not
     exactly onto, a great circle (the difference grows as the edge length
-    cubed), so the rings whose bound exceeds 2e-7 of their area are densified
+    cubed), so the rings whose bound exceeds 1e-6 of their area are densified
     along the ellipsoidal geodesic (pieces of at most :data:`MAX_EDGE_M`,
     2 km, shorter for small rings) and measured again. The result agrees with
     :meth:`pyproj.Geod.geometry_area_perimeter` to better than 1e-6 relative
