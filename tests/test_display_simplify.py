@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from benchmarks.datagen import coverage
 from geo.measure import M2_PER_HA
 from geo.render.arc_fit import fit_arcs
-from geo.render.arcs import Arcs, arc_excess, vw_significance
+from geo.render.arcs import Arcs, ragged_excess, vw_significance
 from geo.render.simplify import TOLERANCES_DEG, _display_geometries, _geodesic_ha
 from geo.sphere import sphere_area_bound_m2
 from tests.common import geod_ha
@@ -45,16 +45,16 @@ def _nested() -> np.ndarray:
 def test_arcs_rebuild_any_coverage_exactly(n, seed, wind):
     geoms = np.asarray(coverage(n, seed=seed, edge_vertices=wind).geometry.values, dtype=object)
     arcs = Arcs.from_polygons(geoms)
-    rebuilt = arcs.geometries(arcs.lines())
+    rebuilt = arcs.rebuild(arcs.xy, arcs.arc_offsets)
     assert (shapely.normalize(rebuilt) == shapely.normalize(geoms)).all()
     # every shared edge is stored once: the rings use more arcs than there are (n > 1 parks share some)
-    assert arcs.ring_arc_offsets[-1] > arcs.n_arcs
+    assert arcs.ring_arc_offsets[-1] > len(arcs.arc_offsets) - 1
 
 
 def test_arcs_rebuild_nested_touching_and_multipart_parks():
     geoms = _nested()
     arcs = Arcs.from_polygons(geoms)
-    rebuilt = arcs.geometries(arcs.lines())
+    rebuilt = arcs.rebuild(arcs.xy, arcs.arc_offsets)
     assert (shapely.normalize(rebuilt) == shapely.normalize(geoms)).all()
     # the hole of the outer park and the inner park are one ring, cut into the same two arcs
     assert arcs.ring_arc_offsets[-1] > len(shapely.get_rings(shapely.get_parts(geoms)))
@@ -63,7 +63,7 @@ def test_arcs_rebuild_nested_touching_and_multipart_parks():
 def test_areas_summed_over_arcs_are_the_rings_areas_and_within_their_bound_of_the_geodesic(parks):
     geoms = np.concatenate([parks[:50], _nested()])
     arcs = Arcs.from_polygons(geoms)
-    area, bound = arcs.areas_m2(*arc_excess(arcs.lines()))
+    area, bound = arcs.areas_m2(*ragged_excess(arcs.xy, arcs.arc_offsets))
     direct, direct_bound = sphere_area_bound_m2(geoms)
     assert np.allclose(area, direct, rtol=1e-9)
     assert np.allclose(bound, direct_bound, rtol=1e-9)

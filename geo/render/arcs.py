@@ -23,7 +23,7 @@ import shapely
 
 from geo.sphere import AUTHALIC_R2, edge_error_bound_m2, edge_excess
 
-__all__ = ["Arcs", "arc_excess", "ragged_excess", "vw_significance"]
+__all__ = ["Arcs", "ragged_excess", "vw_significance"]
 
 
 def _vertex_ids(xy: np.ndarray, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -174,11 +174,6 @@ class Arcs:
         return cls(arcs_xy, arc_offsets, arc_id.astype(np.int64), backwards, ring_arc_offsets, part_rings,
                    geom_parts, multi)
 
-    @property
-    def n_arcs(self) -> int:
-        """How many distinct arcs."""
-        return len(self.arc_offsets) - 1
-
     def lines(self) -> np.ndarray:
         """Every arc as a LineString (in its stored direction)."""
         return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, self.xy, (self.arc_offsets,))
@@ -191,7 +186,7 @@ class Arcs:
     def areas_m2(self, excess: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each geometry's area (m², great circles on the authalic sphere) and its bound (m²).
 
-        From each arc's sums (:func:`arc_excess`); the bound is of the area's difference from
+        From each arc's sums (:func:`ragged_excess`); the bound is of the area's difference from
         the geodesic area (:func:`geo.sphere.edge_error_bound_m2`).
         """
         ring = np.abs(self.ring_sums(excess)) * (2.0 * AUTHALIC_R2)
@@ -204,7 +199,7 @@ class Arcs:
         return area, np.bincount(ring_geom, weights=per_ring, minlength=n)
 
     def ring_sums(self, excess: np.ndarray) -> np.ndarray:
-        """Each ring's summed edge excess from its arcs' (:func:`arc_excess`): its signed area / ``2 * AUTHALIC_R2``."""
+        """Each ring's summed edge excess from its arcs' (:func:`ragged_excess`): signed area / ``2 AUTHALIC_R2``."""
         signed = np.where(self.ring_reversed, -excess[self.ring_arcs], excess[self.ring_arcs])
         return np.add.reduceat(signed, self.ring_arc_offsets[:-1])
 
@@ -213,11 +208,6 @@ class Arcs:
         ring_part = np.repeat(np.arange(len(self.part_rings) - 1), np.diff(self.part_rings))
         part_geom = np.repeat(np.arange(len(self.geom_parts) - 1), np.diff(self.geom_parts))
         return part_geom[ring_part]
-
-    def geometries(self, lines: np.ndarray) -> np.ndarray:
-        """The coverage rebuilt from (simplified) arcs ``lines``: see :meth:`rebuild`."""
-        xy, at = shapely.get_coordinates(lines, return_index=True)
-        return self.rebuild(xy, np.searchsorted(at, np.arange(len(lines) + 1)))
 
     def rebuild(self, xy: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """The coverage rebuilt from arcs whose vertices ``xy[offsets[i]:offsets[i+1]]`` are arc ``i``'s (ends kept).
@@ -312,20 +302,13 @@ def vw_significance(xy: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def ragged_excess(xy: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`arc_excess` of the lines ``xy[offsets[i]:offsets[i+1]]`` (each of two vertices or more)."""
+    """Each line's summed edge excess and edge error bound (m²), in its direction.
+
+    The lines are ``xy[offsets[i]:offsets[i+1]]``, each of two vertices or more; see
+    :func:`geo.sphere.edge_excess` and :func:`geo.sphere.edge_error_bound_m2`.
+    """
     sin_lat = np.sin(np.radians(xy[:, 1]))
     excess = np.append(edge_excess(xy, sin_lat), 0.0)
     bound = np.append(edge_error_bound_m2(xy, sin_lat), 0.0)
     excess[offsets[1:] - 1] = bound[offsets[1:] - 1] = 0.0  # the step from one line to the next is not an edge
     return np.add.reduceat(excess, offsets[:-1]), np.add.reduceat(bound, offsets[:-1])
-
-
-def arc_excess(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each LineString's summed edge excess and edge error bound (m²), in its direction.
-
-    See :func:`geo.sphere.edge_excess` and :func:`geo.sphere.edge_error_bound_m2`.
-    """
-    xy, at = shapely.get_coordinates(lines, return_index=True)
-    if not len(xy):
-        return np.zeros(len(lines)), np.zeros(len(lines))
-    return ragged_excess(xy, np.searchsorted(at, np.arange(len(lines) + 1)))

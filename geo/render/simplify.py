@@ -447,13 +447,15 @@ def _display_geometries(
             feat, face = _drop_rings_within(
                 feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
             )
-    one_each = len(feat) == len(feats) and bool((feat == np.arange(len(feats))).all())
+    # each feature its own face, in order (one coverage): arc by arc
+    one_each = len(faces) == len(feat) == len(feats) and bool(
+        (feat == np.arange(len(feats))).all() and (face == feat).all()
+    )
     if one_each:
         simple, level, errors, over = fit_arcs(
             faces, true_ha, max_area_error, TOLERANCES_DEG, true_bound_ha=true_bound_ha,
             prove_coverage=prove_coverage, grid=snap,
         )
-        simple = simple[np.argsort(face)]
     else:
         held = np.unique(face)  # faces no feature holds (gaps, lakes kept) are left out of the coverage
         renumber = np.full(len(faces), -1)
