@@ -347,8 +347,8 @@ def _marked(layer: PolygonLayer, present: np.ndarray, geometry: Iterator[str]) -
     Everything but the geometries goes through one ``json.dumps`` (its C encoder), each
     geometry a marker; the marks are then filled in.
 
-    10,000 features' properties took 0.06 s as as many ``json.dumps`` calls, 0.02 s this
-    way. None when a property holds the marker.
+    The 10,000 benchmark parks' properties: 0.027 s as that many ``json.dumps`` calls, 0.014 s
+    as features in one (best of five). None when a property holds the marker.
     """
     features = [_feature(layer, i, _MARKER if present[i] else None) for i in range(len(present))]
     pieces = json.dumps(_head(layer, features), ensure_ascii=False).split(json.dumps(_MARKER))

@@ -65,7 +65,6 @@ def coverage_problems(geoms: np.ndarray, *, limit: int = 20) -> list[str]:
     return problems[:limit] + more
 
 
-
 @dataclass(frozen=True)
 class SimplifiedFile:
     """What :func:`simplify_file` wrote and what it chose."""
