@@ -328,7 +328,7 @@ def keep_freed_memory(up_to: int = 512 * 2**20) -> bool:
 
     numpy's large temporaries are mapped afresh and returned to the system on every free by
     default, so each new one faults its pages in again: ``bigcats simplify`` of the
-    10,000-park coverage took 58,000 page faults and a median 0.21 s of system time (1.18 s in
+    10,000-park coverage took 58,000 page faults and a median 0.22 s of system time (1.18 s in
     all), and with freed memory kept 28,000 and 0.12 s (1.07 s); ten runs each, alternated,
     ``resource.getrusage``. A command line process is short: what it keeps is given back when
     it exits. glibc only (Linux); False where it does not apply.
