@@ -242,26 +242,40 @@ def edge_error_bound_m2(coords: np.ndarray, sin_lat: np.ndarray | None = None) -
     return _EDGE_ERROR_M2_PER_KM3 * edge_km**3
 
 
+def _sphere_rings(geoms: np.ndarray, shells_only: bool) -> tuple:
+    """Each ring's area on the authalic sphere (m²) and the bound of its geodesic error (m²), with what they came from.
+
+    Returns ``(ring_area, ring_bound, edge_km, coords, ring_offsets, poly_offsets, geom_offsets)``
+    (``edge_km``: each step's rough length, :func:`_rough_edge_m`).
+    """
+    coords, ring_offsets, poly_offsets, geom_offsets = _ragged_polygons(geoms, shells_only)
+    sin_lat = np.sin(np.radians(coords[:, 1]))
+    ring_area = _ring_areas_m2(coords, ring_offsets, sin_lat)
+    edge_km = _rough_edge_m(coords, ring_offsets, sin_lat) / 1000.0
+    ring_bound = _EDGE_ERROR_M2_PER_KM3 * np.add.reduceat(edge_km**3, ring_offsets[:-1])
+    return ring_area, ring_bound, edge_km, coords, ring_offsets, poly_offsets, geom_offsets
+
+
+def _per_geometry(ring_value: np.ndarray, poly_offsets: np.ndarray, geom_offsets: np.ndarray, *, holes: int):
+    """Ring values summed per geometry; ``holes=-1`` subtracts the holes (each polygon's first ring is its shell)."""
+    sign = np.full(len(ring_value), float(holes))
+    sign[poly_offsets[:-1]] = 1.0
+    return np.add.reduceat(np.add.reduceat(sign * ring_value, poly_offsets[:-1]), geom_offsets[:-1])
+
+
 def sphere_area_bound_m2(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Area (m², great circles on the authalic sphere) of lon/lat polygons, and a bound of its geodesic error (m²).
 
     The polygons are non-empty Polygons/MultiPolygons.
 
-    The geodesic area (:func:`geodesic_area_lonlat_m2`) lies within ``area ± bound``: it is
-    the same sum, with the rings whose bound is not negligible densified along the geodesic.
+    The geodesic area (:func:`geo.measure.geodesic_area_lonlat_m2`) lies within ``area ± bound``:
+    it is the same sum, with the rings whose bound is not negligible densified along the geodesic.
     """
     geoms = np.asarray(geoms, dtype=object)
     simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
-    coords, ring_offsets, poly_offsets, geom_offsets = _ragged_polygons(geoms, bool(simple.all()))
-    sin_lat = np.sin(np.radians(coords[:, 1]))
-    ring_area = _ring_areas_m2(coords, ring_offsets, sin_lat)
-    edge_km = _rough_edge_m(coords, ring_offsets, sin_lat) / 1000.0
-    ring_bound = _EDGE_ERROR_M2_PER_KM3 * np.add.reduceat(edge_km**3, ring_offsets[:-1])
-    sign = -np.ones(len(ring_area))
-    sign[poly_offsets[:-1]] = 1.0
-    poly_area = np.add.reduceat(sign * ring_area, poly_offsets[:-1])
-    poly_bound = np.add.reduceat(ring_bound, poly_offsets[:-1])
-    return np.add.reduceat(poly_area, geom_offsets[:-1]), np.add.reduceat(poly_bound, geom_offsets[:-1])
+    ring_area, ring_bound, _, _, _, poly_offsets, geom_offsets = _sphere_rings(geoms, bool(simple.all()))
+    return (_per_geometry(ring_area, poly_offsets, geom_offsets, holes=-1),
+            _per_geometry(ring_bound, poly_offsets, geom_offsets, holes=1))
 
 
 def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
@@ -282,11 +296,9 @@ def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
         out[simple] = _authalic_area_m2(geoms[simple])
         out[~simple] = _authalic_area_m2(geoms[~simple])
         return out
-    coords, ring_offsets, poly_offsets, geom_offsets = _ragged_polygons(geoms, bool(simple.all()))
-    sin_lat = np.sin(np.radians(coords[:, 1]))
-    ring_area = _ring_areas_m2(coords, ring_offsets, sin_lat)
-    edge_km = _rough_edge_m(coords, ring_offsets, sin_lat) / 1000.0
-    bound = _EDGE_ERROR_M2_PER_KM3 * np.add.reduceat(edge_km**3, ring_offsets[:-1])
+    ring_area, bound, edge_km, coords, ring_offsets, poly_offsets, geom_offsets = _sphere_rings(
+        geoms, bool(simple.all())
+    )
     redo = np.flatnonzero(bound > _RELATIVE_BUDGET * ring_area)
     if len(redo):
         counts = ring_offsets[redo + 1] - ring_offsets[redo]
@@ -298,8 +310,4 @@ def _authalic_area_m2(geoms: np.ndarray) -> np.ndarray:
         target_m = np.clip(target_km * 1000.0, 100.0, MAX_EDGE_M)
         dense, dense_offsets = _densify_long_edges(coords[vertex], sub_offsets, np.repeat(target_m, counts))
         ring_area[redo] = _ring_areas_m2(dense, dense_offsets)
-    # The first ring of each polygon is its shell, the others are holes.
-    sign = -np.ones(len(ring_area))
-    sign[poly_offsets[:-1]] = 1.0
-    poly_area = np.add.reduceat(sign * ring_area, poly_offsets[:-1])
-    return np.add.reduceat(poly_area, geom_offsets[:-1])
+    return _per_geometry(ring_area, poly_offsets, geom_offsets, holes=-1)

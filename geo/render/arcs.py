@@ -159,7 +159,7 @@ class Arcs:
         l0, l1 = v[occ_offsets[1:] - 1], v[occ_offsets[1:] - 2]
         backwards = (l0 < f0) | ((l0 == f0) & (l1 < f1))
         key = np.where(backwards, l0 * n_vertices + l1, f0 * n_vertices + f1)
-        keys, first_occ, arc_id = np.unique(key, return_index=True, return_inverse=True)
+        _, first_occ, arc_id = np.unique(key, return_index=True, return_inverse=True)
         # each distinct arc's vertices, from its first occurrence, in canonical direction
         lengths = np.diff(occ_offsets)[first_occ]
         arc_offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -203,18 +203,23 @@ class Arcs:
         signed = np.where(self.ring_reversed, -excess[self.ring_arcs], excess[self.ring_arcs])
         return np.add.reduceat(signed, self.ring_arc_offsets[:-1])
 
+    def _ring_part(self) -> np.ndarray:
+        """The polygon each ring is of."""
+        return np.repeat(np.arange(len(self.part_rings) - 1), np.diff(self.part_rings))
+
+    def _part_geometry(self) -> np.ndarray:
+        """The geometry each polygon is of."""
+        return np.repeat(np.arange(len(self.geom_parts) - 1), np.diff(self.geom_parts))
+
     def _ring_geometry(self) -> np.ndarray:
         """The geometry each ring is of."""
-        ring_part = np.repeat(np.arange(len(self.part_rings) - 1), np.diff(self.part_rings))
-        part_geom = np.repeat(np.arange(len(self.geom_parts) - 1), np.diff(self.geom_parts))
-        return part_geom[ring_part]
+        return self._part_geometry()[self._ring_part()]
 
     def rebuild(self, xy: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """The coverage rebuilt from arcs whose vertices ``xy[offsets[i]:offsets[i+1]]`` are arc ``i``'s (ends kept).
 
-        A ring whose arcs were simplified to one line there and back (a sliver between two arcs
-        of the same two nodes) has no area left: it is left out, and with a shell its polygon
-        (a geometry left without any is empty). Its area, zero, is what :meth:`areas_m2` counts.
+        Every ring must keep three vertices or more (:func:`geo.render.arc_fit.fit_arcs` keeps a
+        sliver's from collapsing); GEOS refuses a shorter one.
         """
         n = np.diff(offsets)[self.ring_arcs] - 1  # each arc in a ring: its vertices but the last
         rings = len(self.ring_arc_offsets) - 1
@@ -227,29 +232,15 @@ class Arcs:
         take = np.insert(take, ring_start[1:], take[ring_start[:-1]])  # each ring closed
         ring_offsets = np.concatenate([[0], np.cumsum(ring_n + 1)])
         coords = xy[take]
-        part_rings, geom_parts = self.part_rings, self.geom_parts
-        ring_part = np.repeat(np.arange(len(part_rings) - 1), np.diff(part_rings))
-        ok_ring = ring_n + 1 >= 4
-        if not ok_ring.all():  # leave the collapsed rings out of the ragged arrays, and the parts of collapsed shells
-            ok_part = ok_ring[part_rings[:-1]]
-            ok_ring &= ok_part[ring_part]
-            coords = coords[np.repeat(ok_ring, ring_n + 1)]
-            ring_offsets = np.concatenate([[0], np.cumsum((ring_n + 1)[ok_ring])])
-            rings_per_part = np.bincount(ring_part[ok_ring], minlength=len(ok_part))
-            part_rings = np.concatenate([[0], np.cumsum(rings_per_part[ok_part])])
-            part_geom = np.repeat(np.arange(len(geom_parts) - 1), np.diff(geom_parts))
-            geom_parts = np.concatenate([[0], np.cumsum(np.bincount(part_geom[ok_part], minlength=len(self.multi)))])
-        polygons = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords, (ring_offsets, part_rings))
-        n_parts = np.diff(geom_parts)
-        geoms = np.full(len(n_parts), shapely.Polygon(), dtype=object)
-        one = (n_parts == 1) & ~self.multi
-        geoms[one] = polygons[geom_parts[:-1][one]]
-        many = np.flatnonzero(~one & (n_parts > 0))
-        if len(many):
-            which = np.repeat(np.arange(len(many)), n_parts[many])
-            idx = np.repeat(geom_parts[:-1][many] - np.concatenate([[0], np.cumsum(n_parts[many])[:-1]]),
-                            n_parts[many]) + np.arange(int(n_parts[many].sum()))
-            geoms[many] = shapely.multipolygons(polygons[idx], indices=which)
+        polygons = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords, (ring_offsets, self.part_rings))
+        # one Polygon each, but for MultiPolygons (of one part or more)
+        geoms = np.empty(len(self.multi), dtype=object)
+        one = (np.diff(self.geom_parts) == 1) & ~self.multi
+        geoms[one] = polygons[self.geom_parts[:-1][one]]
+        if not one.all():
+            part_geom = self._part_geometry()
+            rank = np.cumsum(~one) - 1  # each MultiPolygon's place among them
+            geoms[~one] = shapely.multipolygons(polygons[~one[part_geom]], indices=rank[part_geom[~one[part_geom]]])
         return geoms
 
 
