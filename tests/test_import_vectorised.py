@@ -14,6 +14,8 @@ import math
 import geopandas as gpd
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import shapely
 
 import geo.validate.scan as validate_scan
@@ -206,3 +208,62 @@ def test_validity_of_large_geometries_on_two_threads_same_as_shapely():
     assert shapely.get_num_coordinates(geoms).sum() >= 20_000  # the threaded path
     got = _valid_in_parallel(geoms)
     assert got.tolist() == shapely.is_valid(geoms).tolist() == [True, False, True, False, True, False, True]
+
+
+def _star(cx, cy, radii, start, scale):
+    """A star-shaped ring about (cx, cy): simple whatever the radii (angles strictly increase)."""
+    n = len(radii)
+    angles = [2 * math.pi * ((k + start) % n) / n for k in range(n)]
+    pts = [(cx + scale * r * math.cos(a), cy + scale * r * math.sin(a)) for r, a in zip(radii, angles, strict=True)]
+    return [*pts, pts[0]]
+
+
+@st.composite
+def _polygons(draw):
+    """Valid polygons and multipolygons: stars, maybe with a hole, either winding, repeats, any start vertex."""
+    scale = draw(st.sampled_from([1e-7, 1e-3, 1.0, 50.0]))
+    cx = draw(st.floats(-179, 179)) if scale < 50 else 0.0
+    cy = draw(st.floats(-89, 89)) if scale < 50 else 0.0
+    parts = []
+    for p in range(draw(st.integers(1, 2))):
+        n = draw(st.integers(3, 40))
+        radii = draw(st.lists(st.floats(2.0, 3.0), min_size=n, max_size=n))
+        shell = _star(cx + 7 * scale * p, cy, radii, draw(st.integers(0, n - 1)), scale)
+        if draw(st.booleans()):
+            shell = shell[::-1]
+        if draw(st.booleans()):  # a repeated vertex
+            k = draw(st.integers(0, len(shell) - 1))
+            shell = shell[: k + 1] + shell[k:]
+        holes = []
+        if draw(st.booleans()):
+            m = draw(st.integers(3, 12))
+            hole = _star(cx + 7 * scale * p, cy, [1.0] * m, draw(st.integers(0, m - 1)), scale)
+            holes.append(hole[::-1] if draw(st.booleans()) else hole)
+        parts.append(shapely.Polygon(shell, holes))
+    return parts[0] if len(parts) == 1 and draw(st.booleans()) else shapely.MultiPolygon(parts)
+
+
+@given(st.lists(_polygons(), min_size=1, max_size=8))
+def test_winding_read_from_coordinates_same_as_geos(polys):
+    """The winding of one-ring polygons is read from their coordinates: the result is GEOS's, vertex for vertex."""
+    geoms = np.array([g for g in polys if g.is_valid], dtype=object)
+    if len(geoms) == 0:
+        return
+    want = shapely.remove_repeated_points(shapely.orient_polygons(geoms), tolerance=0.0)
+    got = validate_scan._silent_fixes(geoms)
+    assert shapely.equals_identical(got, want).all()
+
+
+def test_winding_of_a_hole_on_the_shells_first_vertex():
+    """A hole touching the shell at the shell's first vertex is two rings, not one: GEOS turns it."""
+    shell = [(0, 0), (0, 4), (4, 4), (4, 0), (0, 0)]  # clockwise
+    hole = [(0, 0), (2, 1), (1, 2), (0, 0)]  # clockwise: a hole must turn clockwise, the shell not
+    geom = shapely.Polygon(shell, [hole])
+    assert geom.is_valid
+    coords, counts = shapely.get_coordinates([geom]), shapely.get_num_coordinates([geom])
+    assert validate_scan._single_ring_turns(coords, counts).tolist() == [0]  # left to GEOS
+    got = validate_scan._silent_fixes(np.array([geom], dtype=object))[0]
+    assert shapely.equals_identical(got, shapely.orient_polygons(geom))
+    assert got.exterior.is_ccw and not got.interiors[0].is_ccw
+    one = shapely.Polygon(shell)
+    assert validate_scan._single_ring_turns(shapely.get_coordinates([one]), shapely.get_num_coordinates([one])).tolist() == [-1]

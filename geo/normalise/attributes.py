@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,13 +83,35 @@ _PROTECT_CLASS = {"1a": "Ia", "1b": "Ib", "1": "Ia", "2": "II", "3": "III", "4":
 
 
 def _column(gdf: gpd.GeoDataFrame, names) -> str | None:
-    lower = {str(c).lower(): c for c in gdf.columns}
+    """The first of ``names`` that is a column of ``gdf``, else the first found in any letter case; None."""
+    lower = _lower_names(tuple(gdf.columns))
     for name in names:
         if name in gdf.columns:
             return name
         if name.lower() in lower:
             return lower[name.lower()]
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _lower_names(columns: tuple) -> dict[str, object]:
+    """A layer's column names by their lower-case spelling (looked up some twenty times per import)."""
+    return {str(c).lower(): c for c in columns}
+
+
+#: pandas's own string dtype (pandas 3's ``str``, Arrow-backed): what a column of Python strings becomes in a frame.
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _str_series(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """Arrow strings as a pandas ``str`` column on ``index``, without a copy."""
+    chunked = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    return pd.Series(pd.arrays.ArrowStringArray(chunked, dtype=_STR), index=index, copy=False)
+
+
+def _arrow_str(series: pd.Series) -> bool:
+    """Whether ``series`` holds pandas's ``str`` dtype (Arrow strings), which the layer's frame keeps without a copy."""
+    return series.dtype == _STR
 
 
 def _clean(series: pd.Series) -> pd.Series:
@@ -123,6 +146,10 @@ class _Mapping:
         self.used: dict[str, str] = {}
         self.out: dict[str, pd.Series] = {}
 
+    def same(self, text: str) -> pd.Series:
+        """A column holding ``text`` on every row, as Arrow text (as the layer's frame would convert it)."""
+        return _str_series(pa.repeat(text, self.n), self.gdf.index)
+
     def none(self) -> pd.Series:
         """A column of None on the source's index."""
         return pd.Series([None] * self.n, index=self.gdf.index, dtype=object)
@@ -133,7 +160,13 @@ class _Mapping:
         if col is None:
             return None
         self.used[name] = str(col)
-        return _clean(self.gdf[col])
+        series = self.gdf[col]
+        # Arrow text is kept as it is (missing: NaN), as the layer's frame would hold it: converting it to Python
+        # objects and back took 0.1 s at 100,000 rows. A column of nothing but missing values becomes None, as
+        # any other source column would.
+        if _arrow_str(series) and bool(series.notna().any()):
+            return series
+        return _clean(series)
 
     def ids(self) -> None:
         """``id``: --map, our own id, WDPA, OpenStreetMap, else generated from the row order."""
@@ -141,8 +174,13 @@ class _Mapping:
             ids: list = _text(self.gdf[self.mapping["id"]]).tolist()
             self.used["id"] = self.mapping["id"]
         elif (col := _column(self.gdf, ("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
-            ids = [None if v is None else f"WDPA:{v}" for v in _text(self.gdf[col]).tolist()]
             self.used["id"] = str(col)
+            source = self.gdf[col]
+            if source.dtype.kind in "iu":  # NumPy integers (no missing values): joined in Arrow, as str() spells them
+                text = pa.array(source.to_numpy()).cast(pa.string())
+                self.out["id"] = _str_series(pc.binary_join_element_wise("WDPA:", text, ""), self.gdf.index)
+                return
+            ids = [None if v is None else f"WDPA:{v}" for v in _text(source).tolist()]
         elif (col := _column(self.gdf, ("feature_id", "id", "@id", "osm_id", "full_id"))) is not None and bool(
             self.gdf[col].notna().any()
         ):
@@ -194,21 +232,29 @@ class _Mapping:
 
     def country(self) -> None:
         """``country_iso3`` in upper case; a country other than the role's is an error, none is the role's."""
-        codes = [None if v is None else str(v).strip().upper() for v in self.out["country_iso3"].tolist()]
-        expected = country_of_role(self.role)
-        if expected:
-            # on plain lists: a layer of another country has a problem per feature (43,000 of 100,000
-            # in the benchmark), and iterating the Series took 0.3 s there
-            ids = self.out["id"].tolist()
+        given, expected = self.out["country_iso3"], country_of_role(self.role)
+        missing = given.isna().to_numpy()
+        if _arrow_str(given):  # each distinct code stripped and put in upper case once: a layer holds a few
+            index, distinct = pd.factorize(given)  # missing: -1
+            upper = [str(v).strip().upper() for v in distinct]
+            codes = np.array([*upper, None], dtype=object)[index]
+            # built in Arrow from the distinct codes: a column of 100,000 Python strings took 10 ms to convert
+            filled = pa.array([*upper, expected], type=pa.string()).take(np.where(index < 0, len(upper), index))
+            column = _str_series(filled, self.gdf.index)
+        else:
+            codes = np.array([None if v is None else str(v).strip().upper() for v in _clean(given)], dtype=object)
+            column = pd.Series(np.where(missing, expected, codes), index=self.gdf.index, dtype=object)
+        if expected and len(wrong := np.flatnonzero(~missing & (codes != expected))):
+            # a layer of another country has a problem per feature (43,000 of 100,000 in the benchmark):
+            # one message per code, on plain lists
+            ids, unnamed = self.out["id"].to_numpy(dtype=object), self.out["id"].isna().to_numpy()
             fix = "import it into the role of its country, or split the file"
+            said = {c: f"country {c} in the {self.role} layer (needs {expected})" for c in set(codes[wrong])}
             self.problems += [
-                Problem(self.role, f"row {i + 1}" if ids[i] is None else str(ids[i]),
-                        f"country {code} in the {self.role} layer (needs {expected})", fix)
-                for i, code in enumerate(codes)
-                if code is not None and code != expected
+                Problem(self.role, f"row {i + 1}" if unnamed[i] else str(ids[i]), said[codes[i]], fix)
+                for i in wrong.tolist()
             ]
-            codes = [expected if code is None else code for code in codes]
-        self.out["country_iso3"] = pd.Series(codes, index=self.gdf.index, dtype=object)
+        self.out["country_iso3"] = column
 
     def reported_area(self) -> None:
         """``reported_area_ha`` and its source: our columns, else WDPA's REP_AREA (km²)."""
@@ -220,14 +266,12 @@ class _Mapping:
             self.out["reported_area_source"] = (
                 src
                 if src is not None
-                else pd.Series([f"reported_area_ha of {self.source_name}"] * self.n, index=self.gdf.index, dtype=object)
+                else self.same(f"reported_area_ha of {self.source_name}")
             )
         elif (col := _column(self.gdf, ("REP_AREA",))) is not None:
             km2 = pd.to_numeric(self.gdf[col], errors="coerce")
             self.out["reported_area_ha"] = (km2 * 100.0).where(km2 > 0)  # WDPA REP_AREA is in km²; 1 km² = 100 ha
-            self.out["reported_area_source"] = pd.Series(
-                [f"WDPA REP_AREA (km²) in {self.source_name}"] * self.n, index=self.gdf.index, dtype=object
-            ).where(km2 > 0, None)
+            self.out["reported_area_source"] = self.same(f"WDPA REP_AREA (km²) in {self.source_name}").where(km2 > 0, None)
             self.used["reported_area_ha"] = f"{col} (km² x 100)"
         else:
             self.out["reported_area_ha"] = pd.Series([np.nan] * self.n, index=self.gdf.index, dtype=float)
@@ -243,7 +287,7 @@ class _Mapping:
             else "pass --quality surveyed if the boundaries are surveyed"
         )
         if q is None:
-            q = pd.Series([stated] * self.n, index=self.gdf.index, dtype=object)
+            q = self.same(stated)
             self.problems.append(
                 Problem(
                     self.role,
@@ -281,7 +325,7 @@ class _Mapping:
         self.out["geometry_method"] = (
             m
             if m is not None
-            else pd.Series([f"imported from {self.source_name}"] * self.n, index=self.gdf.index, dtype=object)
+            else self.same(f"imported from {self.source_name}")
         )
 
 
@@ -343,7 +387,7 @@ def map_attributes(
     if "geometry_quality" in columns:
         m.quality_and_method()
     s = m.take("source")
-    out["source"] = s if s is not None else pd.Series([source_name] * n, index=gdf.index, dtype=object)
+    out["source"] = s if s is not None else m.same(source_name)
     lic = m.take("licence")
     if lic is None:
         problems.append(
