@@ -22,7 +22,15 @@ ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "border": ("id", "left_iso3", "right_iso3", "source", "licence"),
     "places": ("id", "name_en", "name_ru", "name_zh", "country_iso3", "population", "source", "licence"),
     "context_pa": (
-        "id", "name_en", "name_ru", "name_zh", "country_iso3", "designation", "iucn_cat", "status_year", "source",
+        "id",
+        "name_en",
+        "name_ru",
+        "name_zh",
+        "country_iso3",
+        "designation",
+        "iucn_cat",
+        "status_year",
+        "source",
         "licence",
     ),
 }
@@ -264,14 +272,14 @@ class _Mapping:
             )
             src = self.take("reported_area_source", ("reported_area_source", "rep_src"))
             self.out["reported_area_source"] = (
-                src
-                if src is not None
-                else self.same(f"reported_area_ha of {self.source_name}")
+                src if src is not None else self.same(f"reported_area_ha of {self.source_name}")
             )
         elif (col := _column(self.gdf, ("REP_AREA",))) is not None:
             km2 = pd.to_numeric(self.gdf[col], errors="coerce")
             self.out["reported_area_ha"] = (km2 * 100.0).where(km2 > 0)  # WDPA REP_AREA is in km²; 1 km² = 100 ha
-            self.out["reported_area_source"] = self.same(f"WDPA REP_AREA (km²) in {self.source_name}").where(km2 > 0, None)
+            self.out["reported_area_source"] = self.same(f"WDPA REP_AREA (km²) in {self.source_name}").where(
+                km2 > 0, None
+            )
             self.used["reported_area_ha"] = f"{col} (km² x 100)"
         else:
             self.out["reported_area_ha"] = pd.Series([np.nan] * self.n, index=self.gdf.index, dtype=float)
@@ -322,11 +330,7 @@ class _Mapping:
                     )
         self.out["geometry_quality"] = q
         m = self.take("geometry_method")
-        self.out["geometry_method"] = (
-            m
-            if m is not None
-            else self.same(f"imported from {self.source_name}")
-        )
+        self.out["geometry_method"] = m if m is not None else self.same(f"imported from {self.source_name}")
 
 
 def map_attributes(
