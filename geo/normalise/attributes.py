@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,18 +22,8 @@ from geo.validate import Problem
 ROLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "border": ("id", "left_iso3", "right_iso3", "source", "licence"),
     "places": ("id", "name_en", "name_ru", "name_zh", "country_iso3", "population", "source", "licence"),
-    "context_pa": (
-        "id",
-        "name_en",
-        "name_ru",
-        "name_zh",
-        "country_iso3",
-        "designation",
-        "iucn_cat",
-        "status_year",
-        "source",
-        "licence",
-    ),
+    # a park's descriptive columns, without the published area and the geometry's quality and method
+    "context_pa": (*PARK_COLUMNS[: PARK_COLUMNS.index("reported_area_ha")], "source", "licence"),
 }
 #: The roles a file can be imported into, as messages name them.
 IMPORT_ROLES = ("parks_<iso3>", *ROLE_COLUMNS)
@@ -102,7 +93,7 @@ def _column(gdf: gpd.GeoDataFrame, names) -> str | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _lower_names(columns: tuple) -> dict[str, object]:
+def _lower_names(columns: tuple) -> dict[str, Any]:
     """A layer's column names by their lower-case spelling (looked up some twenty times per import)."""
     return {str(c).lower(): c for c in columns}
 
@@ -251,7 +242,9 @@ class _Mapping:
             column = _str_series(filled, self.gdf.index)
         else:
             codes = np.array([None if v is None else str(v).strip().upper() for v in _clean(given)], dtype=object)
-            column = pd.Series(np.where(missing, expected, codes), index=self.gdf.index, dtype=object)
+            filled = codes.copy()
+            filled[missing] = expected
+            column = pd.Series(filled, index=self.gdf.index, dtype=object)
         if expected and len(wrong := np.flatnonzero(~missing & (codes != expected))):
             # a layer of another country has a problem per feature (43,000 of 100,000 in the benchmark):
             # one message per code, on plain lists
