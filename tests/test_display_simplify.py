@@ -209,6 +209,23 @@ def test_significance_in_rounds_keeps_about_what_one_by_one_keeps(seed, n, rough
         assert abs(kept - want) <= max(2, 0.1 * want), (t, kept, want)
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), lines=st.integers(2, 12), rough=st.floats(0.001, 0.2))
+def test_significance_of_many_lines_in_two_halves_is_that_in_one_piece(seed, lines, rough, monkeypatch):
+    """Lines cut in two halves worked on two threads: the same significance, bit for bit, as in one piece."""
+    import geo.render.arcs as arcs_module
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 80, lines)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    xy = np.column_stack([130 + rng.random(offsets[-1]), 43 + np.cumsum(rng.normal(0, rough, offsets[-1])) * 0.1])
+    xy[rng.integers(0, len(xy), len(xy) // 4)] = xy[0]  # ties between triangles, broken by position
+    monkeypatch.setattr(arcs_module, "PARALLEL_VERTICES", 0)
+    monkeypatch.setattr(arcs_module.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores, whatever runs this
+    halves = vw_significance(xy, offsets)
+    assert halves.tobytes() == arcs_module._vw_rounds(xy, offsets).tobytes()
+
+
 def test_significance_on_the_bundled_country_outlines():
     import geopandas as gpd
 

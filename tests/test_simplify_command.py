@@ -274,6 +274,8 @@ def test_the_lean_reader_reads_what_json_reads_or_declines(features, indent):
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
         '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1 1], [0, 0]]]}}]}',  # a comma missing
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+        '{"type": "Polygon", "coordinates": [[[0, 0], [1-2, 0], [1, 1], [0, 0]]]}}]}',  # not a number (strtod refuses)
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
         '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}}]}',  # ring not closed
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
         '{"type": "LineString", "coordinates": [[0, 0], [1, 0]]}}]}',  # not a polygon
@@ -368,3 +370,32 @@ def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, be
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # fromstring warns where it stops early: then _decimals must not read it
             assert got.tobytes() == strtod(noisy).tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    numbers=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
+    places=st.lists(st.integers(1, 12), min_size=1, max_size=30),
+    between=st.lists(st.sampled_from([b" ", b",", b"],[", b"]],[[", b",\n  "]), min_size=1, max_size=5),
+    noise=st.lists(_NUMBER_BYTES, max_size=12),
+)
+def test_numbers_parsed_in_two_halves_are_those_of_the_whole(numbers, places, between, noise):
+    """A large text's numbers are parsed in halves on two threads: the very doubles of the whole, in order."""
+    import warnings
+
+    import geo.io.coverage_json as cj
+
+    texts = [f"{x:.{places[i % len(places)]}f}".encode() for i, x in enumerate(numbers)]
+    text = b"[" + b"".join(t + between[i % len(between)] for i, t in enumerate(texts[:-1])) + texts[-1] + b"]"
+    saved = cj._PARALLEL_BYTES
+    try:
+        for t in (text, text[:-1] + b" " + b"".join(noise) + b"]"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # strtod's note where it stops early: both sides alike
+                cj._PARALLEL_BYTES = 1 << 62
+                whole = cj._numbers(t)
+                cj._PARALLEL_BYTES = 0
+                halves = cj._numbers(t)
+            assert halves.tobytes() == whole.tobytes()
+    finally:
+        cj._PARALLEL_BYTES = saved
