@@ -587,3 +587,37 @@ def test_folder_store_killed_at_every_write_step(tmp_path, layers_dir, capsys):
         assert step < 20
     assert len(steps) >= 5, steps  # pending copy, version file, index, layer, provenance
     assert steps[-1][1] == 3  # killed after the commit: the next open finished the write
+
+
+def test_reads_share_one_reader_thread_which_ends_when_idle_and_a_read_past_its_budget_keeps_its_own(monkeypatch):
+    """GDAL and PROJ set up a context per thread: reads run on one kept thread, which a stuck read does not block."""
+    import threading
+    import time
+
+    from geo import limits
+
+    monkeypatch.setattr(limits, "_READER_IDLE_S", 0.3)
+
+    def ours() -> set:
+        return {t for t in threading.enumerate() if t.name == "bigcats-read"}
+
+    def me() -> threading.Thread:
+        return threading.current_thread()
+
+    first = limits.within_time(me, 5, "a")
+    assert limits.within_time(me, 5, "b") is first  # the same thread, read after read
+    with pytest.raises(ValueError, match="bad file"):  # an error is the caller's, and the thread stays
+        limits.within_time(lambda: (_ for _ in ()).throw(ValueError("bad file")), 5, "c")
+    assert limits.within_time(me, 5, "d") is first
+    release = threading.Event()
+    with pytest.raises(limits.ReadTimeout, match="more than 0.2 s"):
+        limits.within_time(lambda: release.wait(10), 0.2, "stuck")
+    after = limits.within_time(me, 5, "e")  # a read after a stuck one is not queued behind it: a new thread
+    assert after is not first and ours() == {first, after}
+    assert limits.within_time(me, 5, "g") is after  # kept in its turn
+    release.set()
+    deadline = time.monotonic() + 5
+    while ours() and time.monotonic() < deadline:  # idle: both end
+        time.sleep(0.05)
+    assert not ours()
+    assert limits.within_time(me, 5, "f").name == "bigcats-read"  # and a new one serves the next read
