@@ -16,13 +16,37 @@ dies without answering (killed, out of memory) raises ``RuntimeError`` naming it
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Forked", "call_forked"]
+__all__ = ["Forked", "call_forked", "halves_at_once", "two_cores"]
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+def two_cores() -> bool:
+    """Whether this process may run on two cores or more (``sched_getaffinity`` where the system has it)."""
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # macOS, Windows: the machine's count
+        return (os.cpu_count() or 1) > 1
+
+
+def halves_at_once(fn: Callable[[_A], _R], first: _A, second: _A) -> tuple[_R, _R]:
+    """``(fn(first), fn(second))``, the second on a thread while this one does the first.
+
+    For work that releases the GIL (GEOS, NumPy's loops) split in two halves; callers check
+    :func:`two_cores` first. An exception of either is raised here.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(fn, second)
+        return fn(first), later.result()
 
 
 def _can_fork() -> bool:

@@ -221,7 +221,7 @@ def test_significance_of_many_lines_in_two_halves_is_that_in_one_piece(seed, lin
     xy = np.column_stack([130 + rng.random(offsets[-1]), 43 + np.cumsum(rng.normal(0, rough, offsets[-1])) * 0.1])
     xy[rng.integers(0, len(xy), len(xy) // 4)] = xy[0]  # ties between triangles, broken by position
     monkeypatch.setattr(arcs_module, "PARALLEL_VERTICES", 0)
-    monkeypatch.setattr(arcs_module.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores, whatever runs this
+    monkeypatch.setattr(arcs_module, "two_cores", lambda: True)  # two cores, whatever runs this
     halves = vw_significance(xy, offsets)
     assert halves.tobytes() == arcs_module._vw_rounds(xy, offsets).tobytes()
 

@@ -82,3 +82,19 @@ def test_closing_before_submit_stops_the_child():
     job = Forked()
     job.close()
     job.close()  # idempotent
+
+
+def test_halves_at_once_gives_both_results_in_order_and_raises_either_error(monkeypatch):
+    from geo.forked import halves_at_once, two_cores
+
+    assert halves_at_once(lambda x: x * 2, 3, 5) == (6, 10)
+    with pytest.raises(ZeroDivisionError):
+        halves_at_once(lambda x: 1 / x, 1, 0)  # the second half's error
+    with pytest.raises(ZeroDivisionError):
+        halves_at_once(lambda x: 1 / x, 0, 1)
+    assert isinstance(two_cores(), bool)
+    monkeypatch.delattr("os.sched_getaffinity", raising=False)  # macOS and Windows have none
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert two_cores()
+    monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert not two_cores()

@@ -16,16 +16,15 @@ text into GeoJSON arrays; rings follow RFC 7946's right-hand rule; no ``crs`` me
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
 
+from geo.forked import halves_at_once, two_cores
 from geo.io.files import atomic_path
 
 __all__ = ["PolygonLayer", "read_polygons", "write_polygons"]
@@ -150,10 +149,9 @@ def _numbers(text: bytes) -> np.ndarray:
     loops): 0.13-0.18 s became 0.08 s for the 10,000-park benchmark coverage. The halves are
     checked as the whole would be, so either both parse or the whole goes to ``strtod``.
     """
-    cut = text.find(b",", len(text) // 2) if len(text) >= _PARALLEL_BYTES and len(os.sched_getaffinity(0)) > 1 else -1
+    cut = text.find(b",", len(text) // 2) if len(text) >= _PARALLEL_BYTES and two_cores() else -1
     if cut > 0:
-        with ThreadPoolExecutor(2) as pool:
-            first, second = pool.map(_decimals, (text[: cut + 1], text[cut + 1 :]))
+        first, second = halves_at_once(_decimals, text[: cut + 1], text[cut + 1 :])
         numbers = None if first is None or second is None else np.concatenate([first, second])
     else:
         numbers = _decimals(text)

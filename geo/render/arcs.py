@@ -16,13 +16,12 @@ proves the result valid (and, if asked, a coverage) and keeps vertices again whe
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
+from geo.forked import halves_at_once, two_cores
 from geo.sphere import AUTHALIC_R2, edge_error_bound_m2, edge_excess
 
 __all__ = ["Arcs", "ragged_excess", "vw_significance"]
@@ -259,13 +258,12 @@ def vw_significance(xy: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     threads at once (NumPy releases the GIL in its loops), with the same result.
     """
     n_lines = len(offsets) - 1
-    if len(xy) < PARALLEL_VERTICES or n_lines < 2 or len(os.sched_getaffinity(0)) < 2:
+    if len(xy) < PARALLEL_VERTICES or n_lines < 2 or not two_cores():
         return _vw_rounds(xy, offsets)
     cut = int(np.clip(np.searchsorted(offsets, len(xy) // 2), 1, n_lines - 1))
     at = int(offsets[cut])
-    halves = ((xy[:at], offsets[: cut + 1]), (xy[at:], offsets[cut:] - at))
-    with ThreadPoolExecutor(2) as pool:
-        return np.concatenate(list(pool.map(lambda h: _vw_rounds(*h), halves)))
+    west, east = halves_at_once(lambda h: _vw_rounds(*h), (xy[:at], offsets[: cut + 1]), (xy[at:], offsets[cut:] - at))
+    return np.concatenate([west, east])
 
 
 def _vw_rounds(xy: np.ndarray, offsets: np.ndarray) -> np.ndarray:

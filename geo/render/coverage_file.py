@@ -9,7 +9,6 @@ written. It imports neither geopandas nor GDAL for GeoJSON in lon/lat
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import shapely
 
 from geo.errors import DataError, UsageError
+from geo.forked import halves_at_once, two_cores
 from geo.io.coverage_json import PolygonLayer, read_polygons, write_polygons
 from geo.limits import ReadLimits, check_input, read_limits
 from geo.measure import M2_PER_HA
@@ -36,13 +36,13 @@ def coverage_is_valid(geoms: np.ndarray) -> bool:
     pair the proof compares is compared. Below 2,000 polygons, or on one core, in one piece.
     """
     geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) < 2000 or len(os.sched_getaffinity(0)) < 2:
+    if len(geoms) < 2000 or not two_cores():
         return bool(shapely.coverage_is_valid(geoms))
     box = shapely.bounds(geoms)
     cut = np.nanmedian(box[:, 0])
-    halves = (geoms[box[:, 0] < cut], geoms[box[:, 2] >= cut])  # an empty one (no box) is in neither
-    with ThreadPoolExecutor(2) as pool:
-        return all(pool.map(lambda half: bool(shapely.coverage_is_valid(half)), halves))
+    # an empty one (no box) is in neither half
+    west, east = halves_at_once(shapely.coverage_is_valid, geoms[box[:, 0] < cut], geoms[box[:, 2] >= cut])
+    return bool(west) and bool(east)
 
 
 def coverage_problems(geoms: np.ndarray, *, limit: int = 20) -> list[str]:

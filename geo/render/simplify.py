@@ -13,13 +13,12 @@ hundred faces' work, not another pass over the whole coverage).
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
 
+from geo.forked import halves_at_once, two_cores
 from geo.measure import M2_PER_HA, geodesic_area_lonlat_m2
 from geo.render.arc_fit import fit_arcs
 
@@ -323,7 +322,7 @@ def simplify_in_halves(faces: np.ndarray, face_level: np.ndarray, tree: shapely.
     """
     n = len(faces)
     vertices = shapely.get_num_coordinates(faces)
-    if vertices.sum() < PARALLEL_VERTICES or len(os.sched_getaffinity(0)) < 2 or threading.active_count() > 1:
+    if vertices.sum() < PARALLEL_VERTICES or not two_cores() or threading.active_count() > 1:
         return simplify_faces(faces, face_level)
     box = shapely.bounds(faces)
     west_first = np.argsort(box[:, 0] + box[:, 2], kind="stable")
@@ -332,8 +331,7 @@ def simplify_in_halves(faces: np.ndarray, face_level: np.ndarray, tree: shapely.
     cut = min(max(cut, 1), n - 1)
     halves = (np.sort(west_first[:cut]), np.sort(west_first[cut:]))
     filler = outside(faces)
-    with ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(lambda h: simplify_faces(faces[h], face_level[h], filler=filler), halves))
+    done = halves_at_once(lambda h: simplify_faces(faces[h], face_level[h], filler=filler), *halves)
     simple = np.empty(n, dtype=object)
     for half, part in zip(halves, done, strict=True):
         simple[half] = part
