@@ -332,18 +332,26 @@ def test_the_writer_writes_any_property_text(tmp_path, odd):
 
 
 _NUMBER_BYTES = st.sampled_from([b"0", b"1", b"7", b"9", b".", b"-", b" ", b",", b"]", b"e", b"+", b"x"])
+#: Coordinates texts: numbers with their places, what stands between them, stray bytes to add.
+_NUMBER_TEXTS = {
+    "numbers": st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
+    "places": st.lists(st.integers(1, 12), min_size=1, max_size=30),
+    "between": st.lists(st.sampled_from([b" ", b",", b"],[", b"]],[[", b",\n  "]), min_size=1, max_size=5),
+    "noise": st.lists(_NUMBER_BYTES, max_size=12),
+}
+
+
+def _number_text(numbers, places, between) -> tuple[list[bytes], bytes]:
+    """Each number written with its places, and all of them in one bracketed text with the separators between."""
+    texts = [f"{x:.{places[i % len(places)]}f}".encode() for i, x in enumerate(numbers)]
+    return texts, b"[" + b"".join(t + between[i % len(between)] for i, t in enumerate(texts[:-1])) + texts[-1] + b"]"
 
 
 @settings(max_examples=300, deadline=None)
 @example(numbers=[1.5], places=[1], between=[b" "], noise=[b"1", b".", b"5", b"e", b"1"])  # an exponent after the digits
 @example(numbers=[1.5], places=[1], between=[b","], noise=[b"7", b"-", b"1", b".", b"0"])  # two numbers run together
 @example(numbers=[1.5, 2.5], places=[1], between=[b","], noise=[b"7", b",", b"1", b".", b"0"])  # a number without point
-@given(
-    numbers=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
-    places=st.lists(st.integers(1, 12), min_size=1, max_size=30),
-    between=st.lists(st.sampled_from([b" ", b",", b"],[", b"]],[[", b",\n  "]), min_size=1, max_size=5),
-    noise=st.lists(_NUMBER_BYTES, max_size=12),
-)
+@given(**_NUMBER_TEXTS)
 def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, between, noise):
     """``_decimals`` reads the very doubles C's strtod (``np.fromstring``) reads, or declines: never others."""
     import warnings
@@ -353,8 +361,7 @@ def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, be
     def strtod(text: bytes) -> np.ndarray:
         return np.fromstring(text.translate(_NUMBERS_ONLY), sep=" ")
 
-    texts = [f"{x:.{places[i % len(places)]}f}".encode() for i, x in enumerate(numbers)]
-    text = b"[" + b"".join(t + between[i % len(between)] for i, t in enumerate(texts[:-1])) + texts[-1] + b"]"
+    texts, text = _number_text(numbers, places, between)
     got = _decimals(text)
     whole = max(len(str(int(abs(float(t))))) for t in texts)
     if whole + max(len(t.split(b".")[1]) for t in texts) <= 15:  # within a double's exact digits
@@ -373,20 +380,14 @@ def test_the_column_parser_gives_strtods_doubles_or_declines(numbers, places, be
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    numbers=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30),
-    places=st.lists(st.integers(1, 12), min_size=1, max_size=30),
-    between=st.lists(st.sampled_from([b" ", b",", b"],[", b"]],[[", b",\n  "]), min_size=1, max_size=5),
-    noise=st.lists(_NUMBER_BYTES, max_size=12),
-)
+@given(**_NUMBER_TEXTS)
 def test_numbers_parsed_in_two_halves_are_those_of_the_whole(numbers, places, between, noise):
     """A large text's numbers are parsed in halves on two threads: the very doubles of the whole, in order."""
     import warnings
 
     import geo.io.coverage_json as cj
 
-    texts = [f"{x:.{places[i % len(places)]}f}".encode() for i, x in enumerate(numbers)]
-    text = b"[" + b"".join(t + between[i % len(between)] for i, t in enumerate(texts[:-1])) + texts[-1] + b"]"
+    _, text = _number_text(numbers, places, between)
     saved = cj._PARALLEL_BYTES
     try:
         for t in (text, text[:-1] + b" " + b"".join(noise) + b"]"):
