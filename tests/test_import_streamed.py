@@ -10,6 +10,8 @@ small so that many batches and chunks are crossed.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -119,14 +121,16 @@ def test_streamed_import_equals_plain_import(tmp_path, small_batches, monkeypatc
     path = tmp_path / "parks.gpkg"
     layer = _layer(null=not accept_repairs)  # a null geometry is an error: the import would be refused
     pyogrio.write_dataframe(layer.to_crs(crs), path, driver="GPKG")
-    chunks = []
-    scan_chunk = validate_scan._scan_chunk
+    chunks, fixed = [], []
+    check_chunk, fix_chunk = validate_scan._check_chunk, validate_scan._fix_chunk
     with monkeypatch.context() as m:
-        m.setattr(validate_scan, "_scan_chunk", lambda geoms, **kw: chunks.append(len(geoms)) or scan_chunk(geoms, **kw))
+        m.setattr(validate_scan, "_check_chunk", lambda geoms, **kw: chunks.append(len(geoms)) or check_chunk(geoms, **kw))
+        m.setattr(validate_scan, "_fix_chunk", lambda geoms, *a, **kw: fixed.append(len(geoms)) or fix_chunk(geoms, *a, **kw))
         got = prepare_layer(path, role="parks_chn", accept_repairs=accept_repairs)
-    # every geometry scanned once: in EPSG:4326 batch by batch as read (37 = 23 + 14 per batch, 4 left),
-    # in another CRS once transformed, in chunks of 23
-    assert sorted(chunks) == sorted([23, 14] * 8 + [4] if crs == "EPSG:4326" else [23] * 13 + [1])  # threads: any order
+    # every geometry checked and fixed once: in EPSG:4326 batch by batch as read (37 = 23 + 14 per batch,
+    # 4 left), in another CRS once transformed, in chunks of 23
+    want_chunks = sorted([23, 14] * 8 + [4] if crs == "EPSG:4326" else [23] * 13 + [1])
+    assert sorted(chunks) == sorted(fixed) == want_chunks  # threads: any order
     want = _plain(path, monkeypatch, role="parks_chn", accept_repairs=accept_repairs)
     assert got.report.problems == want.report.problems
     assert got.report.repairs == want.report.repairs
@@ -162,6 +166,47 @@ def test_scanner_reset_drops_earlier_batches():
         scan = scanner.result()
         assert list(scan.valid) == [True, False] and scanner.scanned[1] is geoms[1]
         assert scan.reasons[1].startswith("Self-intersection")
+
+
+
+def _scan_fields(scan):
+    return [np.asarray(getattr(scan, f)) for f in ("missing", "type_names", "fits", "valid", "reasons")]
+
+
+@pytest.mark.parametrize("batches", [[300], [37] * 8 + [4], [1, 250, 49]])
+def test_scanner_in_two_steps_equals_one_scan(monkeypatch, batches):
+    """Checks and fixes queued apart, taken from either end by either thread: the same as one chunk scanned whole."""
+    monkeypatch.setattr(validate_scan, "_CHUNK", 23)
+    geoms = np.asarray(_layer(sum(batches)).geometry.array, dtype=object).copy()
+    geoms[::5] = shapely.reverse(geoms[::5])  # windings to fix
+    want = validate_scan._scan_chunk(geoms, kind="polygon")
+    with validate.GeometryScanner(kind="polygon") as scanner:
+        start = 0
+        for n in batches:
+            scanner.add(geoms[start : start + n])
+            start += n
+        got = scanner.result()
+    for a, b in zip(_scan_fields(got), _scan_fields(want), strict=True):
+        assert a.tolist() == b.tolist()
+    assert all((a is None and b is None) or shapely.equals_identical(a, b) for a, b in zip(got.fixed, want.fixed, strict=True))
+    assert any(a is not g for a, g in zip(got.fixed, geoms, strict=True))  # some were fixed: the test sees the fixes
+
+
+def test_scanner_closed_or_reset_while_checking():
+    """A check still running when the scanner is reset or closed neither raises nor leaves its fix behind."""
+    geoms = np.asarray(_layer(2_000, null=False).geometry.array, dtype=object)
+    with validate.GeometryScanner(kind="polygon") as scanner:
+        scanner.add(geoms)
+        scanner.reset()
+        scanner.add(geoms[:10])
+        assert len(scanner.result().valid) == 10
+    scanner = validate.GeometryScanner(kind="polygon")
+    scanner.add(geoms)
+    first = scanner._chunks[0].check
+    while not (first.running() or first.done()):
+        time.sleep(0.0001)
+    scanner.close()  # the running check's fix cannot be queued any more: dropped
+    assert all(c.check.cancelled() or c.check.exception() is None for c in scanner._chunks)
 
 
 # -- the layer of a plain GeoPackage, found without GDAL ------------------------------------------------

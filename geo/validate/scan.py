@@ -6,7 +6,6 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from functools import partial
 
 import numpy as np
 import shapely
@@ -139,27 +138,56 @@ class GeometryScan:
     reasons: np.ndarray
 
 
-def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
-    """:class:`GeometryScan` of one chunk of geometries (GEOS work: runs on a worker thread)."""
+@dataclass
+class _Checked:
+    """The first step of a chunk's scan: what each geometry is, and whether it is valid."""
+
+    missing: np.ndarray
+    type_names: np.ndarray
+    fits: np.ndarray
+    valid: np.ndarray
+
+
+def _check_chunk(geoms: np.ndarray, *, kind: str) -> _Checked:
+    """Types and validity of a chunk (nearly all of it GEOS's ``is_valid``, which runs without the GIL)."""
     n = len(geoms)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = np.asarray(shapely.get_type_id(geoms))
     type_names = np.where(types >= 0, _TYPE_NAMES[np.clip(types + 1, 0, 8)], "None")
     fits = ~missing & np.isin(type_names, list(GEOMETRY_TYPES[kind]))
     valid = np.ones(n, dtype=bool)
-    out = geoms.copy()  # references; a geometry is replaced only when it changes
-    reasons = np.full(n, None, dtype=object)
-    # Validity, then the silent fixes (right-hand winding, no repeated vertices)
-    # on the valid ones while the chunk is at hand.
     here = np.flatnonzero(~missing)
     valid[here] = shapely.is_valid(geoms[here])
-    fine = here[valid[here] & fits[here]]
+    return _Checked(missing, type_names, fits, valid)
+
+
+def _fix_chunk(geoms: np.ndarray, checked: _Checked, *, kind: str) -> GeometryScan:
+    """The second step: the silent fixes of the valid geometries, the reasons and repairs of the invalid ones."""
+    out = geoms.copy()  # references; a geometry is replaced only when it changes
+    reasons = np.full(len(geoms), None, dtype=object)
+    ok = ~checked.missing & checked.fits
+    fine = np.flatnonzero(ok & checked.valid)
     out[fine] = _silent_fixes(geoms[fine])
-    bad = here[~valid[here] & fits[here]]
+    bad = np.flatnonzero(ok & ~checked.valid)
     if len(bad):
         reasons[bad] = shapely.is_valid_reason(geoms[bad])
         out[bad] = _repair(geoms[bad], kind=kind)
-    return GeometryScan(missing, type_names, fits, valid, out, reasons)
+    return GeometryScan(checked.missing, checked.type_names, checked.fits, checked.valid, out, reasons)
+
+
+def _scan_chunk(geoms: np.ndarray, *, kind: str) -> GeometryScan:
+    """:class:`GeometryScan` of one chunk of geometries, both steps at once."""
+    return _fix_chunk(geoms, _check_chunk(geoms, kind=kind), kind=kind)
+
+
+class _Chunk:
+    """A chunk of geometries in a :class:`GeometryScanner`: its check, then its fix, each a future."""
+
+    def __init__(self, geoms: np.ndarray) -> None:
+        self.geoms = geoms
+        self.check: Future | None = None
+        self.fix: Future | None = None  # queued by the worker that finished the check
+        self.scan: GeometryScan | None = None  # when the calling thread did the work itself
 
 
 class GeometryScanner:
@@ -167,12 +195,20 @@ class GeometryScanner:
 
     ``add`` queues a batch (split into chunks) and returns at once, so a
     reader can go on reading while earlier batches are checked; ``result``
-    gives the :class:`GeometryScan` of every geometry added, in order. The
-    thread that calls ``result`` joins in: it scans the chunks no worker has
-    started, from the back of the queue while the workers go on from the
-    front, so there are as many scanning threads as cores and none waits
-    idle. ``scanned`` is the object array of the geometries added. Use it as
-    a context manager, or call ``close``, so the threads end.
+    gives the :class:`GeometryScan` of every geometry added, in order. Each
+    chunk is scanned in two steps: its check (types and GEOS's ``is_valid``,
+    which runs without the GIL) and then its fix (the silent fixes and
+    repairs: many short NumPy calls, which need it). A worker queues a chunk's
+    fix behind the checks already queued, so that while the caller maps the
+    attributes (pandas, holding the GIL) the workers run GEOS, and the NumPy
+    work waits until the caller joins in: at 1,000 polygons the first chunk's
+    fix took 4.5 ms beside the caller's pandas work against 0.9 ms alone.
+    The thread that calls ``result`` joins in: it takes the checks and then
+    the fixes no worker has started, from the back of the queue while the
+    workers go on from the front, so there are as many scanning threads as
+    cores and none waits idle. ``scanned`` is the object array of the
+    geometries added. Use it as a context manager, or call ``close``, so the
+    threads end.
 
     Parameters
     ----------
@@ -187,8 +223,7 @@ class GeometryScanner:
         # one core is left to the thread that reads the file and maps the attributes meanwhile
         self._workers = max(1, min(3, (os.cpu_count() or 1) - 1))
         self._pool = ThreadPoolExecutor(max_workers=self._workers)
-        self._futures: list = []
-        self._chunks: list[np.ndarray] = []
+        self._chunks: list[_Chunk] = []
         self._batches: list[np.ndarray] = []
         self._progress = Progress("checking geometries", total or 1) if total else None
         self._lock = threading.Lock()  # chunks finish on several threads; one bar update at a time
@@ -200,17 +235,23 @@ class GeometryScanner:
         # chunks of at most _CHUNK; a small batch is still split so that every thread has a share
         size = min(_CHUNK, max(_MIN_CHUNK, -(-len(geoms) // (2 * (self._workers + 1)))))
         for start in range(0, len(geoms), size):
-            chunk = geoms[start : start + size]
-            future = self._pool.submit(_scan_chunk, chunk, kind=self.kind)
-            if self._progress is not None:
-                future.add_done_callback(partial(self._done, len(chunk)))
-            self._futures.append(future)
+            chunk = _Chunk(geoms[start : start + size])
+            chunk.check = self._pool.submit(self._check, chunk)
             self._chunks.append(chunk)
 
-    def _done(self, n: int, future: Future) -> None:
-        """Advance the progress bar by a chunk of ``n`` that was scanned (not cancelled)."""
-        if not future.cancelled():
-            self._tick(n)
+    def _check(self, chunk: _Chunk) -> _Checked:
+        """A worker's check of a chunk; its fix is queued behind the checks already queued."""
+        checked = _check_chunk(chunk.geoms, kind=self.kind)
+        try:
+            chunk.fix = self._pool.submit(self._fix, chunk, checked)
+        except RuntimeError:  # the scanner was closed meanwhile: nobody waits for the result
+            pass
+        return checked
+
+    def _fix(self, chunk: _Chunk, checked: _Checked) -> GeometryScan:
+        scan = _fix_chunk(chunk.geoms, checked, kind=self.kind)
+        self._tick(len(chunk.geoms))
+        return scan
 
     def _tick(self, n: int) -> None:
         with self._lock:
@@ -223,16 +264,18 @@ class GeometryScanner:
         return np.concatenate(self._batches) if self._batches else np.array([], dtype=object)
 
     def result(self) -> GeometryScan:
-        """Every chunk's scan, joined in the order added; this thread scans the chunks not yet started."""
-        scans: list = [None] * len(self._futures)
-        for k in reversed(range(len(self._futures))):
-            if self._futures[k].cancel():  # still queued: scan it here rather than wait for a worker
-                scans[k] = _scan_chunk(self._chunks[k], kind=self.kind)
-                if self._progress is not None:
-                    self._tick(len(self._chunks[k]))
-        scans = [
-            scan if scan is not None else future.result() for scan, future in zip(scans, self._futures, strict=True)
-        ]
+        """Every chunk's scan, joined in the order added; this thread does the steps not yet started."""
+        chunks = self._chunks
+        for chunk in reversed(chunks):  # checks still queued: both steps here rather than wait for a worker
+            if chunk.check is not None and chunk.check.cancel():
+                chunk.scan = _scan_chunk(chunk.geoms, kind=self.kind)
+                self._tick(len(chunk.geoms))
+        for chunk in reversed(chunks):  # fixes still queued: here
+            if chunk.scan is None and chunk.check is not None:
+                checked = chunk.check.result()  # then its fix was queued
+                if chunk.fix is not None and chunk.fix.cancel():
+                    chunk.scan = self._fix(chunk, checked)
+        scans = [chunk.scan if chunk.scan is not None else chunk.fix.result() for chunk in chunks]  # type: ignore[union-attr]
         if self._progress is not None:
             self._progress.close()
         if not scans:
@@ -242,12 +285,13 @@ class GeometryScanner:
 
     def reset(self, *, total: int | None = None) -> None:
         """Drop every batch added so far (queued chunks are cancelled), to scan others instead."""
-        for future in self._futures:
-            future.cancel()
-        for future in self._futures:
-            if not future.cancelled():
-                future.exception()  # wait for the chunks already running
-        self._futures, self._chunks, self._batches = [], [], []
+        for chunk in self._chunks:
+            if chunk.check is not None and not chunk.check.cancel():
+                chunk.check.exception()  # wait for the checks already running: then their fixes are queued
+        for chunk in self._chunks:
+            if chunk.fix is not None and not chunk.fix.cancel():
+                chunk.fix.exception()  # and for the fixes already running
+        self._chunks, self._batches = [], []
         self._progress = Progress("checking geometries", total or 1) if total else None
 
     def close(self) -> None:
