@@ -69,13 +69,19 @@ def _source_crs(source: Source, *, crs: str | None, layer: str) -> tuple[CRS | N
     return use, problems, crs_name(use)
 
 
+def _bounds(geoms: gpd.GeoSeries, have: pd.Series) -> tuple[float, float, float, float]:
+    """Bounds of the present geometries (shapely on the array: a filtered GeoSeries took twice as long)."""
+    xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(geoms.array, dtype=object)[have.to_numpy()])
+    return float(xmin), float(ymin), float(xmax), float(ymax)
+
+
 def _check_source(
     gdf: gpd.GeoDataFrame, *, have: pd.Series, use: CRS, region: tuple[float, float, float, float] | None, layer: str
 ) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
     """Bounds of the source in its own CRS: non-finite, swapped x/y, off ±180/±90 (None when refused)."""
     problems: list[Problem] = []
     geoms = gdf.geometry
-    xmin, ymin, xmax, ymax = geoms[have].total_bounds
+    xmin, ymin, xmax, ymax = _bounds(geoms, have)
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         problems.append(
             Problem(
@@ -145,7 +151,7 @@ def _check_result(
 ) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
     """Bounds of the layer in EPSG:4326: off the Earth, swapped x/y, outside the region (None when refused)."""
     problems: list[Problem] = []
-    xmin, ymin, xmax, ymax = out.geometry[have].total_bounds
+    xmin, ymin, xmax, ymax = _bounds(out.geometry, have)
     if _within_rounding(xmin, ymin, xmax, ymax):
         out = _clamped(out)
         xmin, ymin, xmax, ymax = max(xmin, -180), max(ymin, -90), min(xmax, 180), min(ymax, 90)
