@@ -277,6 +277,9 @@ class _Reader:
                 box["error"] = exc
             finally:
                 done.set()
+            # the read's result is the caller's: kept here until the next read, it stayed in memory
+            # after the caller let it go (a whole layer, for up to _READER_IDLE_S)
+            del fn, box, done
 
 
 def within_time(fn: Callable[[], T], seconds: float, what: str) -> T:

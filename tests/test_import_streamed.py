@@ -10,8 +10,12 @@ small so that many batches and chunks are crossed.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -24,6 +28,7 @@ import geo.validate as validate
 import geo.validate.scan as validate_scan
 from benchmarks.datagen import wdpa_like
 from geo.normalise import prepare_layer
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -56,6 +61,51 @@ def test_streamed_read_equals_pyogrio(tmp_path, small_batches):
     assert source.gdf.crs == want.crs
     got_g, want_g = source.gdf.geometry.array, want.geometry.array
     assert all((a is None and b is None) or shapely.equals_identical(a, b) for a, b in zip(got_g, want_g, strict=True))
+
+
+
+_PINNED_PROBE = r"""
+import ctypes, gc, sys
+import numpy as np, pyarrow
+from geo.io import read_source
+
+def anon_mb():
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("RssAnon")) / 1024
+
+def trim():
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+trim()
+before = anon_mb()
+attrs = read_source(sys.argv[1]).gdf.drop(columns="geometry")  # the geometries let go at once
+trim()
+print(anon_mb() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads RssAnon from /proc and trims with glibc")
+def test_streamed_attributes_do_not_hold_the_geometries(tmp_path):
+    """Attribute columns kept from the Arrow stream do not keep each batch's WKB in memory.
+
+    GDAL hands each batch over as one block; pyarrow frees it only when every column of it is
+    gone, so text columns kept zero-copy held all the layer's WKB (the import's peak was 3.6x the
+    resulting layer at 100,000 polygons, 2.8x with the batches copied).
+    """
+    n, vertices = 400, 8_000  # about 50 MB of WKB, a few kB of attributes
+    angles = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
+    rings = [np.c_[131 + 0.01 * k + 0.004 * np.cos(angles), 43 + 0.004 * np.sin(angles)] for k in range(n)]
+    gdf = gpd.GeoDataFrame({"id": [f"P{k}" for k in range(n)], "NAME": [f"park {k}" for k in range(n)]},
+                           geometry=[shapely.Polygon(r) for r in rings], crs="EPSG:4326")
+    path = tmp_path / "big.gpkg"
+    pyogrio.write_dataframe(gdf, path, driver="GPKG")
+    wkb_mb = sum(len(b) for b in shapely.to_wkb(gdf.geometry.array)) / 2**20
+    done = subprocess.run([sys.executable, "-c", _PINNED_PROBE, str(path)], capture_output=True, text=True,
+                          cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    kept_mb = float(done.stdout.strip().splitlines()[-1])
+    assert kept_mb < 0.5 * wkb_mb, (kept_mb, wkb_mb)  # held, the WKB alone would be 1.0
 
 
 def test_flatgeobuf_with_a_null_geometry_is_read(tmp_path):

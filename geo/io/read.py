@@ -240,7 +240,9 @@ def _read_streamed(target_arg, *, layer: str | None, on_geometries) -> gpd.GeoDa
                 if on_geometries is not None:
                     on_geometries(geoms, crs)
                 batch = batch.drop_columns([name])
-            kept.append(batch)
+            # copied out of GDAL's memory: an imported batch is freed only when all of its columns
+            # are, so attribute columns kept zero-copy (pandas' Arrow text) held every batch's WKB
+            kept.append(batch.copy_to(pyarrow.default_cpu_memory_manager()))
     attrs = pyarrow.Table.from_batches(kept, schema=schema).to_pandas()
     for subtype, field_name in zip(meta["ogr_subtypes"], meta["fields"], strict=True):
         if subtype == "OFSTJSON" and pd.api.types.infer_dtype(attrs[field_name]) == "string":
