@@ -42,6 +42,7 @@ LARGE = {"benchmarks.bench_scale": {"sizes": (100_000, 1_000_000)}}
 #: Budgets (issues 7 and 15) every record of these stages must carry: (stage, or stage prefix ending in "*") -> budget.
 BUDGETS = {
     "import (read + validate + normalise)": 3.0,
+    "import memory (peak RSS / resulting layer)": 3.0,
     "geodesic_area*": 1.5,
     "bigcats build (bundled layers)": 2.5,
     "map_html_bytes": 0.2,

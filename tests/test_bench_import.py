@@ -6,12 +6,15 @@ import pyogrio
 import pytest
 import shapely
 
-from benchmarks.bench_import import BUDGET, MEMORY_BUDGET, run
+from benchmarks.bench_import import BUDGET, MEMORY_BUDGET, MEMORY_STAGE, run
 
 
 def test_run_returns_records(tmp_path):
     records = run(sizes=(60,), workdir=tmp_path)
-    assert len(records) == 2
+    assert len(records) == 3
+    *records, memory = records
+    assert memory["stage"] == MEMORY_STAGE and memory["budget"] == MEMORY_BUDGET and memory["size"] == 60
+    assert memory["ratio"] == records[1]["memory_ratio"] and memory["peak_mb"] == records[1]["peak_mb"]
     for rec in records:
         assert {"stage", "size", "seconds", "reference", "reference_seconds", "ratio", "budget", "peak_mb"} <= set(rec)
         assert rec["size"] == 60 and rec["budget"] == BUDGET == 3.0
