@@ -108,6 +108,25 @@ def test_streamed_attributes_do_not_hold_the_geometries(tmp_path):
     assert kept_mb < 0.5 * wkb_mb, (kept_mb, wkb_mb)  # held, the WKB alone would be 1.0
 
 
+
+@pytest.mark.parametrize("copy", [io_read._owned, io_read._owned_by_ipc])
+def test_owned_batch_is_an_equal_copy_in_buffers_of_its_own(copy):
+    """Both ways of copying a batch (``copy_to``, and the IPC round trip for older pyarrow) give the same
+    columns in new buffers, dictionaries and nulls included."""
+    import pyarrow as pa
+
+    batch = pa.record_batch({
+        "name": pa.array(["a", None, "ü<b>"]),
+        "year": pa.array([1990, None, 2021], type=pa.int32()),
+        "code": pa.array(["Ia", "II", "Ia"]).dictionary_encode(),
+    })
+    got = copy(batch)
+    assert got.equals(batch) and got.schema.equals(batch.schema)
+    ours = {b.address for col in got.columns for b in col.buffers() if b is not None}
+    theirs = {b.address for col in batch.columns for b in col.buffers() if b is not None}
+    assert not ours & theirs
+
+
 def test_flatgeobuf_with_a_null_geometry_is_read(tmp_path):
     """GDAL's Arrow reader crashes on this file (no spatial index, a null geometry); it is read without Arrow."""
     path = tmp_path / "parks.fgb"

@@ -213,6 +213,22 @@ STREAM_BATCH = 2_048
 _TRIM_MIN_BYTES = 32 << 20
 
 
+def _owned(batch):
+    """A copy of an Arrow record batch in memory of its own (``copy_to``; an IPC round trip where pyarrow lacks it)."""
+    copy_to = getattr(batch, "copy_to", None)
+    if copy_to is not None and hasattr(pyarrow, "default_cpu_memory_manager"):
+        return copy_to(pyarrow.default_cpu_memory_manager())
+    return _owned_by_ipc(batch)
+
+
+def _owned_by_ipc(batch):
+    """:func:`_owned` for pyarrow releases without ``RecordBatch.copy_to``: written to a new buffer and read back."""
+    sink = pyarrow.BufferOutputStream()
+    with pyarrow.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return pyarrow.ipc.open_stream(sink.getvalue()).read_next_batch()
+
+
 def _read_streamed(target_arg, *, layer: str | None, on_geometries) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read a GDAL layer through Arrow in batches, handing each batch's geometries over as it is read.
 
@@ -242,7 +258,7 @@ def _read_streamed(target_arg, *, layer: str | None, on_geometries) -> gpd.GeoDa
                 batch = batch.drop_columns([name])
             # copied out of GDAL's memory: an imported batch is freed only when all of its columns
             # are, so attribute columns kept zero-copy (pandas' Arrow text) held every batch's WKB
-            kept.append(batch.copy_to(pyarrow.default_cpu_memory_manager()))
+            kept.append(_owned(batch))
     attrs = pyarrow.Table.from_batches(kept, schema=schema).to_pandas()
     for subtype, field_name in zip(meta["ogr_subtypes"], meta["fields"], strict=True):
         if subtype == "OFSTJSON" and pd.api.types.infer_dtype(attrs[field_name]) == "string":
