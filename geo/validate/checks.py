@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from geo.errors import DataError
+from geo.forked import halves_at_once, two_cores
 from geo.layers import GEOMETRY_QUALITIES, LAYERS, PARK_COLUMNS
 from geo.progress import Progress
 from geo.validate.problems import GEOMETRY_TYPES, Problem
@@ -144,9 +143,8 @@ def check_geometries(
         def measure(a: np.ndarray) -> np.ndarray:
             return geodesic_area_m2(gpd.GeoSeries(a, crs=gdf.crs))
 
-        if len(both) >= 512:  # NumPy releases the GIL: two threads
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                areas = np.concatenate(list(pool.map(measure, np.array_split(both, 2))))
+        if len(both) >= 512 and two_cores():  # NumPy releases the GIL: two threads
+            areas = np.concatenate(halves_at_once(measure, *np.array_split(both, 2)))
         else:  # a few: a thread would cost more than it saves
             areas = measure(both)
         before, after = areas[: len(broken)], np.nan_to_num(areas[len(broken) :])  # empty repair: 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import shapely
 
+from geo.forked import halves_at_once, two_cores
 from geo.progress import Progress
 from geo.validate.problems import GEOMETRY_TYPES
 
@@ -325,14 +326,13 @@ def _valid_in_parallel(geoms: np.ndarray) -> np.ndarray:
     milliseconds; the bundled countries layer holds three of them.
     """
     sizes = shapely.get_num_coordinates(geoms)
-    if len(geoms) < 2 or (os.cpu_count() or 1) < 2 or sizes.sum() < 20_000:
+    if len(geoms) < 2 or sizes.sum() < 20_000 or not two_cores():
         return shapely.is_valid(geoms)
     order = np.argsort(-sizes, kind="stable")
-    halves = [order[0::2], order[1::2]]  # largest first, dealt out in turn
+    halves = (order[0::2], order[1::2])  # largest first, dealt out in turn
     out = np.empty(len(geoms), dtype=bool)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for half, result in zip(halves, pool.map(lambda idx: shapely.is_valid(geoms[idx]), halves), strict=True):
-            out[half] = result
+    for half, result in zip(halves, halves_at_once(lambda idx: shapely.is_valid(geoms[idx]), *halves), strict=True):
+        out[half] = result
     return out
 
 
