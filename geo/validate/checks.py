@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from geo.errors import DataError
@@ -112,7 +111,7 @@ def check_geometries(
         The repaired layer (a new GeoDataFrame sharing the unchanged
         geometries), the problems and the repairs made.
     """
-    from geo.measure import geodesic_area_m2  # geodesic areas on WGS84; the layer is in EPSG:4326 here
+    from geo.measure import _as_lonlat, geodesic_area_lonlat_m2  # geodesic areas on WGS84
 
     problems: list[Problem] = []
     repairs: list[dict] = []
@@ -124,7 +123,7 @@ def check_geometries(
         raise ValueError(f"the scan covers {len(scan.valid)} geometries, the layer has {len(geoms)}")
     missing, type_names, fits, valid = scan.missing, scan.type_names, scan.fits, scan.valid
     out = scan.fixed.copy()
-    present = sorted(pd.unique(type_names[~missing]).tolist())  # hashing, not sorting every name
+    present = sorted(set(type_names[~missing].tolist()))  # hashing, not sorting every name
     if len(present) > 1:
         problems.append(
             Problem(
@@ -139,14 +138,12 @@ def check_geometries(
     reasons = scan.reasons
     fixed = out[broken]
     if kind == "polygon" and len(broken):  # vectorised over the geometries and their repairs
-        both = np.concatenate([geoms[broken], fixed])
-        def measure(a: np.ndarray) -> np.ndarray:
-            return geodesic_area_m2(gpd.GeoSeries(a, crs=gdf.crs))
-
+        # in longitude/latitude once (the layer is in EPSG:4326 here; any other CRS is transformed)
+        both = np.asarray(_as_lonlat(gpd.GeoSeries(np.concatenate([geoms[broken], fixed]), crs=gdf.crs)).array)
         if len(both) >= 512 and two_cores():  # NumPy releases the GIL: two threads
-            areas = np.concatenate(halves_at_once(measure, *np.array_split(both, 2)))
+            areas = np.concatenate(halves_at_once(geodesic_area_lonlat_m2, *np.array_split(both, 2)))
         else:  # a few: a thread would cost more than it saves
-            areas = measure(both)
+            areas = geodesic_area_lonlat_m2(both)
         before, after = areas[: len(broken)], np.nan_to_num(areas[len(broken) :])  # empty repair: 0
     else:
         before = after = np.zeros(len(broken))
@@ -206,5 +203,6 @@ def check_geometries(
     if len(flagged):
         repair_bar.close()
     result = gdf.copy(deep=False)  # attributes shared (copy-on-write), geometry column new
-    result[gdf.geometry.name] = gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs)
+    name = gdf.active_geometry_name
+    result[name] = gpd.array.from_shapely(out, crs=gdf[name].array.crs)  # a GeoSeries cost twice as much
     return result, problems, repairs
