@@ -21,7 +21,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.normalise.attributes import _attribute_problems, map_attributes
+from geo.normalise.attributes import _attribute_problems, _years, map_attributes
 
 _NAMES = ["Land of the Leopard", "Земля леопарда", "东北虎豹", "Leopard Земля", "虎 tiger", "", "Kedrovaya Pad", None]
 _CYRILLIC, _CJK = re.compile("[\u0400-\u04ff]"), re.compile("[\u4e00-\u9fff]")
@@ -97,3 +97,20 @@ def test_wdpa_fields_mapped_as_each_row_says(rows, float_years, plain_objects):
     shared = {f"WDPA:{w}": n for w in {w for *_, w in rows} if (n := sum(1 for *_, v in rows if v == w)) > 1}
     said = {p.feature: p.problem for p in problems if p.problem.startswith("duplicate id")}
     assert said == {fid: f"duplicate id: {n} features share it" for fid, n in shared.items()}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (pd.Series([0, 1990, -3, 2012], dtype="int64"), [None, 1990, None, 2012]),
+        (pd.Series([0.0, 1990.0, float("nan"), 2012.0]), [None, 1990, None, 2012]),
+        (pd.Series([0, 1990, None, 2012], dtype="Int64"), [None, 1990, None, 2012]),
+        (pd.Series(["0", "1990", "x", None], dtype=object), [None, 1990, None, None]),
+    ],
+    ids=["int64", "float", "nullable", "text"],
+)
+def test_years_of_every_dtype(values, expected):
+    """0 and below, missing and unreadable years are missing; the rest are kept, as nullable integers."""
+    years = _years(values)
+    assert str(years.dtype) == "Int64"
+    assert [None if v is pd.NA else int(v) for v in years] == expected
