@@ -21,7 +21,8 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.normalise.attributes import _attribute_problems, _years, map_attributes
+from geo.normalise.attributes import _attribute_problems, map_attributes
+from geo.normalise.columns import as_years
 
 _NAMES = ["Land of the Leopard", "Земля леопарда", "东北虎豹", "Leopard Земля", "虎 tiger", "", "Kedrovaya Pad", None]
 _CYRILLIC, _CJK = re.compile("[\u0400-\u04ff]"), re.compile("[\u4e00-\u9fff]")
@@ -111,6 +112,6 @@ def test_wdpa_fields_mapped_as_each_row_says(rows, float_years, plain_objects):
 )
 def test_years_of_every_dtype(values, expected):
     """0 and below, missing and unreadable years are missing; the rest are kept, as nullable integers."""
-    years = _years(values)
+    years = as_years(values)
     assert str(years.dtype) == "Int64"
     assert [None if v is pd.NA else int(v) for v in years] == expected

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,18 @@ import pyarrow.compute as pc
 from geo.errors import UsageError
 from geo.io import SHP_FIELD_NAMES
 from geo.layers import GEOMETRY_QUALITIES, PARK_COLUMNS
+from geo.normalise.columns import (
+    arrow_text,
+    as_objects,
+    as_years,
+    find_column,
+    is_arrow_str,
+    kept_where,
+    lower_names,
+    matches,
+    str_series,
+    to_strings,
+)
 from geo.project import country_of_role
 from geo.validate import Problem
 
@@ -81,83 +92,8 @@ for _long, _short in SHP_FIELD_NAMES.items():
 _PROTECT_CLASS = {"1a": "Ia", "1b": "Ib", "1": "Ia", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
 
 
-def _column(gdf: gpd.GeoDataFrame, names, columns: tuple | None = None) -> str | None:
-    """The first of ``names`` that is a column of ``gdf``, else the first found in any letter case; None.
-
-    ``columns`` is ``tuple(gdf.columns)`` when the caller holds it (iterating pandas 3's Arrow-backed column
-    index costs a call per name: 10 us a lookup, some twenty lookups an import).
-    """
-    columns = tuple(gdf.columns) if columns is None else columns
-    exact, lower = _lower_names(columns)
-    for name in names:
-        if name in exact:
-            return name
-        if name.lower() in lower:
-            return lower[name.lower()]
-    return None
-
-
-@functools.lru_cache(maxsize=8)
-def _lower_names(columns: tuple) -> tuple[frozenset, dict[str, Any]]:
-    """A layer's column names, and the same by their lower-case spelling (looked up some twenty times per import)."""
-    return frozenset(columns), {str(c).lower(): c for c in columns}
-
-
-#: pandas's own string dtype (pandas 3's ``str``, Arrow-backed): what a column of Python strings becomes in a frame.
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)
-
-
-def _str_series(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
-    """Arrow strings as a pandas ``str`` column on ``index``, without a copy."""
-    chunked = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
-    return pd.Series(pd.arrays.ArrowStringArray(chunked, dtype=_STR), index=index, copy=False)
-
-
-def _arrow_str(series: pd.Series) -> bool:
-    """Whether ``series`` holds pandas's ``str`` dtype (Arrow strings), which the layer's frame keeps without a copy."""
-    return series.dtype == _STR
-
-
 #: The scripts that send a plain name column's values to ``name_ru`` and ``name_zh`` (RE2 character classes).
 _SCRIPTS = {"name_ru": "[\u0400-\u04ff]", "name_zh": "[\u4e00-\u9fff]"}
-
-
-def _where(series: pd.Series, keep: np.ndarray) -> pd.Series:
-    """``series.where(keep, None)``; Arrow text in Arrow (pandas's ``where`` took a quarter of a millisecond)."""
-    if not _arrow_str(series):
-        return series.where(keep, None)
-    text = series.array.__arrow_array__()
-    return _str_series(pc.if_else(pa.array(keep, type=pa.bool_()), text, pa.scalar(None, text.type)), series.index)
-
-
-def _years(series: pd.Series) -> pd.Series:
-    """Years as nullable integers; 0 and below are missing (WDPA writes 0 for "not reported")."""
-    years = pd.to_numeric(series, errors="coerce")
-    if isinstance(years.dtype, np.dtype) and years.dtype.kind in "iu":  # NumPy integers, as WDPA's STATUS_YR reads
-        # (pandas's where took 0.3 ms); nullable integers (Int64, which may hold NA) go the general way
-        value = years.to_numpy()
-        return pd.Series(pd.arrays.IntegerArray(value.astype(np.int64), value <= 0), index=series.index)
-    return years.where(years > 0).astype("Int64")
-
-
-def _clean(series: pd.Series) -> pd.Series:
-    """The values as Python objects, every missing value (NaN, NA, NaT) as None."""
-    values = np.array(series.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)  # Arrow data: read-only
-    values[series.isna().to_numpy()] = None  # NaT is not replaced by na_value
-    return pd.Series(values, index=series.index, dtype=object)
-
-
-def _text(series: pd.Series) -> pd.Series:
-    if series.dtype.kind in "iu":  # NumPy integers (WDPAID, osm_id): no missing values
-        return pd.Series([str(v) for v in series.tolist()], index=series.index, dtype=object)
-    if pd.api.types.is_integer_dtype(series.dtype):  # nullable integers
-        return series.astype("string").astype(object).where(series.notna(), None)
-    text = _clean(series).map(
-        lambda v: None if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-    )
-    # pandas 3 infers its string dtype for the mapped values, where None becomes NaN (a WDPAID missing
-    # from a GeoPackage became the id "WDPA:nan"): back to Python objects, missing as None
-    return text.astype(object).where(text.notna(), None)
 
 
 class _Mapping:
@@ -179,7 +115,7 @@ class _Mapping:
 
     def column(self, names) -> str | None:
         """The first of ``names`` that is a source column (see :func:`_column`)."""
-        return _column(self.gdf, names, self.columns)
+        return find_column(self.gdf, names, self.columns)
 
     def source(self, col) -> pd.Series:
         """The source column ``col`` (the same Series each time)."""
@@ -189,7 +125,7 @@ class _Mapping:
 
     def same(self, text: str) -> pd.Series:
         """A column holding ``text`` on every row, as Arrow text (as the layer's frame would convert it)."""
-        return _str_series(pa.repeat(text, self.n), self.gdf.index)
+        return str_series(pa.repeat(text, self.n), self.gdf.index)
 
     def none(self) -> pd.Series:
         """A column of None on the source's index."""
@@ -205,27 +141,27 @@ class _Mapping:
         # Arrow text is kept as it is (missing: NaN), as the layer's frame would hold it: converting it to Python
         # objects and back took 0.1 s at 100,000 rows. A column of nothing but missing values becomes None, as
         # any other source column would.
-        if _arrow_str(series) and series.count() > 0:
+        if is_arrow_str(series) and series.count() > 0:
             return series
-        return _clean(series)
+        return as_objects(series)
 
     def ids(self) -> None:
         """``id``: --map, our own id, WDPA, OpenStreetMap, else generated from the row order."""
         if "id" in self.mapping:
-            ids: list = _text(self.source(self.mapping["id"])).tolist()
+            ids: list = to_strings(self.source(self.mapping["id"])).tolist()
             self.used["id"] = self.mapping["id"]
         elif (col := self.column(("WDPAID", "SITE_ID", "WDPA_PID"))) is not None:
             self.used["id"] = str(col)
             source = self.source(col)
             if source.dtype.kind in "iu":  # NumPy integers (no missing values): joined in Arrow, as str() spells them
                 text = pa.array(source.to_numpy()).cast(pa.string())
-                self.out["id"] = _str_series(pc.binary_join_element_wise("WDPA:", text, ""), self.gdf.index)
+                self.out["id"] = str_series(pc.binary_join_element_wise("WDPA:", text, ""), self.gdf.index)
                 return
-            ids = [None if v is None else f"WDPA:{v}" for v in _text(source).tolist()]
+            ids = [None if v is None else f"WDPA:{v}" for v in to_strings(source).tolist()]
         elif (col := self.column(("feature_id", "id", "@id", "osm_id", "full_id"))) is not None and bool(
             self.source(col).notna().any()
         ):
-            ids = _text(self.source(col)).tolist()
+            ids = to_strings(self.source(col)).tolist()
             if col in ("@id", "osm_id", "full_id"):
                 ids = [None if v is None else f"osm:{v}" for v in ids]
             self.used["id"] = str(col)
@@ -248,20 +184,20 @@ class _Mapping:
         plain = self.take("_name", ("NAME", "name", "Name", "NAME_RU", "ORIG_NAME"))
         plain_col = self.used.pop("_name", None)
         if plain is not None:
-            text = _as_text(self.source(plain_col))  # the source column: Arrow text is checked without a copy
+            text = arrow_text(self.source(plain_col))  # the source column: Arrow text is checked without a copy
             scripts: dict[str, np.ndarray] = {}  # each script's regex run once
 
             def written_in(key: str) -> np.ndarray:
                 if key not in scripts:
-                    scripts[key] = _matches(text, _SCRIPTS[key])
+                    scripts[key] = matches(text, _SCRIPTS[key])
                 return scripts[key]
 
             for key in ("name_ru", "name_zh"):
                 if names[key] is None and (mask := written_in(key)).any():
-                    names[key] = _where(plain, mask)
+                    names[key] = kept_where(plain, mask)
             if names["name_en"] is None:  # neither script: Latin and anything else
                 mask = np.asarray(pc.is_valid(text), dtype=bool) & ~(written_in("name_ru") | written_in("name_zh"))
-                names["name_en"] = _where(plain, mask) if mask.any() else None
+                names["name_en"] = kept_where(plain, mask) if mask.any() else None
         for key in ("name_en", "name_ru", "name_zh"):
             if key in columns:
                 self.out[key] = names[key] if names[key] is not None else self.none()
@@ -280,15 +216,15 @@ class _Mapping:
         """``country_iso3`` in upper case; a country other than the role's is an error, none is the role's."""
         given, expected = self.out["country_iso3"], country_of_role(self.role)
         missing = given.isna().to_numpy()
-        if _arrow_str(given):  # each distinct code stripped and put in upper case once: a layer holds a few
+        if is_arrow_str(given):  # each distinct code stripped and put in upper case once: a layer holds a few
             index, distinct = pd.factorize(given)  # missing: -1
             upper = [str(v).strip().upper() for v in distinct]
             codes = np.array([*upper, None], dtype=object)[index]
             # built in Arrow from the distinct codes: a column of 100,000 Python strings took 10 ms to convert
             filled = pa.array([*upper, expected], type=pa.string()).take(np.where(index < 0, len(upper), index))
-            column = _str_series(filled, self.gdf.index)
+            column = str_series(filled, self.gdf.index)
         else:
-            codes = np.array([None if v is None else str(v).strip().upper() for v in _clean(given)], dtype=object)
+            codes = np.array([None if v is None else str(v).strip().upper() for v in as_objects(given)], dtype=object)
             filled = codes.copy()
             filled[missing] = expected
             column = pd.Series(filled, index=self.gdf.index, dtype=object)
@@ -319,7 +255,9 @@ class _Mapping:
             given = km2 > 0  # WDPA writes 0 for "not reported"; missing: NaN, not > 0
             # WDPA REP_AREA is in km²; 1 km² = 100 ha
             self.out["reported_area_ha"] = pd.Series(np.where(given, km2 * 100.0, np.nan), index=self.gdf.index)
-            self.out["reported_area_source"] = _where(self.same(f"WDPA REP_AREA (km²) in {self.source_name}"), given)
+            self.out["reported_area_source"] = kept_where(
+                self.same(f"WDPA REP_AREA (km²) in {self.source_name}"), given
+            )
             self.used["reported_area_ha"] = f"{col} (km² x 100)"
         else:
             self.out["reported_area_ha"] = pd.Series([np.nan] * self.n, index=self.gdf.index, dtype=float)
@@ -414,15 +352,17 @@ def map_attributes(
         series = m.take(key)
         out[key] = series if series is not None else m.none()
     if "iucn_cat" in columns and "iucn_cat" not in used and (col := m.column(("protect_class",))) is not None:
-        out["iucn_cat"] = _text(gdf[col]).map(lambda v: _PROTECT_CLASS.get(str(v).lower()) if v is not None else None)
+        out["iucn_cat"] = to_strings(gdf[col]).map(
+            lambda v: _PROTECT_CLASS.get(str(v).lower()) if v is not None else None
+        )
         used["iucn_cat"] = str(col)
     if "designation" in columns and "designation" not in used and (col := m.column(("boundary",))) is not None:
-        out["designation"] = _clean(gdf[col]).map(
+        out["designation"] = as_objects(gdf[col]).map(
             lambda v: "National park" if v == "national_park" else (None if v is None else str(v))
         )
         used["designation"] = str(col)
     if "status_year" in columns:
-        out["status_year"] = _years(out["status_year"])
+        out["status_year"] = as_years(out["status_year"])
     if "country_iso3" in columns:
         m.country()
     if "reported_area_ha" in columns:
@@ -460,37 +400,19 @@ def map_attributes(
     return result, problems, used, dropped
 
 
-def _as_text(series: pd.Series) -> pa.ChunkedArray | pa.Array:
-    """The string values of a column (others as null), as Arrow strings for vectorised checks.
-
-    Arrow text is not copied.
-    """
-    if isinstance(series.array, pd.arrays.ArrowStringArray) or (
-        isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype)
-    ):
-        return pa.array(series.array)
-    return pa.array([v if isinstance(v, str) else None for v in series.tolist()], type=pa.large_string())
-
-
-def _matches(text, pattern: str, *, regex: bool = True) -> np.ndarray:
-    """Which values of Arrow ``text`` hold ``pattern`` (RE2 syntax; a literal with ``regex=False``); null: False."""
-    found = pc.match_substring_regex(text, pattern) if regex else pc.match_substring(text, pattern)
-    return np.asarray(pc.fill_null(found, False), dtype=bool).copy()
-
-
 def _text_problems(gdf: gpd.GeoDataFrame, role: str, *, ids: pd.Series, columns) -> list[Problem]:
     """Over-long text and HTML markup in the source ``columns`` the layer keeps (checked on the source's own dtypes)."""
     problems = []
     tag = _HTML_TAG
-    have, geometry_name = _lower_names(tuple(gdf.columns))[0], gdf.active_geometry_name
+    have, geometry_name = lower_names(tuple(gdf.columns))[0], gdf.active_geometry_name
     for col in columns:
         if col not in have or col == geometry_name or (series := gdf[col]).dtype.kind in "biufM":
             continue
-        text = _as_text(series)
+        text = arrow_text(series)
         lengths = np.asarray(pc.fill_null(pc.utf8_length(text), 0), dtype=np.int64)
-        html = _matches(text, "<", regex=False)  # the regex only where needed
+        html = matches(text, "<", regex=False)  # the regex only where needed
         if html.any():
-            html[html] = _matches(pc.filter(text, pa.array(html)), tag)
+            html[html] = matches(pc.filter(text, pa.array(html)), tag)
         for i in np.flatnonzero((lengths > MAX_TEXT_CHARS) | html):
             fid = ids.iloc[i]
             if lengths[i] > MAX_TEXT_CHARS:
