@@ -131,25 +131,46 @@ def _nice_km(km: float) -> float:
 
 
 def _plot_geom(ax, geom, **style) -> None:
+    """Draw a (multi)polygon's parts as one patch (their rings one path: its parts never overlap).
+
+    Added as an artist, not with ``add_patch``: the axes' limits are set already, and
+    ``add_patch`` would walk every segment of the outline to update data limits no one reads.
+    """
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon" or poly.is_empty:
-            continue
-        rings = [np.asarray(poly.exterior.coords)[:, :2]] + [np.asarray(r.coords)[:, :2] for r in poly.interiors]
-        vertices = np.concatenate(rings)
-        codes = np.concatenate(
-            [[MplPath.MOVETO] + [MplPath.LINETO] * (len(r) - 2) + [MplPath.CLOSEPOLY] for r in rings]
-        )
-        ax.add_patch(PathPatch(MplPath(vertices, codes), **style))
+    rings = [
+        np.asarray(ring.coords)[:, :2]
+        for poly in shapely.get_parts(geom)
+        if poly.geom_type == "Polygon" and not poly.is_empty
+        for ring in (poly.exterior, *poly.interiors)
+    ]
+    if not rings:
+        return
+    codes = np.full(sum(len(r) for r in rings), MplPath.LINETO, dtype=MplPath.code_type)
+    starts = np.cumsum([0, *(len(r) for r in rings)])
+    codes[starts[:-1]] = MplPath.MOVETO
+    codes[starts[1:] - 1] = MplPath.CLOSEPOLY
+    ax.add_artist(PathPatch(MplPath(np.concatenate(rings), codes), **style))
 
 
 def _plot_lines(ax, geom, **style) -> None:
-    for line in shapely.get_parts(geom):
-        if line.geom_type == "LineString" and not line.is_empty:
-            xy = np.asarray(line.coords)
-            ax.plot(xy[:, 0], xy[:, 1], **style)
+    """Draw a (multi)line's parts as one collection (one artist, not one per part)."""
+    from matplotlib.collections import LineCollection
+
+    lines = [
+        np.asarray(line.coords)[:, :2]
+        for line in shapely.get_parts(geom)
+        if line.geom_type == "LineString" and not line.is_empty
+    ]
+    if lines:
+        import matplotlib
+
+        style = {("colors" if k == "color" else "linewidths" if k == "linewidth" else k): v for k, v in style.items()}
+        # the ends and corners of plain lines (a collection's own default is butt ends, mitred corners)
+        style.setdefault("capstyle", matplotlib.rcParams["lines.solid_capstyle"])
+        style.setdefault("joinstyle", matplotlib.rcParams["lines.solid_joinstyle"])
+        ax.add_collection(LineCollection(lines, **style), autolim=False)
 
 
 def draw_static(
