@@ -9,7 +9,7 @@ import shapely
 import shapely.ops
 from pyproj import Transformer
 
-from geo.merge.clip import clip_to_land
+from geo.merge.clip import clipped_geometries
 from geo.overlay.ops import SNAP_TOLERANCE_M, _area_ha, _dissolve_land, _local_metric_crs, _polygonal
 
 
@@ -235,7 +235,12 @@ def snap_to_border(
     # whose edge meets the border at a shallow angle; that ground stays protected.
     # Nor does it fill ground another park already covers: that is not a gap.
     before_geoms = np.asarray(parks.geometry.array, dtype=object)
-    gained = _polygonal(shapely.difference(np.array(snapped, dtype=object), before_geoms))
+    snapped = np.array(snapped, dtype=object)
+    # only the parks a snap moved can gain (each snap returns a new geometry, or the same object)
+    moved = np.flatnonzero([a is not b for a, b in zip(snapped, before_geoms, strict=True)])
+    gained = np.array([shapely.Polygon()] * len(snapped), dtype=object)
+    if len(moved):
+        gained[moved] = _polygonal(shapely.difference(snapped[moved], before_geoms[moved]))
     others = shapely.STRtree(before_geoms)
     for i in np.flatnonzero(~shapely.is_empty(gained)):
         near = [j for j in others.query(gained[i], predicate="intersects") if j != i]
@@ -244,15 +249,21 @@ def snap_to_border(
     filled = _polygonal(shapely.union(before_geoms, gained))
     out = parks.copy()
     out[out.geometry.name] = filled
-    out, _ = clip_to_land(out, countries)
+    out[out.geometry.name] = clipped_geometries(out, countries)
     before = np.asarray(parks.geometry.array, dtype=object)
     after = np.asarray(out.geometry.array, dtype=object)
+    # a park that came out as it went in gained and lost nothing: only the others are overlaid
+    changed = ~np.asarray(shapely.equals_identical(after, before), dtype=bool)
+    gained_ha, lost_ha = np.zeros(len(parks)), np.zeros(len(parks))
+    if changed.any():
+        gained_ha[changed] = _area_ha(_polygonal(shapely.difference(after[changed], before[changed])), parks.crs)
+        lost_ha[changed] = _area_ha(_polygonal(shapely.difference(before[changed], after[changed])), parks.crs)
     report = pd.DataFrame(
         {
             "id": parks["id"].to_numpy(),
             "country_iso3": parks["country_iso3"].to_numpy(),
-            "gained_ha": _area_ha(_polygonal(shapely.difference(after, before)), parks.crs),
-            "lost_ha": _area_ha(_polygonal(shapely.difference(before, after)), parks.crs),
+            "gained_ha": gained_ha,
+            "lost_ha": lost_ha,
         }
     )
     return out, report
