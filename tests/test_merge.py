@@ -149,6 +149,27 @@ def test_merge_does_not_mutate_its_input():
     assert parks.geometry.equals(before.geometry)
 
 
+def test_on_snapped_sees_the_snapped_parks_before_overlaps_are_resolved():
+    # C stops 300 m short of the border with R's country (snapped); A and B overlap (A loses): the hook gets the
+    # parks snapped but not yet resolved, the very geometry of MergeResult.snapped_parks, which
+    # `bigcats build` starts its display geometry from while the merge goes on.
+    short = BORDER_LON - _dlon_for_m(300.0, LAT0)
+    parks = _parks([
+        ("A", "CHN", "II", 2012, 130.2, 0.4, 43.0, 0.3),
+        ("B", "CHN", "Ia", 1916, 130.4, 0.4, 43.1, 0.3),
+        ("C", "CHN", "II", 2017, short - 0.3, 0.3, 42.5, DLAT),
+        ("R", "RUS", "II", 2012, BORDER_LON, 0.5, 42.5, DLAT),
+    ])
+    seen = []
+    result = merge_parks(parks, _countries(), _border(), on_snapped=lambda snapped: seen.append(snapped.copy()))
+    assert len(seen) == 1
+    (snapped,) = seen
+    assert snapped.index.equals(result.snapped_parks.index)
+    assert shapely.equals_identical(snapped.geometry.array, result.snapped_parks.geometry.array).all()
+    assert result.snapped.set_index("id").loc["C", "gained_ha"] > 0  # C was snapped ...
+    assert not shapely.equals(snapped.geometry.iloc[0], result.parks.geometry.iloc[0])  # ... A not yet resolved
+
+
 def test_unknown_country_is_a_data_error():
     from geo.errors import DataError
 

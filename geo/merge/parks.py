@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -145,6 +146,7 @@ def merge_parks(
     tolerance_m: float = SNAP_TOLERANCE_M,
     gap_width_m: float = GAP_WIDTH_M,
     project: Project | None = None,
+    on_snapped: Callable[[gpd.GeoDataFrame], object] | None = None,
 ) -> MergeResult:
     """Clip to land, snap to the border, check the coverage, resolve overlaps, dissolve.
 
@@ -162,6 +164,10 @@ def merge_parks(
         Gaps narrower than this (m) are reported, default 1000.
     project : Project, keyword-only
         Names the proposed park; default the bundled project.
+    on_snapped : callable, keyword-only
+        Called with the snapped parks (:attr:`MergeResult.snapped_parks`) as soon as they exist,
+        before the coverage is checked and overlaps resolved, so that a caller can start work on
+        them meanwhile (``bigcats build`` starts the display geometry). It must not change them.
 
     Returns
     -------
@@ -169,6 +175,8 @@ def merge_parks(
     """
     clipped, clip_report = clip_to_land(parks, countries)
     snapped, snap_report = snap_to_border(clipped, border, countries, tolerance_m=tolerance_m)
+    if on_snapped is not None:
+        on_snapped(snapped)
     coverage_before = check_coverage(snapped, gap_width_m=gap_width_m)
     resolved, overlap_report = resolve_overlaps(snapped)
     if _same_geometries(resolved, snapped):

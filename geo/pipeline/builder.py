@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.errors import DataError, UsageError
-from geo.forked import Forked
+from geo.forked import Forked, call_forked
 from geo.io import atomic_path, write_gpkg
 from geo.layers import CONTEXT_ROLE, catalogue, park_layers
 from geo.measure import M2_PER_HA, geodesic_area_m2
@@ -42,8 +42,8 @@ class BuildResult:
     report: dict
 
 
-def _merge(layers: dict[str, gpd.GeoDataFrame], project: Project | None = None):
-    """Check and merge loaded layers; return the :class:`geo.merge.MergeResult`."""
+def _merge(layers: dict[str, gpd.GeoDataFrame], project: Project | None = None, on_snapped=None):
+    """Check and merge loaded layers; return the :class:`geo.merge.MergeResult` (``on_snapped``: see merge_parks)."""
     project = bundled_project() if project is None else project
     check_layers(layers)
     parks = combine_parks(*park_layers(layers).values())
@@ -64,6 +64,7 @@ def _merge(layers: dict[str, gpd.GeoDataFrame], project: Project | None = None):
         tolerance_m=SNAP_TOLERANCE_M,
         gap_width_m=GAP_WIDTH_M,
         project=project,
+        on_snapped=on_snapped,
     )
 
 
@@ -269,31 +270,54 @@ def build(
     # The PNG and PDF are drawn in a second process, forked now (before any thread or database
     # connection exists), which imports matplotlib while this one merges and measures.
     with Forked(warm=warm_up) as paper:
-        layers, merge = merged_layers(layers_dir)
+        from geo.render import _t, display_layers, make_map, map_html, warm_up_map
+        from geo.store import open_store
+
+        _t(lang)  # an unknown language is refused before any work
+        project = project_for(layers_dir)
+        layers = open_store(layers_dir).read_layers()
+        display = None
+
+        def start_display(snapped: gpd.GeoDataFrame) -> None:
+            # The display geometry is made in a process forked as soon as the parks are snapped (it
+            # has the layers already; only its result comes back), while this one resolves overlaps,
+            # measures, writes the GeoPackage and imports folium. On a thread of this process, each of
+            # the display's many short GEOS calls would wait for the GIL (importing folium beside it
+            # made it 0.9 s slower). The display needs only the snapped geometry (see below).
+            nonlocal display
+            display = call_forked(
+                display_layers, layers, snapped[~(snapped.geometry.is_empty | snapped.geometry.isna())], project=project
+            )
+
+        merge = _merge(layers, project, on_snapped=start_display)
         parks, proposed, by_country = _with_areas(merge)
         from geo.facts import facts_for
 
         facts = facts_for(layers_dir)
-        project = project_for(layers_dir)
-        from geo.render import _t, display_layers, make_map, map_html
-
-        _t(lang)  # an unknown language is refused before any work
         # A park clipped away entirely has nothing to draw; areas.json lists it (checks.clipped).
         drawn = parks[~(parks.geometry.is_empty | parks.geometry.isna())]
-        # The display geometry (GEOS, without the GIL) is made on a thread while this one measures:
-        # neither changes the layers, and neither prepares their geometries (shapely's index queries
-        # prepare a temporary copy), so they share them safely.
-        with ThreadPoolExecutor(1) as pool:
-            display = pool.submit(display_layers, layers, drawn, project=project)
-            report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
-            comparisons = comparisons_for(layers_dir, compare)
-            shown = display.result()
         files = {name: out_dir / name for name in OUTPUT_FILES}
         out_dir.mkdir(parents=True, exist_ok=True)
         # Every file goes to a temporary path first; all are renamed into place only when every one
         # was written, so a failed build leaves the previous outputs as they were.
         with ExitStack() as stack:
             tmp = {name: stack.enter_context(atomic_path(path)) for name, path in files.items()}
+            # The GeoPackage is written on a thread (GDAL releases the GIL) while this one measures.
+            tables = output_layers(layers, parks, proposed, by_country, project=project)
+            gpkg = stack.enter_context(ThreadPoolExecutor(1)).submit(write_gpkg, tables, tmp["land_of_big_cats.gpkg"])
+            report = area_report(layers, parks, proposed, by_country, merge=merge, facts=facts, project=project)
+            comparisons = comparisons_for(layers_dir, compare)
+            warm_up_map()
+            if display is None:  # merge_parks calls start_display; this is only a safeguard
+                display = lambda: display_layers(layers, drawn, project=project)  # noqa: E731
+            shown = display()
+            # The display was made of the snapped parks before their areas were measured: the same
+            # rows and geometry as ``drawn``, whose columns the page and the paper read (as
+            # display_layers(layers, drawn) would have returned them).
+            shown = replace(
+                shown, parks=drawn.set_geometry(gpd.GeoSeries(shown.parks.geometry.array, crs="EPSG:4326",
+                                                              index=shown.parks.index))
+            )
             paper.submit(
                 draw_static,
                 shown,
@@ -305,9 +329,6 @@ def build(
                 pdf_path=tmp["land_of_big_cats.pdf"],
                 project=project,
             )
-            # The GeoPackage is written on a thread (GDAL releases the GIL) while the page is made.
-            tables = output_layers(layers, parks, proposed, by_country, project=project)
-            gpkg = stack.enter_context(ThreadPoolExecutor(1)).submit(write_gpkg, tables, tmp["land_of_big_cats.gpkg"])
             fmap = make_map(
                 layers,
                 drawn,
@@ -320,9 +341,9 @@ def build(
                 project=project,
             )
             tmp["land_of_big_cats.html"].write_text(map_html(fmap, offline=offline), encoding="utf-8")
-            gpkg.result()
             tmp["areas.json"].write_text(areas_json(report), encoding="utf-8")
             tmp["areas.csv"].write_text(areas_csv_rows(report), encoding="utf-8")
             tmp["areas.md"].write_text(areas_markdown(report, project=project), encoding="utf-8")
+            gpkg.result()
             paper.result()
     return BuildResult(out_dir=out_dir, files=files, report=report)

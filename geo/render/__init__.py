@@ -34,6 +34,7 @@ _NAMES: dict[str, str] = {
     "ASSETS_DIR": "geo.render.leaflet",
     "Comparison": "geo.render.map",
     "make_map": "geo.render.map",
+    "warm_up_map": "geo.render.map",
     "map_html": "geo.render.page",
     "save_map": "geo.render.page",
     **dict.fromkeys(
@@ -52,7 +53,7 @@ _NAMES: dict[str, str] = {
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads these on first use
     from geo.render.display import DisplayLayers, display_layers
     from geo.render.leaflet import ASSETS, ASSETS_DIR
-    from geo.render.map import Comparison, make_map
+    from geo.render.map import Comparison, make_map, warm_up_map
     from geo.render.page import map_html, save_map
     from geo.render.simplify import _display_geometries as _display_geometries
     from geo.render.simplify import _geodesic_ha as _geodesic_ha
@@ -102,6 +103,7 @@ __all__ = [
     "map_html",
     "messages",
     "save_map",
+    "warm_up_map",
 ]
 
 __getattr__, __dir__ = lazy_names("geo.render", _NAMES, globals(), __all__)

@@ -51,6 +51,15 @@ if TYPE_CHECKING:
     from branca.element import Figure
 
 
+def warm_up_map() -> None:
+    """Import folium (which compiles its Jinja templates as it is imported) ahead of :func:`make_map`.
+
+    ``bigcats build`` runs this on its main thread while another makes the display geometry
+    (GEOS, without the GIL), so the import is not on the build's path after it (0.3 s).
+    """
+    import folium  # noqa: F401 - the import is the work
+
+
 @dataclass(frozen=True)
 class Comparison:
     """An earlier version of a layer to draw beside the current one.
