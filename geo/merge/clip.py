@@ -57,7 +57,7 @@ def clipped_geometries(parks: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> 
 
 
 def _clip(parks: gpd.GeoDataFrame, land: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(before, after, inside)``: each park's geometry, clipped to ``land[its country]``, and which were wholly on it."""
+    """``(before, after, inside)``: each geometry, clipped to ``land[its country]``, and which were on it whole."""
     missing = sorted(set(parks["country_iso3"]) - set(land))
     if missing:
         raise DataError(
@@ -76,7 +76,10 @@ def _clip(parks: gpd.GeoDataFrame, land: dict) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _clipped_across(before, after, report: pd.DataFrame, land: dict, crs) -> tuple[np.ndarray, np.ndarray]:
-    """Of the ground clipped off each park, the hectares on another country's land (``land``, by country), and those countries."""
+    """Of the ground clipped off each park, the hectares on another country's land, and those countries.
+
+    ``land``: each country's land, as :func:`geo.overlay.land._lands` gives it.
+    """
     rows = np.flatnonzero(report["removed_ha"].to_numpy() >= CLIP_NOISE_HA)
     ha, where = np.zeros(len(report)), np.full(len(report), "", dtype=object)
     if len(rows):

@@ -235,12 +235,12 @@ def snap_to_border(
     # whose edge meets the border at a shallow angle; that ground stays protected.
     # Nor does it fill ground another park already covers: that is not a gap.
     before_geoms = np.asarray(parks.geometry.array, dtype=object)
-    snapped = np.array(snapped, dtype=object)
+    snapped_geoms = np.array(snapped, dtype=object)
     # only the parks a snap moved can gain (each snap returns a new geometry, or the same object)
-    moved = np.flatnonzero([a is not b for a, b in zip(snapped, before_geoms, strict=True)])
-    gained = np.array([shapely.Polygon()] * len(snapped), dtype=object)
-    if len(moved):
-        gained[moved] = _polygonal(shapely.difference(snapped[moved], before_geoms[moved]))
+    rows = np.flatnonzero([a is not b for a, b in zip(snapped_geoms, before_geoms, strict=True)])
+    gained = np.array([shapely.Polygon()] * len(snapped_geoms), dtype=object)
+    if len(rows):
+        gained[rows] = _polygonal(shapely.difference(snapped_geoms[rows], before_geoms[rows]))
     others = shapely.STRtree(before_geoms)
     for i in np.flatnonzero(~shapely.is_empty(gained)):
         near = [j for j in others.query(gained[i], predicate="intersects") if j != i]
