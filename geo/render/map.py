@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 def warm_up_map() -> None:
     """Import folium (which compiles its Jinja templates as it is imported) ahead of :func:`make_map`.
 
-    ``bigcats build`` runs this on its main thread while another makes the display geometry
-    (GEOS, without the GIL), so the import is not on the build's path after it (0.3 s).
+    ``bigcats build`` runs this while a forked process makes the display geometry, so the
+    import (0.3 s) is not on the build's path after it.
     """
     import folium  # noqa: F401 - the import is the work
 
