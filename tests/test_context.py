@@ -184,6 +184,8 @@ def test_context_drawn_on_canvas_and_popup_escaped(built, context_file):
         # its own entry in the layer control and the legend
         assert page.locator(".leaflet-control-layers-overlays", has_text="Other protected areas").count() == 1
         assert page.locator("#bigcats-legend", has_text="Other protected areas").count() == 1
+        # its source in the attribution, once
+        assert page.locator(".leaflet-control-attribution").inner_text().count("wdpa_context.geojson") == 1
         # centre the view on the hostile-named park and click it
         lat, lon = point.y, point.x
         page.wait_for_function(
