@@ -63,7 +63,7 @@ _DRAWN = """() => {
     if (!document.querySelector('.leaflet-bigcats-context-pane')) return true;  // no context layer
     for (const k of Object.keys(window)) {
         const v = window[k];
-        if (v instanceof L.GeoJSON && v.options.renderer instanceof L.Canvas) {
+        if (v instanceof L.Layer && v.options && v.options.renderer instanceof L.Canvas) {
             const r = v.options.renderer;
             return !!r._container && !!r._drawFirst && !r._redrawRequest;  // Leaflet 1.9's Canvas
         }

@@ -6,6 +6,7 @@ project (synthetic: they stand for a WDPA extract, no real coordinates are inven
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -17,6 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.datagen import wdpa_like
 from geo.cli import main
@@ -138,8 +142,31 @@ def test_invalid_context_is_reported_and_repaired_only_when_accepted(tmp_path, c
     assert main(["import", str(pts), "--role", "context_pa", "--layers", str(layers)]) == 1
 
 
+def _unpacked(text: str) -> tuple[list[dict], list[list[np.ndarray]]]:
+    """The properties and each feature's rings (vertices in degrees, unclosed) of :func:`context_data`'s JSON."""
+    from geo.render.context import GRID_DEG
+
+    data = json.loads(text)
+    xy = np.frombuffer(base64.b64decode(data["xy"]), dtype="<i4").reshape(-1, 2) * GRID_DEG
+    ring_end = np.frombuffer(base64.b64decode(data["r"]), dtype="<u4")
+    feature_end = np.frombuffer(base64.b64decode(data["f"]), dtype="<u4")
+    ring_start = np.concatenate([[0], ring_end]).astype(int)[:-1]
+    rings = [xy[a:b] for a, b in zip(ring_start, ring_end, strict=True)]
+    starts = np.concatenate([[0], feature_end]).astype(int)[:-1]
+    return data["p"], [rings[a:b] for a, b in zip(starts, feature_end, strict=True)]
+
+
+def _rings(geom) -> list[np.ndarray]:
+    """A (multi)polygon's rings in order (each part's shell, then its holes), without the closing vertex."""
+    out = []
+    for part in shapely.get_parts(geom):
+        for ring in [part.exterior, *part.interiors]:
+            out.append(shapely.get_coordinates(ring)[:-1])
+    return out
+
+
 def test_display_geometry_keeps_area_and_rounds(built, context_file):
-    from geo.render.context import GRID_DEG, MAX_AREA_ERROR, context_feature_collection, context_geometries
+    from geo.render.context import GRID_DEG, MAX_AREA_ERROR, context_data, context_geometries
 
     gdf = open_store(built[0]).read_layer("context_pa")
     shown = context_geometries(gdf)
@@ -148,13 +175,55 @@ def test_display_geometry_keeps_area_and_rounds(built, context_file):
     assert np.max(np.abs(after - before) / before) <= MAX_AREA_ERROR + 1e-3
     coords = shapely.get_coordinates(shown)
     assert np.allclose(coords, np.round(coords / GRID_DEG) * GRID_DEG, atol=1e-9)
-    collection = json.loads(context_feature_collection(gdf, "ru"))
-    assert len(collection["features"]) == N
-    props = collection["features"][context_file[2]]["properties"]
-    assert props["n"] == XSS_NAME and props["nl"] == "en"  # no Russian name: the English one, marked
-    assert props["id"] == f"WDPA:{900_000_000 + context_file[2]}"
-    text = context_feature_collection(gdf, "en")
+    props, features = _unpacked(context_data(gdf, "ru"))
+    assert len(props) == len(features) == N
+    for geom, rings in zip(shown, features, strict=True):  # the page's vertices are the display geometry's
+        expected = _rings(geom)
+        assert len(rings) == len(expected)
+        for got, want in zip(rings, expected, strict=True):
+            np.testing.assert_allclose(got, want, atol=1e-9)
+    assert props[context_file[2]]["n"] == XSS_NAME and props[context_file[2]]["nl"] == "en"  # no Russian name
+    assert props[context_file[2]]["id"] == f"WDPA:{900_000_000 + context_file[2]}"
+    text = context_data(gdf, "en")
     assert "<" not in text and "{{" not in text and "%" not in text
+
+
+_coord = st.integers(min_value=-1_000, max_value=1_000)
+
+
+@st.composite
+def _shapes(draw):
+    """A polygon, possibly holed, a multipolygon, a collection holding polygons and a line, or nothing."""
+    x, y = draw(_coord), draw(_coord)
+    w, h = draw(st.integers(4, 400)), draw(st.integers(4, 400))
+    shell = shapely.box(130 + x / 1000, 43 + y / 1000, 130 + (x + w) / 1000, 43 + (y + h) / 1000)
+    holed = shell.difference(shapely.box(*shapely.centroid(shell).buffer(min(w, h) / 8000).bounds))
+    far = shapely.affinity.translate(shell, 2.0, -1.0)
+    kind = draw(st.sampled_from(["box", "holed", "multi", "collection", "none", "empty", "line"]))
+    return {"box": shell, "holed": holed, "multi": shapely.MultiPolygon([holed, far]),
+            "collection": shapely.GeometryCollection([shell.exterior, far]), "none": None,
+            "empty": shapely.Polygon(), "line": shell.exterior}[kind]
+
+
+@given(st.lists(_shapes(), min_size=0, max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_packed_vertices_are_the_display_geometry(shapes):
+    from geo.render.context import context_data, context_geometries
+
+    gdf = gpd.GeoDataFrame({"name_en": [f"p{i}" for i in range(len(shapes))]},
+                           geometry=gpd.GeoSeries(shapes, crs="EPSG:4326"))
+    props, features = _unpacked(context_data(gdf, "en"))
+    shown = context_geometries(gdf)
+    # drawn: every feature with polygons (a collection's polygons), in order; the others left out
+    drawn = [(i, shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]))
+             for i, g in enumerate(shown) if g is not None and not g.is_empty
+             and any(p.geom_type == "Polygon" for p in shapely.get_parts(g))]
+    assert [p["n"] for p in props] == [f"p{i}" for i, _ in drawn]
+    for (i, geom), rings in zip(drawn, features, strict=True):
+        want = _rings(shown[i]) if shown[i].geom_type in ("Polygon", "MultiPolygon") else _rings(geom)
+        assert len(rings) == len(want)
+        for got, expected in zip(rings, want, strict=True):
+            np.testing.assert_allclose(got, expected, atol=1e-9)
 
 
 @pytest.mark.browser
@@ -212,3 +281,73 @@ def test_context_drawn_on_canvas_and_popup_escaped(built, context_file):
         assert "WDPA" in popup.inner_text() and str(900_000_000 + i) in popup.inner_text()
         assert not errors, errors
         assert all(u.startswith(("file:", "data:", "about:", "blob:")) for u in requests), requests
+
+
+@pytest.mark.browser
+def test_click_finds_the_top_feature_holes_and_parts(tmp_path):
+    """The canvas layer's own hit test, in Chromium: a hole is not its park, every part of a
+    multipolygon is, the park drawn last wins where two overlap, and an outline counts within the
+    click tolerance, at every zoom."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail("Debian's chromium is not installed: run 'make test' (it installs it)")
+    import folium
+
+    from geo.render import ASSETS, map_html
+    from geo.render.context import add_context
+
+    a = shapely.box(131.0, 43.0, 131.2, 43.2).difference(shapely.box(131.05, 43.05, 131.15, 43.15))
+    b = shapely.MultiPolygon([shapely.box(131.3, 43.0, 131.4, 43.1), shapely.box(131.5, 43.0, 131.6, 43.1)])
+    c = shapely.box(131.17, 43.0, 131.25, 43.1)  # over A's eastern side, drawn after it
+    gdf = gpd.GeoDataFrame({"name_en": ["holed", "two parts", "on top"], "id": ["a", "b", "c"]},
+                           geometry=[a, b, c], crs="EPSG:4326")
+    fmap = folium.Map(location=[43.1, 131.3], zoom_start=10, tiles=None)
+    fmap.default_js = [("leaflet", ASSETS["leaflet_js"][0])]
+    fmap.default_css = [("leaflet_css", ASSETS["leaflet_css"][0])]
+    add_context(fmap, {"context_pa": gdf})
+    page_path = tmp_path / "hits.html"
+    page_path.write_text(map_html(fmap, offline=True), encoding="utf-8")
+    points = {  # lat, lon: the feature expected (index), -1 for none
+        "solid part": (43.02, 131.02, 0), "hole": (43.1, 131.1, -1), "second part": (43.05, 131.55, 1),
+        "first part": (43.05, 131.35, 1), "overlap": (43.05, 131.18, 2), "outside": (43.3, 131.45, -1),
+        "gap between parts": (43.05, 131.45, -1),
+    }
+    hit_js = ("([lat, lon]) => { const m = " + find_map_js() + "; let layer = null;"
+              " m.eachLayer(l => { if (l.options && l.options.pane === 'bigcats-context' && l._containsPoint) layer = l; });"
+              " return layer._containsPoint(m.latLngToLayerPoint([lat, lon])) ? layer._hit : -1; }")
+    with chromium_context() as context:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(file_url(page_path))
+        page.wait_for_function(f"{find_map_js()} !== null")
+        page.wait_for_selector(".leaflet-bigcats-context-pane canvas", state="attached")
+        for zoom in (8, 10, 13):
+            page.evaluate(f"{find_map_js()}.setView([43.05, 131.3], {zoom}, {{animate: false}})")
+            for where, (lat, lon, want) in points.items():
+                if zoom == 8 and where in ("hole", "gap between parts"):
+                    continue  # a few pixels across at zoom 8: within the outline's click tolerance
+                assert page.evaluate(hit_js, [lat, lon]) == want, (where, zoom)
+        # an outline counts within the tolerance (2 px and half the 1 px line): 2 px outside the hole's edge
+        near = page.evaluate(f"(() => {{ const m = {find_map_js()}; const p = m.latLngToLayerPoint([43.1, 131.05]);"
+                             " return m.layerPointToLatLng([p.x + 2, p.y]); })()")
+        assert page.evaluate(hit_js, [near["lat"], near["lng"]]) == 0
+        # a real click: the popup of the park under it, nothing in the hole
+        page.evaluate(f"{find_map_js()}.setView([43.05, 131.3], 10, {{animate: false}})")
+        box = page.locator(".folium-map").bounding_box()
+
+        def click(lat, lon):
+            xy = page.evaluate(f"(() => {{ const p = {find_map_js()}.latLngToContainerPoint([{lat}, {lon}]);"
+                               " return [p.x, p.y]; })()")
+            page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+
+        click(43.05, 131.55)
+        page.wait_for_selector(".leaflet-popup-content .context-popup")
+        assert "two parts" in page.locator(".leaflet-popup-content").inner_text()
+        page.evaluate(f"{find_map_js()}.closePopup()")
+        click(43.1, 131.1)
+        page.wait_for_timeout(300)
+        assert page.locator(".leaflet-popup-content").count() == 0
+        click(43.05, 131.18)
+        page.wait_for_selector(".leaflet-popup-content .context-popup")
+        assert "on top" in page.locator(".leaflet-popup-content").inner_text()
+        assert not errors, errors
