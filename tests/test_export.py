@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -99,8 +100,13 @@ def test_geojson_export_is_rfc7946(layers_dir, tmp_path, capsys):
     for feature in data["features"]:
         for poly in shapely.get_parts(shapely.geometry.shape(feature["geometry"])):
             assert poly.exterior.is_ccw and all(not r.is_ccw for r in poly.interiors)
-    decimals = re.findall(r"\d+\.(\d+)", json.dumps([f["geometry"] for f in data["features"]]))
-    assert max(len(d) for d in decimals) <= 6
+    # 6 decimals, but for a polygon that they would make invalid (a sliver part of a merged park
+    # folds to a line at 6 decimals): that one is written exactly as it is, valid
+    for feature in data["features"]:
+        decimals = re.findall(r"\d+\.(\d+)", json.dumps(feature["geometry"]))
+        if max(len(d) for d in decimals) > 6:
+            geom = shapely.geometry.shape(feature["geometry"])
+            assert geom.is_valid and not shapely.transform(geom, lambda xy: np.round(xy, 6)).is_valid
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed")

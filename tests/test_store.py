@@ -484,3 +484,25 @@ def test_a_sql_store_without_a_project_uses_the_bundled_one_like_a_folder(new_sq
     assert project_for(new_sql_store) == bundled_project() == store.project()
     assert list(store.catalogue()) == list(catalogue(None))
     assert set(store.read_layers()) == set(open_store(str(layers_copy)).read_layers())
+
+
+def test_what_a_store_is_given_valid_it_gives_back_valid(store):
+    """Every store reads back valid what it was given valid: the folder's GeoJSON keeps 6 decimals,
+    which would fold a thin inlet onto itself (and did fold a seeded WDPA-like park, read back with a
+    self-intersection that the next build refused), so such a polygon is written unrounded."""
+    from benchmarks.datagen import wdpa_like
+
+    inlet = shapely.Polygon([(131, 43), (131.2, 43), (131.2, 43.2), (131.1000004, 43.2), (131.1000004, 43.05),
+                             (131.0999999, 43.05), (131.0999999, 43.2), (131, 43.2)])
+    assert inlet.is_valid and not shapely.transform(inlet, lambda xy: xy.round(6)).is_valid
+    seeded = wdpa_like(2000, seed=15).geometry.iloc[730]  # the one met at 6 decimals
+    assert seeded.is_valid
+    plain = shapely.box(131.3, 43.0, 131.40000001, 43.1)
+    gdf = gpd.GeoDataFrame({"id": ["inlet", "seeded", "plain"], "name_en": ["a", "b", "c"]},
+                           geometry=[inlet, seeded, plain], crs="EPSG:4326")
+    s = open_store(store)
+    version = s.write_layer("context_pa", gdf, provenance={"source": "test"})
+    back = s.read_layer("context_pa", version=version).set_index("id").geometry
+    assert bool(back.is_valid.all()), shapely.is_valid_reason(back.values)
+    assert back["inlet"].equals(inlet) and back["seeded"].equals(seeded)  # nothing rounded away
+    assert shapely.get_coordinates(back["plain"]).max(axis=0)[0] == pytest.approx(131.4, abs=1e-6)

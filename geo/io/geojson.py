@@ -46,6 +46,23 @@ def _round_geometry(geom: dict, decimals: int) -> dict:
     return {"type": geom["type"], "coordinates": rnd(geom["coordinates"])}
 
 
+def _broken_by_rounding(geoms, rounded: list[dict | None]) -> np.ndarray:
+    """Positions of the valid polygons that their rounded coordinates would make invalid.
+
+    Rounding to a grid can fold a thin inlet or a near-touching hole onto itself (a WDPA polygon
+    valid at full precision read back with a self-intersection at 6 decimals): those are written
+    unrounded, so that a store gives back the valid geometry it was given.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    candidates = np.flatnonzero(polygonal)
+    if not len(candidates):
+        return candidates
+    candidates = candidates[shapely.is_valid(geoms[candidates])]
+    written = shapely.from_geojson([json.dumps(rounded[i]) for i in candidates])
+    return candidates[~shapely.is_valid(written)]
+
+
 def to_geojson_dict(gdf: gpd.GeoDataFrame, *, decimals: int = 6, name: str | None = None) -> dict:
     """Return an RFC 7946 FeatureCollection as a dict.
 
@@ -57,12 +74,15 @@ def to_geojson_dict(gdf: gpd.GeoDataFrame, *, decimals: int = 6, name: str | Non
         raise CRSError("cannot write GeoJSON from a layer with no CRS; set the CRS it was made in first.")
     gdf = gdf.to_crs("EPSG:4326")
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    geometries = [
+        None if geom is None or geom.is_empty else json.loads(shapely.to_geojson(shapely.orient_polygons(geom)))
+        for geom in gdf.geometry.array
+    ]
+    rounded = [None if g is None else _round_geometry(g, decimals) for g in geometries]
+    for i in _broken_by_rounding(gdf.geometry.array, rounded):
+        rounded[i] = geometries[i]  # written as it is (full precision): what is read back stays valid
     features = []
-    for row, geom in zip(gdf[columns].itertuples(index=False, name=None), gdf.geometry.array, strict=True):
-        if geom is None or geom.is_empty:
-            geometry = None
-        else:
-            geometry = _round_geometry(json.loads(shapely.to_geojson(shapely.orient_polygons(geom))), decimals)
+    for row, geometry in zip(gdf[columns].itertuples(index=False, name=None), rounded, strict=True):
         features.append(
             {
                 "type": "Feature",
