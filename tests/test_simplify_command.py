@@ -279,6 +279,12 @@ def test_the_lean_reader_reads_what_json_reads_or_declines(features, indent):
         '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}}]}',  # ring not closed
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
         '{"type": "LineString", "coordinates": [[0, 0], [1, 0]]}}]}',  # not a polygon
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+        '{"type": "Polygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 0]]]]}}]}',  # a MultiPolygon's nesting
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+        '{"type": "MultiPolygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}',  # a Polygon's nesting
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+        '{"type": "Polygon", "coordinates": [[[[[0, 0], [1, 0], [1, 1], [0, 0]]]]]}}]}',  # nested deeper still
     ],
 )
 def test_the_lean_reader_declines_what_it_does_not_know(text):

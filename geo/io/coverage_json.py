@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,17 +81,23 @@ def read_polygons(data: bytes) -> PolygonLayer | None:
     for i in range(1, len(bounds) - 1, 2):
         pieces.append(data[bounds[i] : bounds[i + 1]])
     pieces.append(data[bounds[-1] :])
-    try:
-        doc = json.loads(b"0".join(pieces))
-    except (ValueError, RecursionError):
+    # The coordinates (NumPy, mostly without the GIL) are parsed on a thread while the rest of
+    # the document (Python's json) is read here; each geometry's type is then checked against the
+    # depth its array has.
+    with ThreadPoolExecutor(1) as pool:
+        parsing = pool.submit(_parse_arrays, arrays, None)
+        try:
+            doc = json.loads(b"0".join(pieces))
+        except (ValueError, RecursionError):
+            doc = None
+        layer = _skeleton(doc, len(starts)) if doc is not None else None
+        found = parsing.result()
+    if layer is None or found is None:
         return None
-    layer = _skeleton(doc, len(starts))
-    if layer is None:
-        return None
+    parsed, depth = found
     types = [g for g in layer.geometries if g is not None]
-    parsed = _parse_arrays(arrays, np.array([_DEPTH[t] for t in types]))
-    if parsed is None:
-        return None
+    if not np.array_equal(depth, np.array([_DEPTH[t] for t in types])):
+        return None  # a Polygon's array nested as a MultiPolygon's, or the other way
     geoms = np.empty(len(layer.geometries), dtype=object)
     geoms[[g is not None for g in layer.geometries]] = parsed
     layer.geometries = geoms
@@ -163,17 +170,25 @@ def _numbers(text: bytes) -> np.ndarray:
     return numbers
 
 
-def _parse_arrays(text: bytes, depth: np.ndarray) -> np.ndarray | None:
-    """The geometries of concatenated coordinates arrays; geometry ``i`` has its positions at depth ``depth[i]``."""
+def _parse_arrays(text: bytes, depth: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The geometries of concatenated coordinates arrays, and the depth of each one's positions.
+
+    Geometry ``i`` has its positions at depth ``depth[i]`` (3: a Polygon, 4: a MultiPolygon);
+    with ``depth`` None, at the depth its array has (the caller checks that against its type).
+    """
     u = np.frombuffer(text, dtype=np.uint8)
     at = np.flatnonzero((u == 91) | (u == 93))
     opens = u[at] == 91
     level = np.cumsum(np.where(opens, 1, -1).astype(np.int32))  # depth after each bracket
     top = opens & (level == 1)
-    if top.sum() != len(depth) or level[-1] != 0 or (level < 0).any():
+    if not top.any() or (depth is not None and top.sum() != len(depth)) or level[-1] != 0 or (level < 0).any():
         return None
     geom_of = np.cumsum(top) - 1
     deepest = np.maximum.reduceat(level, np.flatnonzero(top))
+    if depth is None:
+        depth = deepest
+        if not np.isin(depth, (3, 4)).all():
+            return None  # nesting of no polygon type
     if not np.array_equal(deepest, depth):
         return None  # empty rings or geometries, or nesting that does not match the type
     want = depth[geom_of]
@@ -207,7 +222,7 @@ def _parse_arrays(text: bytes, depth: np.ndarray) -> np.ndarray | None:
     if not single.all():
         rank = np.cumsum(~single) - 1  # each MultiPolygon's place among them
         out[~single] = shapely.multipolygons(polygons[~one], indices=rank[geom_of_polygon[~one]])
-    return out
+    return out, depth
 
 
 #: Powers of ten exact in int64 and in float64 (up to 10**18 and 10**22).
