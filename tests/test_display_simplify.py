@@ -97,6 +97,27 @@ def test_nested_touching_and_multipart_parks_keep_every_guarantee():
     assert [len(shapely.get_parts(g)) for g in shown] == [len(shapely.get_parts(g)) for g in geoms]
 
 
+@pytest.mark.parametrize("shapes", ["benchmark", "nested"])
+def test_true_areas_given_late_give_what_they_give_at_once(parks, shapes):
+    """``bigcats simplify`` measures the true areas on a thread while the arcs are cut, handing a
+    call that waits for them: the display is the one the arrays give."""
+    geoms = parks if shapes == "benchmark" else _nested()
+    m2, bound_m2 = sphere_area_bound_m2(geoms)
+    layer = np.zeros(len(geoms), int)
+    calls = []
+
+    def later():
+        calls.append(1)
+        return m2 / M2_PER_HA, bound_m2 / M2_PER_HA
+
+    at_once = _display_geometries(list(geoms), m2 / M2_PER_HA, layer, 0.005, assume_coverage=True,
+                                  true_bound_ha=bound_m2 / M2_PER_HA, prove_coverage=False)
+    given_late = _display_geometries(list(geoms), later, layer, 0.005, assume_coverage=True, prove_coverage=False)
+    assert at_once[0] == given_late[0] and at_once[1] == given_late[1] and at_once[3] == given_late[3]
+    assert all(shapely.equals_identical(a, b) for a, b in zip(at_once[2], given_late[2], strict=True))
+    assert 1 <= len(calls) <= 2  # fit_arcs, and the rings dropped where a park has small ones
+
+
 def test_a_sliver_between_two_parks_does_not_collapse():
     """Two arcs between the same two nodes, a hair apart: simplified straight, the sliver would be a line.
 

@@ -9,7 +9,7 @@ over their arcs; the polygons are built once every one is within its budget, the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
@@ -17,11 +17,22 @@ import shapely
 from geo.measure import M2_PER_HA
 from geo.render.arcs import Arcs, ragged_excess, vw_significance
 
-__all__ = ["fit_arcs"]
+__all__ = ["TrueAreas", "fit_arcs", "true_areas"]
+
+#: The true areas (ha) and their bounds (ha, or None when exact), measured while something else
+#: runs: called where they are first needed (it may wait for them).
+TrueAreas = Callable[[], tuple[np.ndarray, np.ndarray | None]]
+
+
+def true_areas(
+    true_ha: np.ndarray | TrueAreas, true_bound_ha: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(true_ha, true_bound_ha)``, from the arrays as given or from the call that measures them."""
+    return true_ha() if callable(true_ha) else (true_ha, true_bound_ha)
 
 
 def fit_arcs(
-    polygons: np.ndarray, true_ha: np.ndarray, max_area_error: float, tolerances: Sequence[float], *,
+    polygons: np.ndarray, true_ha: np.ndarray | TrueAreas, max_area_error: float, tolerances: Sequence[float], *,
     true_bound_ha: np.ndarray | None = None, prove_coverage: bool = True, grid: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Simplify a valid coverage so that every polygon's area stays within its budget, arc by arc.
@@ -43,6 +54,9 @@ def fit_arcs(
     coverage simplifier keeps a corner that holds another line's vertex. With ``grid``, the
     vertices are snapped to it first, arc by arc (vertex by vertex, as
     :func:`shapely.set_precision` does pointwise: every polygon along an arc gets the same).
+
+    ``true_ha`` may be a call (:data:`TrueAreas`, giving ``true_bound_ha`` too): it is made once
+    the arcs and their significance are ready, so the areas can be measured meanwhile.
 
     Returns ``(simplified polygons, level per polygon, area error per polygon (at its
     largest), over budget per polygon)``; a level of ``len(tolerances)`` is unsimplified.
@@ -67,6 +81,7 @@ def fit_arcs(
     arc_min = np.zeros(n_arcs, dtype=int)  # arcs kept finer: of rings turned inside out
     # the level from which each vertex is kept (0: always, the ends; lowered where vertices are kept again)
     need = np.searchsorted(-thresholds, -significance, side="left").astype(np.int16)
+    true_ha, true_bound_ha = true_areas(true_ha, true_bound_ha)
     true_bound = np.zeros(len(polygons)) if true_bound_ha is None else true_bound_ha
     valid = np.zeros(len(polygons), bool)  # polygons proved valid as they are now
     built = np.zeros(n_arcs, dtype=int)  # each arc's vertices when the polygons were last built

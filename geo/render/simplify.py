@@ -20,7 +20,7 @@ import shapely
 
 from geo.forked import halves_at_once, two_cores
 from geo.measure import M2_PER_HA, geodesic_area_lonlat_m2
-from geo.render.arc_fit import fit_arcs
+from geo.render.arc_fit import TrueAreas, fit_arcs, true_areas
 
 #: Display tolerances (coverage simplification, degrees), coarsest first. Every feature starts
 #: at the first; a feature whose displayed area misses its budget moves to finer ones, and the
@@ -224,7 +224,7 @@ def _drop_rings_within(
     return feat, face
 
 
-def _drop_rings_of_coverage(feats: np.ndarray, true_ha: np.ndarray, budget: float) -> np.ndarray:
+def _drop_rings_of_coverage(feats: np.ndarray, true_ha: np.ndarray | TrueAreas, budget: float) -> np.ndarray:
     """:func:`_drop_rings_within` for one valid coverage used without noding: on the rings themselves.
 
     Islands under :data:`_MIN_RING_DEG2` and holes under it that no other feature lies in are
@@ -260,6 +260,7 @@ def _drop_rings_of_coverage(feats: np.ndarray, true_ha: np.ndarray, budget: floa
     taken = np.zeros(len(rings), bool)  # a hole another feature lies in stays
     taken[r[shapely.relate_pattern(rings[r], feats[f], "2********")]] = True
     ha = _geodesic_ha(rings)
+    true_ha = true_areas(true_ha, None)[0]
     out = feats.copy()
     for i in np.unique(owner):
         mine = np.flatnonzero((owner == i) & ~taken)
@@ -397,7 +398,7 @@ def fit_faces(
 
 
 def _display_geometries(
-    originals: list, true_ha: np.ndarray, layer: np.ndarray, max_area_error: float, *, grid: bool = True,
+    originals: list, true_ha: np.ndarray | TrueAreas, layer: np.ndarray, max_area_error: float, *, grid: bool = True,
     assume_coverage: bool = False, true_bound_ha: np.ndarray | None = None, prove_coverage: bool = True,
 ) -> tuple[float, float, list, float]:
     """The display geometry of features forming one coverage per ``layer`` value (0 countries, 1 and up parks).
@@ -417,10 +418,15 @@ def _display_geometries(
     and, if not, finds out why; ``prove_coverage=False`` leaves the proof of the simplified
     result to the caller too (it may run it while it writes). ``true_bound_ha``: how far ``true_ha`` may be from the
     geodesic areas (when measured without densifying, :func:`geo.sphere.sphere_area_bound_m2`).
+    ``true_ha`` may be a call giving both (:data:`geo.render.arc_fit.TrueAreas`): with one
+    coverage and ``assume_coverage`` it is made only once the arcs are cut, so the caller can
+    measure the areas meanwhile; otherwise at once.
     """
     feats = np.array(originals, dtype=object)
     grid_deg = _grid_for(feats) if grid else 0.0
     single = bool((layer == layer[0]).all())
+    if not (single and assume_coverage):  # only that path can measure the true areas meanwhile
+        true_ha, true_bound_ha = true_areas(true_ha, true_bound_ha)
     snap = 0.0  # the grid the faces are still to be snapped to (arc by arc: fit_arcs)
     if single and assume_coverage:
         # One coverage, taken to be valid: each feature is its own face, no noding, snapped
@@ -443,7 +449,7 @@ def _display_geometries(
             # coverage, :func:`_drop_rings_of_coverage` did it); the rest is the simplification's.
             # They count in the area checked below, so the guarantee holds.
             feat, face = _drop_rings_within(
-                feats, layer, true_ha, max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
+                feats, layer, true_areas(true_ha, None)[0], max_area_error / 2, faces, feat, face, _geodesic_ha(faces)
             )
     # each feature its own face, in order (one coverage): arc by arc
     one_each = len(faces) == len(feat) == len(feats) and bool(
@@ -459,7 +465,7 @@ def _display_geometries(
         renumber = np.full(len(faces), -1)
         renumber[held] = np.arange(len(held))
         faces, face = faces[held], renumber[face]
-        simple, level, errors, over = fit_faces(faces, feat, face, feats, true_ha, max_area_error)
+        simple, level, errors, over = fit_faces(faces, feat, face, feats, true_areas(true_ha, None)[0], max_area_error)
     full = len(TOLERANCES_DEG)
     if over.any() and grid_deg:
         return _display_geometries(originals, true_ha, layer, max_area_error, grid=False,
