@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -75,6 +74,8 @@ def _gdal_write(path: Path, write: Callable[[], None], tmp: Path | None = None) 
 
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
+    import hashlib  # (3 ms at import: only here)
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -39,7 +39,11 @@ def coverage_is_valid(geoms: np.ndarray) -> bool:
     if len(geoms) < 2000 or not two_cores():
         return bool(shapely.coverage_is_valid(geoms))
     box = shapely.bounds(geoms)
-    cut = np.nanmedian(box[:, 0])
+    west_edges = box[:, 0][~np.isnan(box[:, 0])]
+    if not len(west_edges):
+        return bool(shapely.coverage_is_valid(geoms))
+    # the median west edge (np.partition: np.median imports numpy.ma, 8 ms, on first use)
+    cut = np.partition(west_edges, len(west_edges) // 2)[len(west_edges) // 2]
     # an empty one (no box) is in neither half
     west, east = halves_at_once(shapely.coverage_is_valid, geoms[box[:, 0] < cut], geoms[box[:, 2] >= cut])
     return bool(west) and bool(east)
