@@ -15,14 +15,15 @@ dies without answering (killed, out of memory) raises ``RuntimeError`` naming it
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["Forked", "call_forked", "halves_at_once", "two_cores"]
 
@@ -51,6 +52,8 @@ def halves_at_once(fn: Callable[[_A], _R], first: _A, second: _A) -> tuple[_R, _
 
 def _can_fork() -> bool:
     """Fork is available and safe here: no other thread runs that could hold a lock the child needs."""
+    import multiprocessing  # (imported where used: 5 ms at start-up)
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
@@ -134,6 +137,8 @@ class Forked:
         self._send: Connection | None = None
         if not _can_fork():
             return
+        import multiprocessing
+
         ctx = multiprocessing.get_context("fork")
         call_in, self._send = ctx.Pipe(duplex=False)
         answer_in, answer_out = ctx.Pipe(duplex=False)
@@ -185,6 +190,8 @@ def call_forked(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[
     """
     if not _can_fork():
         return lambda: fn(*args, **kwargs)
+    import multiprocessing
+
     ctx = multiprocessing.get_context("fork")
     answer_in, answer_out = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_serve, args=(None, (fn, args, kwargs), None, answer_out), daemon=True)

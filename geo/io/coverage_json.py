@@ -99,9 +99,10 @@ def read_polygons(data: bytes) -> PolygonLayer | None:
                 doc = None
         layer = _skeleton(doc, len(starts)) if doc is not None else None
         done = [job.result() for job in parsing]
+    parts = [part for part in done if part is not None]
     found = None
-    if all(part is not None for part in done):
-        found = (np.concatenate([part[0] for part in done]), np.concatenate([part[1] for part in done]))
+    if len(parts) == len(done):
+        found = (np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts]))
     if layer is None or found is None:
         return None
     parsed, depth = found

@@ -76,23 +76,28 @@ class Arcs:
         :func:`shapely.set_precision` does pointwise): vertices that snap together are one.
         """
         geoms = np.asarray(geoms, dtype=object)
-        parts, part_of = shapely.get_parts(geoms, return_index=True)
-        rings, ring_of = shapely.get_rings(parts, return_index=True)
-        xy, at = shapely.get_coordinates(rings, return_index=True)
+        # the coordinates and the offsets of rings, polygons and geometries at once (no object per
+        # polygon and ring, as shapely.get_parts and get_rings make: 14 of 100 ms at 10,000 parks)
+        kind, xy, offsets = shapely.to_ragged_array(geoms, include_z=False)
+        offsets = [np.asarray(o, dtype=np.int64) for o in offsets]
+        if kind == shapely.GeometryType.POLYGON:
+            (ring_start, part_rings), geom_parts = offsets, np.arange(len(geoms) + 1)
+        else:
+            ring_start, part_rings, geom_parts = offsets
+        n_rings = len(ring_start) - 1
+        # each ring's vertices without the closing repeat
+        keep = np.ones(len(xy), bool)
+        keep[ring_start[1:] - 1] = False
+        xy = xy[np.flatnonzero(keep)]
+        start = ring_start - np.arange(n_rings + 1)
+        length = np.diff(start)
+        at = np.repeat(np.arange(n_rings), length)
         cells = None
         if grid:
             steps = np.round(xy * (1.0 / grid))
             if np.abs(steps).max() < 2**31:
                 cells = steps.astype(np.int64)
             xy = steps / (1.0 / grid)
-        ring_start = np.searchsorted(at, np.arange(len(rings) + 1))
-        # each ring's vertices without the closing repeat
-        last = np.zeros(len(xy), bool)
-        last[ring_start[1:] - 1] = True
-        xy, at = xy[~last], at[~last]
-        cells = cells[~last] if cells is not None else None
-        start = ring_start - np.arange(len(rings) + 1)
-        length = np.diff(start)
         vid, order = _vertex_ids(xy, cells)
         n_vertices = int(vid.max()) + 1
         pos = np.arange(len(xy)) - start[at]
@@ -113,10 +118,10 @@ class Arcs:
         # a ring with fewer than two nodes (an island, a park within another, one touching it at a
         # point) gets them at its largest vertex id and, with none, its smallest: the ring that
         # shares its edges has the same vertices, so it chooses the same ones
-        count = np.bincount(at, weights=node, minlength=len(rings))
+        count = np.bincount(at, weights=node, minlength=n_rings)
         few = np.flatnonzero(count < 2)
         if len(few):
-            is_few = np.zeros(len(rings), bool)
+            is_few = np.zeros(n_rings, bool)
             is_few[few] = True
             idx = np.flatnonzero(is_few[at])
             r = at[idx]
@@ -128,15 +133,15 @@ class Arcs:
             group_start = np.searchsorted(r[order], few[none], side="left")
             node[idx[order[group_start]]] = True
         # rotate each ring to start at its first node, and close it (the first node again at the end)
-        first_node = np.full(len(rings), -1)
+        first_node = np.full(n_rings, -1)
         node_at = np.flatnonzero(node)
         first_node[at[node_at][::-1]] = pos[node_at][::-1]
         rot = start[at] + (pos + first_node[at]) % length[at]  # the vertex at each place of the rotated rings
         closing = start[:-1] + first_node
         seq = np.insert(rot, start[1:], closing)  # positions into xy, each ring closed
-        seq_ring = np.repeat(np.arange(len(rings)), length + 1)
+        seq_ring = np.repeat(np.arange(n_rings), length + 1)
         is_node = node[seq]
-        seq_start = start + np.arange(len(rings) + 1)
+        seq_start = start + np.arange(n_rings + 1)
         is_last = np.zeros(len(seq), bool)
         is_last[seq_start[1:] - 1] = True
         # every node but a ring's last starts an arc; every node but a ring's first ends one
@@ -168,9 +173,7 @@ class Arcs:
         o = np.repeat(first_occ, lengths)
         take = np.where(backwards[o], occ_offsets[o + 1] - 1 - within, occ_offsets[o] + within)
         arcs_xy = xy[occ_seq[take]]
-        ring_arc_offsets = np.searchsorted(occ_ring, np.arange(len(rings) + 1))
-        part_rings = np.searchsorted(ring_of, np.arange(len(parts) + 1))
-        geom_parts = np.searchsorted(part_of, np.arange(len(geoms) + 1))
+        ring_arc_offsets = np.searchsorted(occ_ring, np.arange(n_rings + 1))
         multi = shapely.get_type_id(geoms) == 6
         return cls(arcs_xy, arc_offsets, arc_id.astype(np.int64), backwards, ring_arc_offsets, part_rings,
                    geom_parts, multi)
